@@ -1,0 +1,167 @@
+"""Every app setting the code reads, declared once.
+
+App settings reach the code as environment variables: in Azure from the Function App's
+configuration (secrets as Key Vault references, resolved by the platform), locally from
+``local.settings.json``. The Bicep, ``local.settings.example.json`` and the tests all check
+themselves against :data:`SETTINGS`, so a new setting is added here first.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+UNRESOLVED_KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
+
+
+class SettingKind(str, Enum):
+    PLAIN = "plain"
+    SECRET = "secret"  # lives in Key Vault; the app setting holds a Key Vault reference
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    kind: SettingKind
+    description: str
+    default: str | None = None  # None = required
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("APP_ENVIRONMENT", SettingKind.PLAIN, "Deployment environment name: local, dev or prod.", "local"),
+    Setting("COSMOS_ENDPOINT", SettingKind.PLAIN, "Cosmos DB account endpoint (https://...)."),
+    Setting(
+        "COSMOS_KEY",
+        SettingKind.SECRET,
+        "Cosmos DB key for the local stand-in only. Empty in Azure: the app signs in with its managed identity.",
+        "",
+    ),
+    Setting("COSMOS_DATABASE", SettingKind.PLAIN, "Cosmos DB database id.", "privacy"),
+    Setting(
+        "COSMOS_TLS_VERIFY",
+        SettingKind.PLAIN,
+        "Verify the Cosmos DB TLS certificate (false only for the local stand-in's self-signed certificate).",
+        "true",
+    ),
+    Setting(
+        "AzureWebJobsStorage",
+        SettingKind.SECRET,
+        "Storage connection string (local Azurite). Empty in Azure, where the __accountName form is used.",
+        "",
+    ),
+    Setting(
+        "AzureWebJobsStorage__accountName",
+        SettingKind.PLAIN,
+        "Storage account name for identity-based connections in Azure.",
+        "",
+    ),
+    Setting(
+        "SUBJECT_HASH_PEPPER",
+        SettingKind.SECRET,
+        "Secret pepper for keyed hashes (HMAC-SHA256) of emails and IP addresses.",
+    ),
+    Setting("USER_JWT_ISSUER", SettingKind.PLAIN, "Issuer (iss) of the identity provider's user tokens."),
+    Setting("USER_JWT_AUDIENCE", SettingKind.PLAIN, "Audience (aud) the user tokens must carry."),
+    Setting(
+        "USER_JWKS_URI",
+        SettingKind.PLAIN,
+        "JWKS of the user identity provider: https:// URL, or file:// for local development.",
+    ),
+    Setting("STAFF_JWT_ISSUER", SettingKind.PLAIN, "Issuer of staff tokens (Entra ID tenant)."),
+    Setting("STAFF_JWT_AUDIENCE", SettingKind.PLAIN, "Audience of staff tokens (the app registration)."),
+    Setting("STAFF_JWKS_URI", SettingKind.PLAIN, "JWKS of the staff identity provider (https:// or file://)."),
+    Setting(
+        "CORS_ALLOWED_ORIGINS",
+        SettingKind.PLAIN,
+        "Comma-separated origins allowed to call the banner endpoints from a browser.",
+        "",
+    ),
+    Setting(
+        "COOKIE_CONSENT_MAX_AGE_DAYS",
+        SettingKind.PLAIN,
+        "How long a cookie decision stays valid before re-consent (at most 395 days, 13 months).",
+        "365",
+    ),
+    Setting(
+        "CATALOG_CACHE_SECONDS",
+        SettingKind.PLAIN,
+        "How long an instance keeps the published purposes and policy version in memory.",
+        "30",
+    ),
+    Setting("STRIPE_API_KEY", SettingKind.SECRET, "Stripe secret API key.", ""),
+    Setting("STRIPE_API_BASE", SettingKind.PLAIN, "Stripe API base URL (the local stand-in locally).", ""),
+    Setting("SENDGRID_API_KEY", SettingKind.SECRET, "SendGrid API key.", ""),
+    Setting(
+        "SENDGRID_API_HOST",
+        SettingKind.PLAIN,
+        "SendGrid API host (the local mail server locally).",
+        "https://api.sendgrid.com",
+    ),
+    Setting(
+        "KEY_VAULT_URI",
+        SettingKind.PLAIN,
+        "Key Vault URI for keys that rotate (read with the app's identity). Empty locally.",
+        "",
+    ),
+)
+
+SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or unusable; the message names the setting, never its value."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: Mapping[str, str]
+
+    def get(self, name: str) -> str:
+        declared = SETTINGS_BY_NAME.get(name)
+        if declared is None:
+            raise KeyError(f"setting {name} is not declared in core/settings.py")
+        value = self.values.get(name)
+        if value is None or value == "":
+            if declared.default is None:
+                raise SettingsError(f"app setting {name} is required: {declared.description}")
+            return declared.default
+        return value
+
+    def get_bool(self, name: str) -> bool:
+        return self.get(name).strip().lower() in {"1", "true", "yes", "on"}
+
+    def get_int(self, name: str) -> int:
+        raw = self.get(name)
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"app setting {name} must be a whole number") from None
+
+    def get_list(self, name: str) -> list[str]:
+        return [item.strip() for item in self.get(name).split(",") if item.strip()]
+
+
+def unresolved_key_vault_references(values: Mapping[str, str]) -> list[str]:
+    """Names of declared settings whose value is still a literal Key Vault reference.
+
+    The platform replaces ``@Microsoft.KeyVault(...)`` with the secret; when it cannot (no access,
+    wrong name) the literal text arrives instead, and using it as a key would fail obscurely later.
+    """
+    return sorted(
+        name
+        for name in SETTINGS_BY_NAME
+        if values.get(name, "").lstrip().startswith(UNRESOLVED_KEY_VAULT_REFERENCE)
+    )
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    values = dict(os.environ if environ is None else environ)
+    unresolved = unresolved_key_vault_references(values)
+    if unresolved:
+        raise SettingsError(
+            "these app settings still hold an unresolved Key Vault reference "
+            f"(check the app's access to the vault and the secret names): {', '.join(unresolved)}"
+        )
+    return Settings(values)
