@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 UNRESOLVED_KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
 
 
-class SettingKind(str, Enum):
+class SettingKind(StrEnum):
     PLAIN = "plain"
-    SECRET = "secret"  # lives in Key Vault; the app setting holds a Key Vault reference
+    SECRET = "secret"  # noqa: S105 - a kind, not a secret; lives in Key Vault; the app setting holds a Key Vault reference
 
 
 @dataclass(frozen=True)
@@ -150,9 +150,7 @@ def unresolved_key_vault_references(values: Mapping[str, str]) -> list[str]:
     wrong name) the literal text arrives instead, and using it as a key would fail obscurely later.
     """
     return sorted(
-        name
-        for name in SETTINGS_BY_NAME
-        if values.get(name, "").lstrip().startswith(UNRESOLVED_KEY_VAULT_REFERENCE)
+        name for name in SETTINGS_BY_NAME if values.get(name, "").lstrip().startswith(UNRESOLVED_KEY_VAULT_REFERENCE)
     )
 
 

@@ -1,0 +1,130 @@
+"""DocumentStore on Azure Cosmos DB (NoSQL API) through the official ``azure-cosmos`` SDK."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.cosmos import ContainerProxy, CosmosClient, PartitionKey, exceptions
+
+from core.containers import DatabaseSpec
+from core.ports import Document, DocumentChanged, DocumentConflict, Versioned
+
+
+class RequestCounter:
+    """Counts the document requests that reach Cosmos DB (not account or metadata reads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.document_requests = 0
+        self.all_requests = 0
+
+    def __call__(self, response: Any) -> None:
+        url = str(response.http_request.url)
+        with self._lock:
+            self.all_requests += 1
+            if "/docs" in url:
+                self.document_requests += 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self.document_requests = 0
+            self.all_requests = 0
+
+
+def connect(
+    endpoint: str,
+    key: str,
+    *,
+    verify_tls: bool = True,
+    counter: RequestCounter | None = None,
+) -> CosmosClient:
+    """A client by key (local stand-in) or by the app's managed identity (Azure: key empty)."""
+    options: dict[str, Any] = {"connection_verify": verify_tls}
+    if counter is not None:
+        options["raw_response_hook"] = counter
+    credential: Any
+    if key:
+        credential = key
+    else:
+        from azure.identity import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+    return CosmosClient(endpoint, credential, **options)
+
+
+class CosmosDocumentStore:
+    def __init__(self, client: CosmosClient, spec: DatabaseSpec) -> None:
+        self._database = client.get_database_client(spec.database)
+        self._containers: dict[str, ContainerProxy] = {}
+        self._declared = {c.id for c in spec.containers}
+
+    def _container(self, container: str) -> ContainerProxy:
+        proxy = self._containers.get(container)
+        if proxy is None:
+            if container not in self._declared:
+                raise KeyError(f"container {container} is not declared")
+            proxy = self._database.get_container_client(container)
+            self._containers[container] = proxy
+        return proxy
+
+    def read(self, container: str, doc_id: str, partition_key: str) -> Versioned | None:
+        try:
+            body = self._container(container).read_item(doc_id, partition_key=partition_key)
+        except exceptions.CosmosResourceNotFoundError:
+            return None
+        return _versioned(body)
+
+    def create(self, container: str, body: Document) -> Versioned:
+        try:
+            created = self._container(container).create_item(body)
+        except exceptions.CosmosResourceExistsError:
+            raise DocumentConflict(container) from None
+        return _versioned(created)
+
+    def replace(self, container: str, body: Document, etag: str) -> Versioned:
+        try:
+            replaced = self._container(container).replace_item(
+                body["id"], body, etag=etag, match_condition=MatchConditions.IfNotModified
+            )
+        except exceptions.CosmosAccessConditionFailedError:
+            raise DocumentChanged(container) from None
+        return _versioned(replaced)
+
+    def query(self, container: str, partition_key: str, sql: str, parameters: Mapping[str, Any]) -> Iterator[Document]:
+        # The partition key goes both to the SDK and into the WHERE clause of every caller's
+        # query: the local stand-in ignores the former.
+        items = self._container(container).query_items(
+            sql,
+            parameters=[{"name": name, "value": value} for name, value in parameters.items()],
+            partition_key=partition_key,
+        )
+        for item in items:
+            yield _strip_system(item)
+
+    def ping(self) -> None:
+        self._database.read()
+
+
+def _strip_system(item: Mapping[str, Any]) -> Document:
+    return {k: v for k, v in item.items() if not k.startswith("_")}
+
+
+def _versioned(item: Mapping[str, Any]) -> Versioned:
+    return Versioned(body=_strip_system(item), etag=str(item.get("_etag", "")))
+
+
+def provision(client: CosmosClient, spec: DatabaseSpec, on_created: Callable[[str], None] | None = None) -> None:
+    """Create the database and every declared container if missing (local stack, tests)."""
+    database = client.create_database_if_not_exists(spec.database)
+    for container in spec.containers:
+        options: dict[str, Any] = {"indexing_policy": container.indexing or None}
+        if container.default_ttl is not None:
+            options["default_ttl"] = container.default_ttl
+        database.create_container_if_not_exists(
+            id=container.id, partition_key=PartitionKey(path=container.partition_key), **options
+        )
+        if on_created:
+            on_created(container.id)

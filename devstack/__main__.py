@@ -1,0 +1,76 @@
+"""``python -m devstack up``: the whole local stack in one command; ``python -m devstack token``: a dev token."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from devstack.services import ServiceStartError, StackPorts
+from devstack.stack import DEFAULT_STATE_DIR, LocalStack, StackAlreadyRunning
+
+
+def up(state_dir: Path) -> int:
+    stack = LocalStack(StackPorts(), state_dir)
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        print("starting the local stack…", flush=True)
+        stack.start_backends()
+        stack.start_functions_host()
+    except (StackAlreadyRunning, ServiceStartError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    p = stack.ports
+    print(
+        f"""
+local stack is up (state in {state_dir}, logs in {stack.log_dir})
+  Functions API   {stack.functions_url}         (OpenAPI: {stack.functions_url}/openapi.json)
+  health          {stack.functions_url}/health
+  mail outbox     {stack.mail_url}/               (SendGrid API stand-in)
+  Stripe          {stack.stripe_url}              (localstripe)
+  Cosmos DB       https://127.0.0.1:{p.cosmos}/   (self-signed TLS, any key)
+  Storage         blob :{p.blob}  queue :{p.queue}  table :{p.table}   (Azurite)
+  tokens          python -m devstack token user --sub alice | staff
+Ctrl-C stops everything.""",
+        flush=True,
+    )
+    try:
+        while not stopping:
+            for service in stack.running:
+                if not service.is_running():
+                    print(f"error: {service.name} stopped; see {service.log_path}", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+    finally:
+        print("stopping the local stack…", flush=True)
+        stack.stop()
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m devstack")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up_cmd = commands.add_parser("up", help="start the whole local stack and the Functions host")
+    up_cmd.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    commands.add_parser("token", help="print a locally signed token (see --help)", add_help=False)
+    args, rest = parser.parse_known_args()
+    if args.command == "token":
+        from devstack import devkeys
+
+        sys.argv = ["python -m devstack token", *rest]
+        devkeys.main()
+        return
+    sys.exit(up(args.state_dir))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""The whole local stack: stand-ins for every cloud part, provisioned from the declarations, plus the host.
+
+Used by ``make dev`` (fixed ports, state kept in ``.stack/``) and by the test session (free ports,
+in-memory state), so tests run against exactly what a developer runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from devstack.devkeys import AUDIENCE, providers
+from devstack.services import (
+    COSMOS_LOCAL_KEY,
+    LOOPBACK,
+    PROJECT_ROOT,
+    SENDGRID_LOCAL_KEY,
+    STRIPE_LOCAL_KEY,
+    Service,
+    StackPorts,
+    azurite_connection_string,
+    start_azurite,
+    start_cosmos,
+    start_mailserver,
+    start_service,
+    start_stripe,
+)
+
+if TYPE_CHECKING:
+    from functions.consent.catalog import CatalogService
+
+DEFAULT_STATE_DIR = PROJECT_ROOT / ".stack"
+EXAMPLE_SETTINGS = PROJECT_ROOT / "local.settings.example.json"
+LOCAL_SETTINGS = PROJECT_ROOT / "local.settings.json"
+SEED_DIR = PROJECT_ROOT / "seed"
+SEED_ACTOR = "local-stack-seed"
+
+
+class StackAlreadyRunning(RuntimeError):
+    pass
+
+
+def read_local_settings(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    values = json.loads(path.read_text()).get("Values", {})
+    return {str(k): str(v) for k, v in values.items()}
+
+
+@dataclass
+class LocalStack:
+    ports: StackPorts
+    state_dir: Path
+    persistent: bool = True
+    settings_file: Path | None = LOCAL_SETTINGS
+    running: list[Service] = field(default_factory=list)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def functions_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports.functions}/api"
+
+    @property
+    def mail_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports.mail}"
+
+    @property
+    def stripe_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports.stripe}"
+
+    def app_settings(self) -> dict[str, str]:
+        """Every app setting the code reads, pointing at this stack's stand-ins."""
+        user, staff = providers(self.state_dir / "keys")
+        settings = read_local_settings(EXAMPLE_SETTINGS)
+        if self.settings_file is not None:
+            settings.update(read_local_settings(self.settings_file))
+        settings.update(
+            {
+                "COSMOS_ENDPOINT": f"https://{LOOPBACK}:{self.ports.cosmos}/",
+                "COSMOS_KEY": COSMOS_LOCAL_KEY,
+                "COSMOS_TLS_VERIFY": "false",
+                "AzureWebJobsStorage": azurite_connection_string(self.ports),
+                "USER_JWT_ISSUER": user.issuer,
+                "USER_JWT_AUDIENCE": AUDIENCE,
+                "USER_JWKS_URI": user.jwks_path.as_uri(),
+                "STAFF_JWT_ISSUER": staff.issuer,
+                "STAFF_JWT_AUDIENCE": AUDIENCE,
+                "STAFF_JWKS_URI": staff.jwks_path.as_uri(),
+                "STRIPE_API_KEY": STRIPE_LOCAL_KEY,
+                "STRIPE_API_BASE": self.stripe_url,
+                "SENDGRID_API_KEY": SENDGRID_LOCAL_KEY,
+                "SENDGRID_API_HOST": self.mail_url,
+            }
+        )
+        return settings
+
+    def _claim(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        lock = self.state_dir / "stack.pid"
+        if lock.exists():
+            pid = int(lock.read_text().strip() or 0)
+            if pid and _alive(pid):
+                raise StackAlreadyRunning(
+                    f"a local stack is already running (pid {pid}, state in {self.state_dir}); "
+                    "stop it with Ctrl-C in its terminal, or use that one"
+                )
+        lock.write_text(str(os.getpid()))
+
+    def start_backends(self) -> None:
+        self._claim()
+        for provider in providers(self.state_dir / "keys"):
+            provider.ensure_keys()
+        data = self.state_dir / "data" if self.persistent else None
+        try:
+            self.running.append(start_azurite(self.ports, self.log_dir, data / "azurite" if data else None))
+            self.running.append(start_cosmos(self.ports, self.log_dir))
+            self.running.append(start_stripe(self.ports, self.log_dir, data / "stripe" if data else None))
+            self.running.append(start_mailserver(self.ports, self.log_dir, data / "mail" if data else None))
+            self.provision()
+        except BaseException:
+            self.stop()
+            raise
+
+    def provision(self) -> None:
+        """Database and containers from the one declaration, then the seed catalog."""
+        from adapters.cosmos import CosmosDocumentStore, connect, provision
+        from core.containers import database_spec
+        from functions.consent.catalog import CatalogService
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the stand-in's self-signed certificate
+            client = connect(f"https://{LOOPBACK}:{self.ports.cosmos}/", COSMOS_LOCAL_KEY, verify_tls=False)
+            provision(client, database_spec())
+            seed_catalog(CatalogService(CosmosDocumentStore(client, database_spec()), cache_seconds=0))
+
+    def start_functions_host(self) -> Service:
+        env = {**self.app_settings(), "PYTHONPATH": str(PROJECT_ROOT), "PYTHONWARNINGS": "ignore:Unverified HTTPS"}
+        argv = [sys.executable, "-m", "devstack.functions_host", "--app", "function_app:app"]
+        argv += ["--script-root", str(PROJECT_ROOT), "--host", LOOPBACK, "--port", str(self.ports.functions)]
+        host = start_service("functions", argv, self.functions_url, self.ports.functions, self.log_dir, env=env)
+        self.running.append(host)
+        return host
+
+    def stop(self) -> None:
+        for service in reversed(self.running):
+            service.stop()
+        self.running.clear()
+        lock = self.state_dir / "stack.pid"
+        if lock.exists() and lock.read_text().strip() == str(os.getpid()):
+            lock.unlink()
+
+
+def seed_catalog(catalog: CatalogService) -> None:
+    """Publish the seed purposes and policy version (idempotent: re-publishing changes nothing)."""
+    from datetime import UTC, datetime
+
+    from functions.consent.catalog import Purpose
+
+    seed = json.loads((SEED_DIR / "catalog.json").read_text())
+    existing = catalog.current()
+    for p in seed["purposes"]:
+        if p["id"] not in existing.purposes:
+            catalog.publish_purpose(
+                Purpose(
+                    id=p["id"],
+                    title=p["title"],
+                    description=p["description"],
+                    legal_basis=p["legalBasis"],
+                    always_on=bool(p.get("alwaysOn", False)),
+                    cookie_category=p.get("cookieCategory"),
+                )
+            )
+    version = seed["policyVersion"]
+    text = (SEED_DIR / version["textFile"]).read_text()
+    catalog.publish_version(version["version"], text, tuple(version["renewPurposes"]), datetime.now(UTC))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,20 @@
+"""The Function App: builds the app and registers one Blueprint per capability, nothing else.
+
+Nothing here connects to anything: the composition root (core/composition.py) builds each edge on
+first use. Settings are checked for unresolved Key Vault references so that a misconfigured
+deployment refuses to start with a message naming the settings.
+"""
+
+import azure.functions as func
+
+from core.settings import load_settings
+from functions.apidocs.blueprint import bp as apidocs
+from functions.consent.blueprint import bp as consent
+from functions.cookies.blueprint import bp as cookies
+from functions.health.blueprint import bp as health
+
+load_settings()
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+for blueprint in (consent, cookies, health, apidocs):
+    app.register_functions(blueprint)

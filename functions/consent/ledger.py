@@ -1,0 +1,297 @@
+"""The consent ledger's pure logic: events, their hash chain, the state they fold into, and proof.
+
+Each subject (a signed-in user or an anonymous visitor) has an append-only chain of events. Every
+event holds the hash of the one before it, so a changed, missing or re-ordered event is detectable.
+The current state is a fold of the chain, stored beside it for one-read lookups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+EVENT_ID_WIDTH = 12
+RECENT_IDEMPOTENCY_KEYS = 50
+
+
+class Source(StrEnum):
+    BANNER = "banner"
+    DASHBOARD = "dashboard"
+    API = "api"
+    GPC = "gpc"
+    LINK = "link"
+
+
+class EventKind(StrEnum):
+    DECISION = "decision"
+    VISITOR_LINKED = "visitor-linked"  # on the user's chain: consents carried over from a visitor
+    LINKED_TO_USER = "linked-to-user"  # on the visitor's chain: it now belongs to a user
+
+
+@dataclass(frozen=True)
+class Decision:
+    granted: bool
+    source: Source
+    # An explicit opt-in given while the browser sent a Global Privacy Control signal: GPC must not
+    # undo it (the person chose after the signal), while any other grant yields to the signal.
+    overrides_gpc: bool = False
+
+    def to_content(self) -> dict[str, Any]:
+        content: dict[str, Any] = {"granted": self.granted, "source": self.source.value}
+        if self.overrides_gpc:
+            content["overridesGpc"] = True
+        return content
+
+    @classmethod
+    def from_content(cls, content: Mapping[str, Any]) -> Decision:
+        return cls(
+            granted=bool(content["granted"]),
+            source=Source(content["source"]),
+            overrides_gpc=bool(content.get("overridesGpc", False)),
+        )
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """What proof of consent needs besides the decisions themselves (GDPR Art. 7(1))."""
+
+    source: Source
+    policy_version: str
+    notice_text_hash: str
+    recorded_at: datetime
+    jurisdiction: str | None = None
+    ip_truncated: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    subject_id: str
+    seq: int
+    prev_hash: str
+    kind: EventKind
+    decisions: Mapping[str, Decision]
+    context: EventContext
+    idempotency_key: str
+    linked_subject: str | None = None
+    hash: str = ""
+
+    @property
+    def event_id(self) -> str:
+        return event_id(self.seq)
+
+    def content(self) -> dict[str, Any]:
+        """Everything the hash covers, in a stable shape."""
+        ctx = self.context
+        return {
+            "subjectId": self.subject_id,
+            "seq": self.seq,
+            "prevHash": self.prev_hash,
+            "kind": self.kind.value,
+            "decisions": {purpose: d.to_content() for purpose, d in sorted(self.decisions.items())},
+            "source": ctx.source.value,
+            "policyVersion": ctx.policy_version,
+            "noticeTextHash": ctx.notice_text_hash,
+            "recordedAt": ctx.recorded_at.isoformat(),
+            "jurisdiction": ctx.jurisdiction,
+            "ipTruncated": ctx.ip_truncated,
+            "userAgent": ctx.user_agent,
+            "idempotencyKey": self.idempotency_key,
+            "linkedSubject": self.linked_subject,
+        }
+
+    def computed_hash(self) -> str:
+        canonical = json.dumps(self.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def sealed(self) -> ConsentEvent:
+        return replace(self, hash=self.computed_hash())
+
+    def to_document(self) -> dict[str, Any]:
+        return {"id": self.event_id, **self.content(), "hash": self.hash}
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> ConsentEvent:
+        return cls(
+            subject_id=doc["subjectId"],
+            seq=int(doc["seq"]),
+            prev_hash=doc["prevHash"],
+            kind=EventKind(doc["kind"]),
+            decisions={purpose: Decision.from_content(d) for purpose, d in doc.get("decisions", {}).items()},
+            context=EventContext(
+                source=Source(doc["source"]),
+                policy_version=doc["policyVersion"],
+                notice_text_hash=doc["noticeTextHash"],
+                recorded_at=datetime.fromisoformat(doc["recordedAt"]),
+                jurisdiction=doc.get("jurisdiction"),
+                ip_truncated=doc.get("ipTruncated"),
+                user_agent=doc.get("userAgent"),
+            ),
+            idempotency_key=doc["idempotencyKey"],
+            linked_subject=doc.get("linkedSubject"),
+            hash=doc.get("hash", ""),
+        )
+
+
+def event_id(seq: int) -> str:
+    # Deterministic ids per sequence number: two writers racing for the same place in the chain
+    # collide on create, so the chain can never fork.
+    return f"e{seq:0{EVENT_ID_WIDTH}d}"
+
+
+@dataclass(frozen=True)
+class PurposeState:
+    granted: bool
+    source: Source
+    policy_version: str
+    decided_at: datetime
+    seq: int
+    overrides_gpc: bool = False
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    subject_id: str
+    seq: int = 0
+    head_hash: str = GENESIS_HASH
+    purposes: Mapping[str, PurposeState] = field(default_factory=dict)
+    linked_to: str | None = None
+    recent_keys: Mapping[str, int] = field(default_factory=dict)
+
+    def apply(self, event: ConsentEvent) -> ConsentState:
+        if event.seq != self.seq + 1 or event.prev_hash != self.head_hash:
+            raise ValueError("event does not continue this chain")
+        purposes = dict(self.purposes)
+        for purpose, decision in event.decisions.items():
+            purposes[purpose] = PurposeState(
+                granted=decision.granted,
+                source=decision.source,
+                policy_version=event.context.policy_version,
+                decided_at=event.context.recorded_at,
+                seq=event.seq,
+                overrides_gpc=decision.overrides_gpc,
+            )
+        keys = dict(self.recent_keys)
+        keys[event.idempotency_key] = event.seq
+        if len(keys) > RECENT_IDEMPOTENCY_KEYS:
+            keys = dict(sorted(keys.items(), key=lambda kv: kv[1])[-RECENT_IDEMPOTENCY_KEYS:])
+        linked_to = event.linked_subject if event.kind is EventKind.LINKED_TO_USER else self.linked_to
+        return ConsentState(
+            subject_id=self.subject_id,
+            seq=event.seq,
+            head_hash=event.hash,
+            purposes=purposes,
+            linked_to=linked_to,
+            recent_keys=keys,
+        )
+
+    def next_event(
+        self,
+        kind: EventKind,
+        decisions: Mapping[str, Decision],
+        context: EventContext,
+        idempotency_key: str,
+        linked_subject: str | None = None,
+    ) -> ConsentEvent:
+        return ConsentEvent(
+            subject_id=self.subject_id,
+            seq=self.seq + 1,
+            prev_hash=self.head_hash,
+            kind=kind,
+            decisions=dict(decisions),
+            context=context,
+            idempotency_key=idempotency_key,
+            linked_subject=linked_subject,
+        ).sealed()
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "id": STATE_DOCUMENT_ID,
+            "subjectId": self.subject_id,
+            "seq": self.seq,
+            "headHash": self.head_hash,
+            "purposes": {
+                purpose: {
+                    "granted": p.granted,
+                    "source": p.source.value,
+                    "policyVersion": p.policy_version,
+                    "decidedAt": p.decided_at.isoformat(),
+                    "seq": p.seq,
+                    "overridesGpc": p.overrides_gpc,
+                }
+                for purpose, p in self.purposes.items()
+            },
+            "linkedTo": self.linked_to,
+            "recentKeys": dict(self.recent_keys),
+        }
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> ConsentState:
+        return cls(
+            subject_id=doc["subjectId"],
+            seq=int(doc["seq"]),
+            head_hash=doc["headHash"],
+            purposes={
+                purpose: PurposeState(
+                    granted=bool(p["granted"]),
+                    source=Source(p["source"]),
+                    policy_version=p["policyVersion"],
+                    decided_at=datetime.fromisoformat(p["decidedAt"]),
+                    seq=int(p["seq"]),
+                    overrides_gpc=bool(p.get("overridesGpc", False)),
+                )
+                for purpose, p in doc.get("purposes", {}).items()
+            },
+            linked_to=doc.get("linkedTo"),
+            recent_keys={str(k): int(v) for k, v in doc.get("recentKeys", {}).items()},
+        )
+
+
+STATE_DOCUMENT_ID = "state"
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    seq: int
+    problem: str  # "altered", "missing", "broken-link", "head-mismatch"
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    valid: bool
+    event_count: int
+    head_hash: str
+    problems: tuple[ChainProblem, ...]
+
+
+def verify_chain(events: Iterable[ConsentEvent], recorded_head: tuple[int, str] | None) -> ChainVerification:
+    """Check every event's own hash, every link, and that nothing is missing up to the recorded head."""
+    problems: list[ChainProblem] = []
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    count = 0
+    for event in sorted(events, key=lambda e: e.seq):
+        count += 1
+        while expected_seq < event.seq:
+            problems.append(ChainProblem(expected_seq, "missing"))
+            expected_seq += 1
+        if event.computed_hash() != event.hash:
+            problems.append(ChainProblem(event.seq, "altered"))
+        if event.prev_hash != prev_hash:
+            problems.append(ChainProblem(event.seq, "broken-link"))
+        prev_hash = event.hash
+        expected_seq = event.seq + 1
+    if recorded_head is not None:
+        head_seq, head_hash = recorded_head
+        while expected_seq <= head_seq:
+            problems.append(ChainProblem(expected_seq, "missing"))
+            expected_seq += 1
+        if head_seq == expected_seq - 1 and head_seq > 0 and head_hash != prev_hash:
+            problems.append(ChainProblem(head_seq, "head-mismatch"))
+    return ChainVerification(valid=not problems, event_count=count, head_hash=prev_hash, problems=tuple(problems))

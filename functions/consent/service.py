@@ -1,0 +1,201 @@
+"""Recording and reading consent against the document store.
+
+A decision costs three requests when nobody else writes for the same subject: read the state,
+create the next event (its id is its place in the chain, so a racing writer gets a conflict instead
+of a fork), replace the state if its etag is unchanged. Under contention the loser folds the
+winner's events into its state and tries the next place; nothing is lost and nothing forks.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from core import problems
+from core.containers import CONSENT_EVENTS, CONSENT_STATE
+from core.ports import DocumentChanged, DocumentConflict, DocumentStore
+from functions.consent.catalog import Catalog
+from functions.consent.decisions import Caller, event_context
+from functions.consent.ledger import (
+    STATE_DOCUMENT_ID,
+    ChainVerification,
+    ConsentEvent,
+    ConsentState,
+    Decision,
+    EventContext,
+    EventKind,
+    Source,
+    event_id,
+    verify_chain,
+)
+
+MAX_APPEND_ATTEMPTS = 200
+
+
+@dataclass(frozen=True)
+class Recorded:
+    state: ConsentState
+    event_seq: int
+    replayed: bool  # the idempotency key was seen before: nothing new was written
+
+
+@dataclass(frozen=True)
+class Loaded:
+    state: ConsentState
+    etag: str | None
+
+
+class ConsentLedger:
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def load(self, subject_id: str) -> Loaded:
+        found = self._store.read(CONSENT_STATE, STATE_DOCUMENT_ID, subject_id)
+        if found is None:
+            return Loaded(ConsentState(subject_id=subject_id), None)
+        return Loaded(ConsentState.from_document(found.body), found.etag)
+
+    def record(
+        self,
+        subject_id: str,
+        kind: EventKind,
+        decisions: Mapping[str, Decision],
+        context: EventContext,
+        idempotency_key: str,
+        linked_subject: str | None = None,
+        loaded: Loaded | None = None,
+    ) -> Recorded:
+        current = loaded or self.load(subject_id)
+        state, etag = current.state, current.etag
+        for attempt in range(MAX_APPEND_ATTEMPTS):
+            if idempotency_key in state.recent_keys:
+                return Recorded(state, state.recent_keys[idempotency_key], replayed=True)
+            event = state.next_event(kind, decisions, context, idempotency_key, linked_subject)
+            try:
+                self._store.create(CONSENT_EVENTS, event.to_document())
+            except DocumentConflict:
+                # Someone else took this place in the chain: fold their events in and try the next.
+                state = self._catch_up(state)
+                _back_off(attempt)
+                continue
+            saved = self._save_state(state.apply(event), etag)
+            return Recorded(saved, event.seq, replayed=False)
+        raise problems.service_unavailable(
+            "consent-busy", "Too many concurrent writes", "Retry with the same Idempotency-Key."
+        )
+
+    def _catch_up(self, state: ConsentState) -> ConsentState:
+        """Apply every event after ``state.seq`` that exists in the store."""
+        while True:
+            found = self._store.read(CONSENT_EVENTS, event_id(state.seq + 1), state.subject_id)
+            if found is None:
+                return state
+            state = state.apply(ConsentEvent.from_document(found.body))
+
+    def _save_state(self, state: ConsentState, etag: str | None) -> ConsentState:
+        """Store ``state`` unless a newer one (which then includes our event) is already stored."""
+        for attempt in range(MAX_APPEND_ATTEMPTS):
+            try:
+                if etag is None:
+                    self._store.create(CONSENT_STATE, state.to_document())
+                else:
+                    self._store.replace(CONSENT_STATE, state.to_document(), etag)
+                return state
+            except (DocumentChanged, DocumentConflict):
+                fresh = self.load(state.subject_id)
+                if fresh.state.seq >= state.seq:
+                    return fresh.state
+                # The stored state lags behind our event: rebuild from it, then store again.
+                state, etag = self._catch_up(fresh.state), fresh.etag
+                _back_off(attempt)
+        raise problems.service_unavailable(
+            "consent-busy", "Too many concurrent writes", "Retry with the same Idempotency-Key."
+        )
+
+    def history(self, subject_id: str) -> tuple[list[ConsentEvent], ChainVerification]:
+        loaded = self.load(subject_id)
+        documents = self._store.query(
+            CONSENT_EVENTS,
+            subject_id,
+            "SELECT * FROM c WHERE c.subjectId = @subject ORDER BY c.seq",
+            {"@subject": subject_id},
+        )
+        events = [ConsentEvent.from_document(doc) for doc in documents]
+        head = (loaded.state.seq, loaded.state.head_hash) if loaded.etag is not None else None
+        return events, verify_chain(events, head)
+
+
+@dataclass(frozen=True)
+class UseAnswer:
+    allowed: bool
+    reason: str  # granted | not-granted | withdrawn | renewal-required | always-on
+
+
+def may_use(state: ConsentState, catalog: Catalog, purpose_id: str) -> UseAnswer:
+    """May the subject's data be used for the purpose now? Answered from the one state read."""
+    purpose = catalog.purposes.get(purpose_id)
+    if purpose is None:
+        raise problems.validation_failed([problems.FieldError("purpose", "is not a published purpose")])
+    if purpose.always_on:
+        return UseAnswer(True, "always-on")
+    decision = state.purposes.get(purpose_id)
+    if decision is None:
+        return UseAnswer(False, "not-granted")
+    if not decision.granted:
+        return UseAnswer(False, "withdrawn")
+    if catalog.needs_renewal(purpose_id, decision.policy_version):
+        return UseAnswer(False, "renewal-required")
+    return UseAnswer(True, "granted")
+
+
+def _back_off(attempt: int) -> None:
+    # Jitter spreads racing writers of one subject so that each round has a clear winner.
+    time.sleep(random.uniform(0, min(0.002 * (attempt + 1), 0.05)))
+
+
+def link_visitor_to_user(
+    ledger: ConsentLedger,
+    catalog: Catalog,
+    visitor_id: str,
+    user_id: str,
+    caller: Caller,
+    now: datetime,
+) -> Recorded:
+    """Carry a visitor's decisions over to the user who just signed in, on both chains.
+
+    The user's own decisions win where they are newer. Deterministic idempotency keys make a
+    repeated link call a no-op, and a visitor already linked to someone else cannot be taken over.
+    """
+    visitor = ledger.load(visitor_id)
+    if visitor.state.linked_to not in (None, user_id):
+        raise problems.conflict(
+            "visitor-already-linked", "Visitor already linked", "This visitor id belongs to another account."
+        )
+    version = catalog.require_current_version()
+    user = ledger.load(user_id)
+    carried = {
+        purpose: Decision(granted=p.granted, source=Source.LINK)
+        for purpose, p in visitor.state.purposes.items()
+        if purpose not in user.state.purposes or user.state.purposes[purpose].decided_at < p.decided_at
+    }
+    ledger.record(
+        visitor_id,
+        EventKind.LINKED_TO_USER,
+        {},
+        event_context(Source.LINK, version, caller, now),
+        f"link-to:{user_id}",
+        linked_subject=user_id,
+        loaded=visitor,
+    )
+    return ledger.record(
+        user_id,
+        EventKind.VISITOR_LINKED,
+        carried,
+        event_context(Source.LINK, version, caller, now),
+        f"link-from:{visitor_id}",
+        linked_subject=visitor_id,
+        loaded=user,
+    )

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from functions.consent.ledger import (
+    GENESIS_HASH,
+    ConsentEvent,
+    ConsentState,
+    Decision,
+    EventContext,
+    EventKind,
+    Source,
+    verify_chain,
+)
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def context(version: str = "2026-11") -> EventContext:
+    return EventContext(Source.BANNER, version, "sha256:abc", NOW, "EU", "203.0.113.0/24", "Mozilla/5.0")
+
+
+def chain(n: int) -> tuple[ConsentState, list[ConsentEvent]]:
+    state = ConsentState(subject_id="visitor:abcdefghijklmnop")
+    events = []
+    for i in range(n):
+        event = state.next_event(
+            EventKind.DECISION, {"analytics": Decision(i % 2 == 0, Source.BANNER)}, context(), f"key-{i:04d}"
+        )
+        state = state.apply(event)
+        events.append(event)
+    return state, events
+
+
+def test_events_link_to_their_predecessor_and_fold_into_state() -> None:
+    state, events = chain(3)
+    assert events[0].prev_hash == GENESIS_HASH
+    assert events[1].prev_hash == events[0].hash
+    assert state.seq == 3
+    assert state.head_hash == events[2].hash
+    assert state.purposes["analytics"].granted is True  # events 0 and 2 grant, 1 withdraws
+    assert state.purposes["analytics"].seq == 3
+
+
+def test_state_round_trips_through_its_document() -> None:
+    state, _ = chain(2)
+    assert ConsentState.from_document(state.to_document()) == state
+
+
+def test_event_round_trips_and_keeps_its_hash() -> None:
+    _, events = chain(1)
+    again = ConsentEvent.from_document(events[0].to_document())
+    assert again == events[0]
+    assert again.computed_hash() == again.hash
+
+
+def test_intact_chain_verifies() -> None:
+    state, events = chain(4)
+    result = verify_chain(events, (state.seq, state.head_hash))
+    assert result.valid
+    assert result.event_count == 4
+
+
+def test_altered_event_is_detected() -> None:
+    state, events = chain(3)
+    tampered = replace(events[1], decisions={"analytics": Decision(True, Source.BANNER)})
+    result = verify_chain([events[0], tampered, events[2]], (state.seq, state.head_hash))
+    assert not result.valid
+    assert (2, "altered") in {(p.seq, p.problem) for p in result.problems}
+
+
+def test_missing_event_is_detected_in_the_middle_and_at_the_end() -> None:
+    state, events = chain(4)
+    middle = verify_chain([events[0], events[2], events[3]], (state.seq, state.head_hash))
+    assert (2, "missing") in {(p.seq, p.problem) for p in middle.problems}
+    tail = verify_chain(events[:3], (state.seq, state.head_hash))
+    assert (4, "missing") in {(p.seq, p.problem) for p in tail.problems}
+
+
+def test_replaced_event_with_valid_own_hash_breaks_the_link() -> None:
+    state, events = chain(3)
+    forged = replace(events[1], decisions={"analytics": Decision(True, Source.BANNER)}).sealed()
+    result = verify_chain([events[0], forged, events[2]], (state.seq, state.head_hash))
+    assert (3, "broken-link") in {(p.seq, p.problem) for p in result.problems}
+
+
+def test_an_event_that_does_not_continue_the_chain_is_refused() -> None:
+    state, events = chain(2)
+    with pytest.raises(ValueError, match="does not continue"):
+        state.apply(events[0])
+
+
+def test_idempotency_keys_are_remembered_but_bounded() -> None:
+    state, _ = chain(60)
+    assert "key-0059" in state.recent_keys
+    assert "key-0000" not in state.recent_keys
+    assert len(state.recent_keys) == 50
