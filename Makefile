@@ -1,0 +1,51 @@
+# The targets CI runs are exactly these: `make test` (after `make setup`, which it calls itself).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup dev test lint typecheck unit integration e2e infra bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt package.json package-lock.json
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(STAMP)
+
+## setup: install Python and npm dependencies (idempotent)
+setup: $(STAMP)
+
+## dev: run the whole local stack and the Functions host on http://127.0.0.1:7071/api
+dev: setup
+	$(BIN)/python -m devstack up
+
+## test: lint, type-check, and every test (unit, integration, end-to-end, infrastructure)
+test: setup lint typecheck
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy .
+
+unit: setup
+	$(BIN)/python -m pytest -q tests/unit
+
+integration: setup
+	$(BIN)/python -m pytest -q tests/integration tests/devstack
+
+e2e: setup
+	$(BIN)/python -m pytest -q tests/e2e
+
+infra: setup
+	$(BIN)/python -m pytest -q tests/infra
+
+## bench: print the benchmark figures (import time, hot-path ratios, concurrent writes)
+bench: setup
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) node_modules .stack .mypy_cache .ruff_cache .pytest_cache

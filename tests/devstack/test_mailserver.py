@@ -1,0 +1,697 @@
+"""The local SendGrid-compatible mail server, driven over real HTTP as a subprocess."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import selectors
+import signal
+import stat
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from python_http_client.exceptions import UnauthorizedError
+from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import Bcc, Category, Cc, CustomArg, From, Mail, To
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_RE = re.compile(r"^mailserver listening on (http://127\.0\.0\.1:(\d+))$")
+MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
+THIRTY_MB = 30 * 1024 * 1024
+
+
+# -- harness ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+    def logs(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+        return self.proc.returncode
+
+
+def start_server(log_path: Path, *args: str) -> Server:
+    log_file = log_path.open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devstack.mailserver", "--host", "127.0.0.1", "--port", "0", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=log_file,
+    )
+    log_file.close()
+    assert proc.stdout is not None
+    line = b""
+    deadline = time.monotonic() + 20
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while not line.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or proc.poll() is not None or not selector.select(remaining):
+                proc.kill()
+                proc.wait()
+                raise AssertionError(f"server not ready; log:\n{log_path.read_text()}")
+            chunk = proc.stdout.read1(4096)  # type: ignore[attr-defined]
+            if not chunk:
+                continue
+            line += chunk
+    match = READY_RE.match(line.decode().strip())
+    assert match, f"unexpected ready line {line!r}"
+    return Server(proc=proc, url=match.group(1), log_path=log_path)
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Any]:
+    started: list[Server] = []
+
+    def start(*args: str, log_name: str = "server.log") -> Server:
+        server = start_server(tmp_path / log_name, *args)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("mailserver")
+    server = start_server(tmp / "server.log", "--data-dir", str(tmp / "data"))
+    yield server
+    assert server.stop() == 0
+
+
+@pytest.fixture
+def server(shared_server: Server) -> Server:
+    """The module's server with an empty outbox."""
+    status, _, _ = http("DELETE", shared_server.url + "/_mails")
+    assert status == 200
+    return shared_server
+
+
+def http(
+    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, dict(error.headers), error.read()
+
+
+def get_json(url: str) -> Any:
+    status, _, body = http("GET", url)
+    assert status == 200, body
+    return json.loads(body)
+
+
+def post_json(
+    url: str, payload: Any, *, key: str | None = "SG.test", headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    all_headers = {"Content-Type": "application/json"}
+    if key is not None:
+        all_headers["Authorization"] = f"Bearer {key}"
+    all_headers.update(headers or {})
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return http("POST", url, body, all_headers)
+
+
+def send(server: Server, payload: Any, **kwargs: Any) -> tuple[int, dict[str, str], bytes]:
+    return post_json(server.url + "/v3/mail/send", payload, **kwargs)
+
+
+def valid_payload() -> dict[str, Any]:
+    return {
+        "personalizations": [{"to": [{"email": "alice@example.com", "name": "Alice"}]}],
+        "from": {"email": "privacy@example.com", "name": "Privacy Team"},
+        "subject": "Your data export is ready",
+        "content": [{"type": "text/plain", "value": "Download it within 7 days."}],
+    }
+
+
+def errors_of(body: bytes) -> list[dict[str, Any]]:
+    data = json.loads(body)
+    assert set(data) == {"errors"}
+    for error in data["errors"]:
+        assert isinstance(error["message"], str)
+        assert error["message"]
+        assert "field" in error
+        assert "help" in error
+    return list(data["errors"])
+
+
+def fields_of(body: bytes) -> set[str | None]:
+    return {e["field"] for e in errors_of(body)}
+
+
+def assert_no_leak(body: bytes, *secrets: str) -> None:
+    text = body.decode("utf-8", errors="replace").lower()
+    for secret in secrets:
+        assert secret.lower() not in text, f"response echoes {secret!r}"
+
+
+def stored(server: Server) -> list[dict[str, Any]]:
+    return list(get_json(server.url + "/_mails"))
+
+
+def sdk_mail(subject: str = "Your data export is ready") -> Mail:
+    message = Mail(
+        from_email=From("privacy@example.com", "Privacy Team"),
+        to_emails=[To("alice@example.com", "Alice"), To("bob@example.org")],
+        subject=subject,
+        plain_text_content="Download it within 7 days.",
+        html_content="<p>Download it within <b>7 days</b>.</p>",
+    )
+    message.add_cc(Cc("carol@example.com"))
+    message.add_bcc(Bcc("audit@example.com"))
+    message.add_category(Category("dsr-export"))
+    message.add_custom_arg(CustomArg("request_id", "req-42"))
+    return message
+
+
+# -- accepted mail ---------------------------------------------------------------------------
+
+
+def test_sdk_send_is_accepted_and_listed(server: Server) -> None:
+    client = SendGridAPIClient(api_key="SG.test", host=server.url)
+    response = client.send(sdk_mail())
+
+    assert response.status_code == 202
+    assert response.body == b""
+    message_id = response.headers["X-Message-Id"]
+    assert MESSAGE_ID_RE.match(message_id)
+
+    [mail] = stored(server)
+    assert mail["id"] == message_id
+    assert mail["from"] == "privacy@example.com"
+    assert mail["subject"] == "Your data export is ready"
+    assert mail["to"] == ["alice@example.com", "bob@example.org"]
+    assert mail["cc"] == ["carol@example.com"]
+    assert mail["bcc"] == ["audit@example.com"]
+    assert mail["content"] == [
+        {"type": "text/plain", "value": "Download it within 7 days."},
+        {"type": "text/html", "value": "<p>Download it within <b>7 days</b>.</p>"},
+    ]
+    assert mail["categories"] == ["dsr-export"]
+    assert mail["custom_args"] == {"request_id": "req-42"}
+    assert mail["personalizations"][0]["to"][0] == {"email": "alice@example.com", "name": "Alice"}
+    assert mail["request"]["from"] == {"email": "privacy@example.com", "name": "Privacy Team"}
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", mail["received_at"])
+
+    assert get_json(f"{server.url}/_mails/{message_id}") == mail
+    status, _, body = http("GET", f"{server.url}/_mails/no-such-id")
+    assert status == 404
+    assert errors_of(body)[0]["message"] == "not found"
+
+
+def test_mails_are_listed_newest_last_and_filtered_by_recipient(server: Server) -> None:
+    first, second = valid_payload(), valid_payload()
+    second["personalizations"][0]["to"] = [{"email": "Bob@Example.org"}]
+    ids = []
+    for payload in (first, second):
+        status, headers, _ = send(server, payload)
+        assert status == 202
+        ids.append(headers["X-Message-Id"])
+    assert ids[0] != ids[1]
+
+    assert [m["id"] for m in stored(server)] == ids
+    assert [m["id"] for m in get_json(server.url + "/_mails?to=bob%40example.ORG")] == [ids[1]]
+    assert [m["id"] for m in get_json(server.url + "/_mails?to=alice%40example.com")] == [ids[0]]
+    assert get_json(server.url + "/_mails?to=nobody%40example.com") == []
+
+    status, _, body = http("DELETE", server.url + "/_mails")
+    assert (status, json.loads(body)) == (200, {"deleted": 2})
+    assert stored(server) == []
+
+
+def test_template_or_per_personalization_subject_replaces_subject_and_content(server: Server) -> None:
+    templated = valid_payload()
+    del templated["subject"], templated["content"]
+    templated["template_id"] = "d-0123456789abcdef"
+    templated["personalizations"][0]["dynamic_template_data"] = {"name": "Alice"}
+    assert send(server, templated)[0] == 202
+
+    per_personalization = valid_payload()
+    del per_personalization["subject"]
+    per_personalization["personalizations"][0]["subject"] = "Personal subject"
+    assert send(server, per_personalization)[0] == 202
+
+    mails = stored(server)
+    assert mails[0]["template_id"] == "d-0123456789abcdef"
+    assert mails[0]["subject"] is None
+    assert mails[1]["subject"] == "Personal subject"
+
+
+def test_gzip_body_is_accepted(server: Server) -> None:
+    body = gzip.compress(json.dumps(valid_payload()).encode())
+    status, _, response = send(server, body, headers={"Content-Encoding": "gzip"})
+    assert status == 202, response
+    assert stored(server)[0]["subject"] == "Your data export is ready"
+
+
+def test_sandbox_mode_validates_without_storing(server: Server) -> None:
+    payload = valid_payload()
+    payload["mail_settings"] = {"sandbox_mode": {"enable": True}}
+    status, _, body = send(server, payload)
+    assert (status, body) == (200, b"")
+    assert stored(server) == []
+
+    del payload["from"]
+    assert send(server, payload)[0] == 400
+
+
+def test_health_and_outbox_need_no_auth(server: Server) -> None:
+    status, headers, body = http("GET", server.url + "/_health")
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+    assert headers["Content-Type"].startswith("application/json")
+    assert http("GET", server.url + "/")[0] == 200
+
+
+# -- rejected mail ---------------------------------------------------------------------------
+
+
+def test_1000_personalizations_accepted_1001_rejected(server: Server) -> None:
+    payload = valid_payload()
+    payload["personalizations"] = [{"to": [{"email": f"user{i}@example.com"}]} for i in range(1000)]
+    assert send(server, payload)[0] == 202
+
+    payload["personalizations"].append({"to": [{"email": "user1000@example.com"}]})
+    status, _, body = send(server, payload)
+    assert status == 400
+    assert "personalizations" in fields_of(body)
+    assert_no_leak(body, "user1000@example.com", "user0@example.com")
+    assert len(stored(server)) == 1
+
+
+def test_more_than_1000_recipients_in_total_rejected(server: Server) -> None:
+    payload = valid_payload()
+    payload["personalizations"] = [
+        {"to": [{"email": f"user{i}-{j}@example.com"} for j in range(3)]} for i in range(334)
+    ]
+    status, _, body = send(server, payload)
+    assert status == 400
+    assert fields_of(body) == {"personalizations"}
+
+
+@pytest.mark.parametrize(
+    ("personalizations", "field"),
+    [
+        (
+            [{"to": [{"email": "dup@example.com"}, {"email": "DUP@Example.com"}]}],
+            "personalizations.0.to.1.email",
+        ),
+        (
+            [{"to": [{"email": "dup@example.com"}], "cc": [{"email": "Dup@example.com"}]}],
+            "personalizations.0.cc.0.email",
+        ),
+        (
+            [
+                {"to": [{"email": "dup@example.com"}]},
+                {"to": [{"email": "other@example.com"}], "bcc": [{"email": "dup@EXAMPLE.com"}]},
+            ],
+            "personalizations.1.bcc.0.email",
+        ),
+    ],
+    ids=["within-to", "to-and-cc", "across-personalizations"],
+)
+def test_duplicate_recipient_rejected(server: Server, personalizations: list[Any], field: str) -> None:
+    payload = valid_payload()
+    payload["personalizations"] = personalizations
+    status, _, body = send(server, payload)
+    assert status == 400
+    assert fields_of(body) == {field}
+    assert_no_leak(body, "dup@example.com", "other@example.com")
+    assert stored(server) == []
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda p: p.pop("from"), "from.email"),
+        (lambda p: p["from"].pop("email"), "from.email"),
+        (lambda p: p.pop("subject"), "subject"),
+        (lambda p: p.update(subject=""), "subject"),
+        (lambda p: p.pop("content"), "content"),
+        (lambda p: p.update(content=[]), "content"),
+        (lambda p: p["content"][0].update(value=""), "content.0.value"),
+        (lambda p: p["content"][0].pop("type"), "content.0.type"),
+        (lambda p: p.pop("personalizations"), "personalizations"),
+        (lambda p: p.update(personalizations=[]), "personalizations"),
+        (lambda p: p["personalizations"][0].pop("to"), "personalizations.0.to"),
+        (lambda p: p["personalizations"][0].update(to=[]), "personalizations.0.to"),
+    ],
+    ids=[
+        "no-from",
+        "no-from-email",
+        "no-subject",
+        "empty-subject",
+        "no-content",
+        "empty-content",
+        "empty-content-value",
+        "no-content-type",
+        "no-personalizations",
+        "empty-personalizations",
+        "no-to",
+        "empty-to",
+    ],
+)
+def test_missing_required_field_rejected_naming_the_field(server: Server, mutate: Any, field: str) -> None:
+    payload = valid_payload()
+    mutate(payload)
+    status, _, body = send(server, payload)
+    assert status == 400
+    assert field in fields_of(body)
+    assert_no_leak(body, "alice@example.com", "privacy@example.com", "Download it")
+    assert stored(server) == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "not-an-address",
+        "alice@localhost",
+        "alice@@example.com",
+        "alice @example.com",
+        "al..ice@example.com",
+        "alice@example..com",
+        "alice@-example.com",
+        "alice@example.com\r\nBcc: x@example.com",
+        "",
+    ],
+)
+def test_invalid_recipient_address_rejected(server: Server, address: str) -> None:
+    payload = valid_payload()
+    payload["personalizations"][0]["to"].append({"email": address})
+    status, _, body = send(server, payload)
+    assert status == 400
+    assert fields_of(body) == {"personalizations.0.to.1.email"}
+    if address:
+        assert_no_leak(body, address, "alice@example.com")
+    assert stored(server) == []
+
+
+def test_invalid_sender_and_reply_to_rejected(server: Server) -> None:
+    payload = valid_payload()
+    payload["from"] = {"email": "privacy-at-example.com"}
+    payload["reply_to"] = {"email": "help@"}
+    status, _, body = send(server, payload)
+    assert status == 400
+    assert fields_of(body) == {"from.email", "reply_to.email"}
+    assert_no_leak(body, "privacy-at-example.com", "help@")
+
+
+def test_unicode_sender_rejected_but_idn_recipient_domain_accepted(server: Server) -> None:
+    payload = valid_payload()
+    payload["from"] = {"email": "jörg@example.com"}
+    status, _, body = send(server, payload)
+    assert status == 400
+    assert fields_of(body) == {"from.email"}
+    assert_no_leak(body, "jörg")
+
+    payload = valid_payload()
+    payload["personalizations"][0]["to"] = [{"email": "leser@bücher.example"}]
+    assert send(server, payload)[0] == 202
+    assert stored(server)[0]["to"] == ["leser@bücher.example"]
+
+
+def test_spec_limits_on_other_fields_rejected(server: Server) -> None:
+    payload = valid_payload()
+    payload["categories"] = [f"c{i}" for i in range(11)]
+    payload["headers"] = {"To": "someone@example.com"}
+    payload["attachments"] = [{"content": "not base64!", "filename": "export.json"}]
+    payload["reply_to"] = {"email": "help@example.com"}
+    payload["reply_to_list"] = [{"email": "help@example.com"}]
+    payload["send_at"] = int(time.time()) + 73 * 3600
+    status, _, body = send(server, payload)
+    assert status == 400
+    assert fields_of(body) == {"categories", "headers", "attachments.0.content", "reply_to_list", "send_at"}
+    assert_no_leak(body, "someone@example.com", "help@example.com")
+
+
+def test_oversize_body_rejected_with_413(server: Server) -> None:
+    payload = valid_payload()
+    payload["content"][0]["value"] = "x" * (THIRTY_MB + 1)
+    status, _, body = send(server, payload)
+    assert status == 413
+    assert errors_of(body)[0]["message"] == "content too large"
+    assert_no_leak(body, "alice@example.com")
+
+    # A small gzip body that inflates past the limit is refused too, without inflating it all.
+    bomb = json.dumps(payload).encode()
+    status, _, body = send(server, gzip.compress(bomb, 9), headers={"Content-Encoding": "gzip"})
+    assert status == 413
+    assert stored(server) == []
+
+
+def test_body_that_is_not_json_rejected(server: Server) -> None:
+    body = json.dumps(valid_payload()).encode()
+    status, _, response = send(server, body, headers={"Content-Type": "text/plain"})
+    assert status == 415
+    assert errors_of(response)[0]["field"] is None
+
+    status, _, response = send(server, body, headers={"Content-Encoding": "br"})
+    assert status == 415
+
+    for bad in (b"{not json", b"", b"\xff\xfe", b"[1, 2]", b'{"personalizations": NaN}'):
+        status, _, response = send(server, bad)
+        assert status == 400, bad
+        errors_of(response)
+
+    status, _, response = send(server, b"\x1f\x8b broken gzip", headers={"Content-Encoding": "gzip"})
+    assert status == 400
+    assert stored(server) == []
+
+
+def test_unknown_route_and_method_use_sendgrid_error_shape(server: Server) -> None:
+    status, _, body = http("GET", server.url + "/v3/mail/send", headers={"Authorization": "Bearer SG.test"})
+    assert status == 405
+    assert errors_of(body)[0]["message"] == "method not allowed"
+    status, _, body = http("GET", server.url + "/v3/nope", headers={"Authorization": "Bearer SG.test"})
+    assert status == 404
+    assert errors_of(body)[0]["message"] == "not found"
+
+
+# -- authentication --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer "}, {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": "SG.test"}],
+    ids=["none", "empty-bearer", "basic", "no-scheme"],
+)
+def test_missing_or_malformed_auth_rejected(server: Server, headers: dict[str, str]) -> None:
+    status, _, body = send(server, valid_payload(), key=None, headers=headers)
+    assert status == 401
+    assert errors_of(body) == [{"message": "authorization required", "field": None, "help": None}]
+    assert stored(server) == []
+
+
+def test_configured_api_key_must_match(server_factory: Any) -> None:
+    server = server_factory("--api-key", "SG.right-key")
+
+    with pytest.raises(UnauthorizedError) as caught:
+        SendGridAPIClient(api_key="SG.wrong-key", host=server.url).send(sdk_mail())
+    assert caught.value.status_code == 401
+    assert errors_of(caught.value.body)[0]["field"] is None
+    assert_no_leak(caught.value.body, "alice@example.com", "SG.right-key")
+
+    assert send(server, valid_payload(), key=None)[0] == 401
+    assert stored(server) == []
+
+    response = SendGridAPIClient(api_key="SG.right-key", host=server.url).send(sdk_mail())
+    assert response.status_code == 202
+    assert [m["id"] for m in stored(server)] == [response.headers["X-Message-Id"]]
+
+
+# -- persistence and process lifecycle -------------------------------------------------------
+
+
+def test_restart_with_same_data_dir_keeps_mails(server_factory: Any, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    first = server_factory("--data-dir", str(data_dir))
+    response = SendGridAPIClient(api_key="SG.test", host=first.url).send(sdk_mail())
+    before = stored(first)
+    assert first.stop() == 0
+
+    mails_file = data_dir / "mails.jsonl"
+    assert stat.S_IMODE(mails_file.stat().st_mode) == 0o600
+    [line] = mails_file.read_text().splitlines()
+    assert json.loads(line)["id"] == response.headers["X-Message-Id"]
+
+    second = server_factory("--data-dir", str(data_dir))
+    assert stored(second) == before
+    assert send(second, valid_payload())[0] == 202
+    assert len(stored(second)) == 2
+    status, _, body = http("DELETE", second.url + "/_mails")
+    assert (status, json.loads(body)) == (200, {"deleted": 2})
+    assert second.stop() == 0
+
+    third = server_factory("--data-dir", str(data_dir))
+    assert stored(third) == []
+
+
+def test_partial_last_line_is_skipped_on_load(server_factory: Any, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    good = {"id": "AAAAAAAAAAAAAAAAAAAAAA", "received_at": "2026-01-01T00:00:00.000Z", "request": valid_payload()}
+    (data_dir / "mails.jsonl").write_text(json.dumps(good) + "\n" + '{"id": "half', encoding="utf-8")
+
+    server = server_factory("--data-dir", str(data_dir))
+    assert [m["id"] for m in stored(server)] == [good["id"]]
+    assert send(server, valid_payload())[0] == 202
+    assert server.stop() == 0
+
+    again = server_factory("--data-dir", str(data_dir))
+    assert len(stored(again)) == 2
+
+
+def test_sigint_stops_cleanly(server_factory: Any) -> None:
+    server = server_factory()
+    assert get_json(server.url + "/_health") == {"status": "ok"}
+    assert server.stop(signal.SIGINT) == 0
+
+
+# -- browser outbox --------------------------------------------------------------------------
+
+
+def test_outbox_escapes_everything_and_sandboxes_html(server: Server) -> None:
+    payload = valid_payload()
+    payload["subject"] = "<script>alert('subject')</script> & more"
+    payload["from"]["name"] = "<img src=x onerror=alert(1)>"
+    payload["content"] = [
+        {"type": "text/plain", "value": "<script>alert('text')</script>"},
+        {"type": "text/html", "value": '<p>Hi</p><script>alert("html")</script>'},
+    ]
+    status, headers, _ = send(server, payload)
+    assert status == 202
+    message_id = headers["X-Message-Id"]
+
+    status, page_headers, page = http("GET", server.url + "/")
+    assert status == 200
+    assert page_headers["Content-Type"].startswith("text/html")
+    assert "default-src 'none'" in page_headers["Content-Security-Policy"]
+    html = page.decode()
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#x27;subject&#x27;)&lt;/script&gt; &amp; more" in html
+    assert f'href="/mails/{message_id}"' in html
+
+    status, _, detail = http("GET", f"{server.url}/mails/{message_id}")
+    assert status == 200
+    html = detail.decode()
+    assert "<script" not in html
+    assert "<img" not in html
+    assert "&lt;script&gt;alert(&#x27;text&#x27;)&lt;/script&gt;" in html
+    [iframe] = re.findall(r"<iframe[^>]*>", html)
+    assert 'sandbox=""' in iframe
+    assert 'srcdoc="&lt;p&gt;Hi&lt;/p&gt;&lt;script&gt;alert(&quot;html&quot;)&lt;/script&gt;"' in iframe
+
+    assert http("GET", server.url + "/mails/unknown")[0] == 404
+
+
+def test_outbox_lists_newest_first(server: Server) -> None:
+    for subject in ("older mail", "newer mail"):
+        payload = valid_payload()
+        payload["subject"] = subject
+        assert send(server, payload)[0] == 202
+    html = http("GET", server.url + "/")[2].decode()
+    assert html.index("newer mail") < html.index("older mail")
+
+
+# -- logging ---------------------------------------------------------------------------------
+
+
+def test_logs_hold_ids_and_counts_but_no_personal_data(server: Server) -> None:
+    response = SendGridAPIClient(api_key="SG.test", host=server.url).send(sdk_mail("Secret subject line"))
+    bad = valid_payload()
+    bad["personalizations"][0]["to"].append({"email": "broken@@example.com"})
+    assert send(server, bad)[0] == 400
+    get_json(server.url + "/_mails?to=alice%40example.com")
+    http("GET", server.url + "/v3/asm/suppressions/global/alice%40example.com", headers={"Authorization": "Bearer k"})
+
+    logs = server.logs()
+    assert response.headers["X-Message-Id"] in logs
+    for secret in ("example.com", "example.org", "Secret subject line", "Download it", "%40"):
+        assert secret not in logs
+
+
+# -- contacts and suppressions ---------------------------------------------------------------
+
+
+def test_global_suppressions_round_trip_and_mark_mails(server: Server) -> None:
+    auth = {"Authorization": "Bearer SG.test"}
+    url = server.url + "/v3/asm/suppressions/global"
+    status, _, body = post_json(url, {"recipient_emails": ["Alice@example.com"]})
+    assert (status, json.loads(body)) == (201, {"recipient_emails": ["Alice@example.com"]})
+
+    status, _, body = http("GET", url + "/alice%40example.com", headers=auth)
+    assert json.loads(body) == {"recipient_email": "Alice@example.com"}
+    [row] = json.loads(http("GET", server.url + "/v3/suppression/unsubscribes", headers=auth)[2])
+    assert row["email"] == "Alice@example.com"
+    assert isinstance(row["created"], int)
+
+    assert send(server, valid_payload())[0] == 202
+    assert stored(server)[0]["suppressed"] == ["alice@example.com"]
+
+    status, _, body = post_json(url, {"recipient_emails": ["nope"]})
+    assert status == 400
+    assert fields_of(body) == {"recipient_emails.0"}
+
+    assert http("DELETE", url + "/alice%40example.com", headers=auth)[0] == 204
+    assert json.loads(http("GET", url + "/alice%40example.com", headers=auth)[2]) == {}
+    assert json.loads(http("GET", server.url + "/v3/suppression/unsubscribes", headers=auth)[2]) == []
+
+
+def test_marketing_contacts_upsert_search_and_delete(server: Server) -> None:
+    auth = {"Authorization": "Bearer SG.test", "Content-Type": "application/json"}
+    contacts_url = server.url + "/v3/marketing/contacts"
+    upsert = {"contacts": [{"email": "Dana@example.com", "first_name": "Dana"}]}
+    # The contract uses PUT for add-or-update; POST is not a route.
+    assert http("POST", contacts_url, json.dumps(upsert).encode(), auth)[0] == 405
+    status, _, body = http("PUT", contacts_url, json.dumps(upsert).encode(), auth)
+    assert status == 202
+    assert "job_id" in json.loads(body)
+
+    search_url = contacts_url + "/search/emails"
+    status, _, body = post_json(search_url, {"emails": ["dana@example.com", "erin@example.com"]})
+    assert status == 200
+    result = json.loads(body)["result"]
+    contact = result["dana@example.com"]["contact"]
+    assert (contact["email"], contact["first_name"]) == ("dana@example.com", "Dana")
+    assert result["erin@example.com"] == {"error": "contact not found"}
+
+    status, _, body = http("PUT", contacts_url, json.dumps({"contacts": [{"email": "bad"}]}).encode(), auth)
+    assert status == 400
+    assert fields_of(body) == {"contacts.0.email"}
+
+    status, _, _ = http("DELETE", f"{contacts_url}?ids={contact['id']}", headers=auth)
+    assert status == 202
+    status, _, body = post_json(search_url, {"emails": ["dana@example.com"]})
+    assert status == 404
+    assert_no_leak(body, "dana@example.com")
+    assert http("DELETE", contacts_url, headers=auth)[0] == 400
