@@ -39,6 +39,7 @@ local stack is up (state in {state_dir}, logs in {stack.log_dir})
   Stripe          {stack.stripe_url}              (localstripe)
   Cosmos DB       https://127.0.0.1:{p.cosmos}/   (self-signed TLS, any key)
   Storage         blob :{p.blob}  queue :{p.queue}  table :{p.table}   (Azurite)
+  function key    {stack.function_key}   (x-functions-key header, server-to-server routes)
   tokens          python -m devstack token user --sub alice | staff
 Ctrl-C stops everything.""",
         flush=True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -76,6 +77,16 @@ class LocalStack:
     def stripe_url(self) -> str:
         return f"http://{LOOPBACK}:{self.ports.stripe}"
 
+    @property
+    def function_key(self) -> str:
+        """The key server-to-server callers send (x-functions-key), made once per state folder."""
+        path = self.state_dir / "keys" / "function-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
     def app_settings(self) -> dict[str, str]:
         """Every app setting the code reads, pointing at this stack's stand-ins."""
         user, staff = providers(self.state_dir / "keys")
@@ -142,7 +153,7 @@ class LocalStack:
             seed_catalog(CatalogService(CosmosDocumentStore(client, database_spec()), cache_seconds=0))
 
     def start_functions_host(self) -> Service:
-        env = {**self.app_settings(), "PYTHONPATH": str(PROJECT_ROOT), "PYTHONWARNINGS": "ignore:Unverified HTTPS"}
+        env = {**self.app_settings(), "LOCAL_HOST_FUNCTION_KEYS": self.function_key, "PYTHONPATH": str(PROJECT_ROOT), "PYTHONWARNINGS": "ignore:Unverified HTTPS"}
         argv = [sys.executable, "-m", "devstack.functions_host", "--app", "function_app:app"]
         argv += ["--script-root", str(PROJECT_ROOT), "--host", LOOPBACK, "--port", str(self.ports.functions)]
         host = start_service("functions", argv, self.functions_url, self.ports.functions, self.log_dir, env=env)
