@@ -153,7 +153,12 @@ class LocalStack:
             seed_catalog(CatalogService(CosmosDocumentStore(client, database_spec()), cache_seconds=0))
 
     def start_functions_host(self) -> Service:
-        env = {**self.app_settings(), "LOCAL_HOST_FUNCTION_KEYS": self.function_key, "PYTHONPATH": str(PROJECT_ROOT), "PYTHONWARNINGS": "ignore:Unverified HTTPS"}
+        env = {
+            **self.app_settings(),
+            "LOCAL_HOST_FUNCTION_KEYS": self.function_key,
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "PYTHONWARNINGS": "ignore:Unverified HTTPS",
+        }
         argv = [sys.executable, "-m", "devstack.functions_host", "--app", "function_app:app"]
         argv += ["--script-root", str(PROJECT_ROOT), "--host", LOOPBACK, "--port", str(self.ports.functions)]
         host = start_service("functions", argv, self.functions_url, self.ports.functions, self.log_dir, env=env)

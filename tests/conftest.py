@@ -19,9 +19,7 @@ from devstack.stack import LocalStack
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    stack = LocalStack(
-        StackPorts.free(), tmp_path_factory.mktemp("stack"), persistent=False, settings_file=None
-    )
+    stack = LocalStack(StackPorts.free(), tmp_path_factory.mktemp("stack"), persistent=False, settings_file=None)
     stack.start_backends()
     yield stack
     stack.stop()

@@ -77,8 +77,8 @@ class ConsentLedger:
             try:
                 self._store.create(CONSENT_EVENTS, event.to_document())
             except DocumentConflict:
-                # Someone else took this place in the chain: fold their events in and try the next.
-                state = self._catch_up(state)
+                # Someone else took this place in the chain: fold their event in and try the next.
+                state = self._fold_next(state)
                 _back_off(attempt)
                 continue
             saved = self._save_state(state.apply(event), etag)
@@ -86,6 +86,11 @@ class ConsentLedger:
         raise problems.service_unavailable(
             "consent-busy", "Too many concurrent writes", "Retry with the same Idempotency-Key."
         )
+
+    def _fold_next(self, state: ConsentState) -> ConsentState:
+        """Apply the event that took the place after ``state`` (it exists: our create conflicted)."""
+        found = self._store.read(CONSENT_EVENTS, event_id(state.seq + 1), state.subject_id)
+        return state if found is None else state.apply(ConsentEvent.from_document(found.body))
 
     def _catch_up(self, state: ConsentState) -> ConsentState:
         """Apply every event after ``state.seq`` that exists in the store."""

@@ -6,6 +6,8 @@ import json
 import secrets
 import time
 import uuid
+from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -33,7 +35,7 @@ def current_version(api: httpx.Client) -> str:
     return version
 
 
-def choice(api: httpx.Client, functional: bool, analytics: bool, marketing: bool, **extra: object) -> dict:
+def choice(api: httpx.Client, functional: bool, analytics: bool, marketing: bool, **extra: object) -> dict[str, Any]:
     return {
         "categories": {"functional": functional, "analytics": analytics, "marketing": marketing},
         "policyVersion": current_version(api),
@@ -55,7 +57,7 @@ def staff_idp(identity: tuple[DevIdentityProvider, DevIdentityProvider]) -> DevI
     return identity[1]
 
 
-def staff_proof(api: httpx.Client, staff_idp: DevIdentityProvider, subject: str) -> dict:
+def staff_proof(api: httpx.Client, staff_idp: DevIdentityProvider, subject: str) -> dict[str, Any]:
     token = staff_idp.token("dpo-1", ["Privacy.Auditor"])
     response = api.get(f"/staff/subjects/{subject}/consent-proof", headers=bearer(token))
     assert response.status_code == 200, response.text
@@ -243,7 +245,7 @@ def test_tokens_are_checked_for_real(api: httpx.Client, user_idp: DevIdentityPro
         headers={"kid": user_idp.kid},
     )
     assert api.get("/me/consents", headers=bearer(forged)).status_code == 401
-    unsigned = jwt.encode({"iss": user_idp.issuer, "aud": AUDIENCE, "sub": "x", "exp": 2**31}, None, algorithm="none")
+    unsigned = jwt.encode({"iss": user_idp.issuer, "aud": AUDIENCE, "sub": "x", "exp": 2**31}, "", algorithm="none")
     assert api.get("/me/consents", headers=bearer(unsigned)).status_code == 401
     wrong_audience = jwt.encode(
         {"iss": user_idp.issuer, "aud": "api://other", "sub": "x", "exp": int(time.time()) + 600},
@@ -330,7 +332,7 @@ def test_staff_actions_need_roles_and_are_audited(
     assert any(r["actor"] == "dpo-7" and r["action"] == "purpose.published" for r in audit)
 
 
-def test_no_personal_data_reaches_the_host_log(host_log) -> None:  # type: ignore[no-untyped-def]
+def test_no_personal_data_reaches_the_host_log(host_log: Path) -> None:
     text = host_log.read_text(errors="replace")
     assert "http cookie_preferences" in text  # the log is really being written
     for secret in (PII_EMAIL, CLIENT_IP, USER_AGENT, "Bearer "):
@@ -357,7 +359,7 @@ def test_z_new_policy_version_asks_for_renewal(
     assert state["purposes"]["analytics"]["renewalRequired"] is True
 
 
-def _audit_records(stack: LocalStack) -> list[dict]:
+def _audit_records(stack: LocalStack) -> list[dict[str, Any]]:
     from adapters.cosmos import CosmosDocumentStore, connect
     from core.containers import AUDIT, database_spec
     from devstack.services import COSMOS_LOCAL_KEY

@@ -24,9 +24,7 @@ def catalog(*versions: tuple[str, tuple[str, ...]]) -> Catalog:
     }
     return Catalog(
         purposes=purposes,
-        versions=tuple(
-            PolicyVersion(v, f"sha256:{i}", NOW, renew, i + 1) for i, (v, renew) in enumerate(versions)
-        ),
+        versions=tuple(PolicyVersion(v, f"sha256:{i}", NOW, renew, i + 1) for i, (v, renew) in enumerate(versions)),
     )
 
 
