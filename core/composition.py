@@ -15,6 +15,7 @@ from core.auth import TokenPolicy, TokenValidator
 from core.clock import SystemClock
 from core.containers import database_spec
 from core.http import CorsPolicy
+from core.keyring import KeyRing, KeyVaultKeyRing, StaticKeyRing
 from core.ports import Clock, DocumentStore
 from core.settings import Settings, load_settings
 from functions.consent.catalog import CatalogService
@@ -80,6 +81,13 @@ class Services:
     @cached_property
     def audit(self) -> AuditTrail:
         return AuditTrail(self.documents, self.clock)
+
+    @cached_property
+    def signing_keys(self) -> KeyRing:
+        vault = self.settings.get("KEY_VAULT_URI")
+        if vault:
+            return KeyVaultKeyRing.connect(vault, self.settings.get("SIGNING_KEY_SECRET_NAME"))
+        return StaticKeyRing(self.settings.get("SIGNING_KEYS"))
 
     @cached_property
     def pepper(self) -> str:

@@ -27,6 +27,7 @@ class Setting:
     kind: SettingKind
     description: str
     default: str | None = None  # None = required
+    local_only: bool = False  # set by the local stack only; in Azure the managed identity replaces it
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -37,6 +38,7 @@ SETTINGS: tuple[Setting, ...] = (
         SettingKind.SECRET,
         "Cosmos DB key for the local stand-in only. Empty in Azure: the app signs in with its managed identity.",
         "",
+        local_only=True,
     ),
     Setting("COSMOS_DATABASE", SettingKind.PLAIN, "Cosmos DB database id.", "privacy"),
     Setting(
@@ -50,6 +52,7 @@ SETTINGS: tuple[Setting, ...] = (
         SettingKind.SECRET,
         "Storage connection string (local Azurite). Empty in Azure, where the __accountName form is used.",
         "",
+        local_only=True,
     ),
     Setting(
         "AzureWebJobsStorage__accountName",
@@ -98,6 +101,20 @@ SETTINGS: tuple[Setting, ...] = (
         SettingKind.PLAIN,
         "SendGrid API host (the local mail server locally).",
         "https://api.sendgrid.com",
+    ),
+    Setting(
+        "SIGNING_KEYS",
+        SettingKind.SECRET,
+        "Local key ring for signatures, as id:secret pairs (the last signs). In Azure the versions of the "
+        "Key Vault secret named by SIGNING_KEY_SECRET_NAME are the ring instead.",
+        "",
+        local_only=True,
+    ),
+    Setting(
+        "SIGNING_KEY_SECRET_NAME",
+        SettingKind.PLAIN,
+        "Key Vault secret whose enabled versions are the signing key ring (newest signs, any verifies).",
+        "signing-keys",
     ),
     Setting(
         "KEY_VAULT_URI",

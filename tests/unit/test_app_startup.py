@@ -1,0 +1,35 @@
+"""The app refuses to start on unresolved Key Vault references, and imports nothing heavy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _import_app(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SUBJECT_HASH_PEPPER"} | extra_env
+    code = (
+        "import function_app, sys; "
+        "print(sorted(m for m in ('stripe', 'sendgrid', 'azure.storage.blob') if m in sys.modules))"
+    )
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
+
+def test_unresolved_key_vault_reference_stops_the_app_with_a_clear_message() -> None:
+    result = _import_app(
+        {"SUBJECT_HASH_PEPPER": "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/p/)"}
+    )
+    assert result.returncode != 0
+    assert "SUBJECT_HASH_PEPPER" in result.stderr
+    assert "unresolved Key Vault reference" in result.stderr
+    assert "kv.vault.azure.net" not in result.stderr
+
+
+def test_importing_the_app_connects_to_nothing_and_loads_no_third_party_client() -> None:
+    result = _import_app({"COSMOS_ENDPOINT": "https://unreachable.invalid:1/"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
