@@ -1,0 +1,63 @@
+"""The banner's hot path costs what the design promises: counted at the SDK, against the stand-in."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterator
+
+import azure.functions as func
+import pytest
+
+import function_app
+from adapters.cosmos import CosmosDocumentStore, RequestCounter, connect
+from core.composition import Services, use_services
+from core.containers import database_spec
+from core.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def counted(app_settings: dict[str, str]) -> Iterator[tuple[Services, RequestCounter]]:
+    counter = RequestCounter()
+    settings = Settings(app_settings)
+    client = connect(settings.get("COSMOS_ENDPOINT"), settings.get("COSMOS_KEY"), verify_tls=False, counter=counter)
+    svc = Services(settings)
+    svc.__dict__["documents"] = CosmosDocumentStore(client, database_spec())
+    use_services(svc)
+    yield svc, counter
+    use_services(None)
+
+
+def handler(name: str) -> Callable[[func.HttpRequest], func.HttpResponse]:
+    for function in function_app.app.get_functions():
+        if function.get_function_name() == name:
+            user_function: Callable[[func.HttpRequest], func.HttpResponse] = function.get_user_function()
+            return user_function
+    raise LookupError(name)
+
+
+def test_reading_costs_one_point_read_and_saving_at_most_three(counted: tuple[Services, RequestCounter]) -> None:
+    svc, counter = counted
+    cookies = handler("cookie_preferences")
+    vid = secrets.token_urlsafe(18)
+    url = f"http://localhost/api/cookies/{vid}"
+    version = svc.catalog.current().require_current_version().version  # warms the catalog cache
+    body = {"categories": {"functional": True, "analytics": True, "marketing": False}, "policyVersion": version}
+
+    def save() -> func.HttpResponse:
+        return cookies(func.HttpRequest("PUT", url, headers={"content-type": "application/json"},
+                                        route_params={"visitorId": vid}, body=json.dumps(body).encode()))  # fmt: skip
+
+    def read() -> func.HttpResponse:
+        return cookies(func.HttpRequest("GET", url, headers={}, route_params={"visitorId": vid}, body=b""))
+
+    for operation, most in ((save, 3), (save, 3), (read, 1)):  # first save creates, the second replaces
+        counter.reset()
+        response = operation()
+        assert response.status_code == 200, response.get_body()
+        assert 1 <= counter.document_requests <= most
+        if operation is read:
+            assert counter.document_requests == 1
+            assert json.loads(response.get_body())["categories"]["analytics"] is True
