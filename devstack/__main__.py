@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import time
 from pathlib import Path
 
 from devstack.services import ServiceStartError, StackPorts
-from devstack.stack import DEFAULT_STATE_DIR, LocalStack, StackAlreadyRunning
+from devstack.stack import DEFAULT_STATE_DIR, LOCAL_SETTINGS, LocalStack, StackAlreadyRunning
 
 
-def up(state_dir: Path) -> int:
+def up(state_dir: Path, with_host: bool) -> int:
     stack = LocalStack(StackPorts(), state_dir)
     stopping = False
 
@@ -25,7 +26,10 @@ def up(state_dir: Path) -> int:
     try:
         print("starting the local stack…", flush=True)
         stack.start_backends()
-        stack.start_functions_host()
+        if with_host:
+            stack.start_functions_host()
+        else:
+            write_local_settings(stack)
     except (StackAlreadyRunning, ServiceStartError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -57,11 +61,27 @@ Ctrl-C stops everything.""",
     return 0
 
 
+def write_local_settings(stack: LocalStack) -> None:
+    """local.settings.json pointing at the running stand-ins, as `func start` reads it."""
+    document = {
+        "IsEncrypted": False,
+        "Values": {"FUNCTIONS_WORKER_RUNTIME": "python", **stack.app_settings()},
+        "Host": {"LocalHttpPort": stack.ports.functions, "CORS": "", "CORSCredentials": False},
+    }
+    LOCAL_SETTINGS.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"wrote {LOCAL_SETTINGS.name}: run `func start` in another terminal", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack")
     commands = parser.add_subparsers(dest="command", required=True)
     up_cmd = commands.add_parser("up", help="start the whole local stack and the Functions host")
     up_cmd.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    up_cmd.add_argument(
+        "--no-host",
+        action="store_true",
+        help="start only the stand-ins and write local.settings.json, for `func start` with Core Tools",
+    )
     commands.add_parser("token", help="print a locally signed token (see --help)", add_help=False)
     args, rest = parser.parse_known_args()
     if args.command == "token":
@@ -70,7 +90,7 @@ def main() -> None:
         sys.argv = ["python -m devstack token", *rest]
         devkeys.main()
         return
-    sys.exit(up(args.state_dir))
+    sys.exit(up(args.state_dir, with_host=not args.no_host))
 
 
 if __name__ == "__main__":
