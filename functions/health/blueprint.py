@@ -43,7 +43,10 @@ def _cosmos() -> None:
 def _storage() -> None:
     from adapters.storage import queue_service
 
-    queue_service(services().settings).get_service_properties(timeout=int(CHECK_TIMEOUT_SECONDS))
+    # A data-plane call (list one queue page): the app's Storage Queue Data role covers it, while
+    # reading service properties would need a management role it does not have.
+    pages = queue_service(services().settings).list_queues(results_per_page=1, timeout=int(CHECK_TIMEOUT_SECONDS))
+    next(iter(pages), None)
 
 
 CHECKS: dict[str, Callable[[], None]] = {"cosmos": _cosmos, "storage": _storage}

@@ -1,0 +1,115 @@
+// App settings of the Function App: every setting the code reads (core/settings.py, SETTINGS), plus the
+// platform's Application Insights settings. Secrets are Key Vault references resolved by the platform with
+// the app's identity; the secret name is the setting name in lower case with '_' replaced by '-'.
+// Local-only settings (local_only=True in SETTINGS) are not set in Azure: COSMOS_KEY (the app signs in to
+// Cosmos DB with its identity), the AzureWebJobsStorage connection string (replaced by
+// AzureWebJobsStorage__accountName) and SIGNING_KEYS (the versions of the Key Vault secret named by
+// SIGNING_KEY_SECRET_NAME are the key ring, read with the identity through KEY_VAULT_URI).
+
+@description('Name of the Function App whose settings are written.')
+param functionAppName string
+
+@description('Deployment environment name (APP_ENVIRONMENT).')
+@allowed([
+  'dev'
+  'prod'
+])
+param environmentName string
+
+@description('Name of the storage account used for host storage through the app identity.')
+param storageAccountName string
+
+@description('Name of the Application Insights component.')
+param appInsightsName string
+
+@description('Name of the Key Vault that holds the secrets referenced below.')
+param keyVaultName string
+
+@description('URI of the Key Vault (KEY_VAULT_URI).')
+param keyVaultUri string
+
+@description('Cosmos DB account endpoint (COSMOS_ENDPOINT).')
+param cosmosEndpoint string
+
+@description('Cosmos DB database id (COSMOS_DATABASE).')
+param cosmosDatabaseName string
+
+@description('Issuer (iss) of the user tokens (USER_JWT_ISSUER).')
+param userJwtIssuer string
+
+@description('Audience (aud) of the user tokens (USER_JWT_AUDIENCE).')
+param userJwtAudience string
+
+@description('JWKS URL of the user identity provider (USER_JWKS_URI).')
+param userJwksUri string
+
+@description('Issuer of the staff tokens (STAFF_JWT_ISSUER).')
+param staffJwtIssuer string
+
+@description('Audience of the staff tokens (STAFF_JWT_AUDIENCE).')
+param staffJwtAudience string
+
+@description('JWKS URL of the staff identity provider (STAFF_JWKS_URI).')
+param staffJwksUri string
+
+@description('Comma-separated browser origins allowed to call the banner endpoints (CORS_ALLOWED_ORIGINS).')
+param corsAllowedOrigins string
+
+@description('Days a cookie decision stays valid (COOKIE_CONSENT_MAX_AGE_DAYS).')
+@minValue(1)
+@maxValue(395)
+param cookieConsentMaxAgeDays int
+
+@description('Seconds an instance caches the published catalog (CATALOG_CACHE_SECONDS).')
+@minValue(0)
+@maxValue(3600)
+param catalogCacheSeconds int
+
+@description('Stripe API base URL (STRIPE_API_BASE).')
+param stripeApiBase string
+
+@description('SendGrid API host (SENDGRID_API_HOST).')
+param sendgridApiHost string
+
+@description('Key Vault secret whose enabled versions are the signing key ring (SIGNING_KEY_SECRET_NAME).')
+@minLength(1)
+@maxLength(127)
+param signingKeySecretName string
+
+resource site 'Microsoft.Web/sites@2024-04-01' existing = {
+  name: functionAppName
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: {
+    APP_ENVIRONMENT: environmentName
+    COSMOS_ENDPOINT: cosmosEndpoint
+    COSMOS_DATABASE: cosmosDatabaseName
+    COSMOS_TLS_VERIFY: 'true'
+    AzureWebJobsStorage__accountName: storageAccountName
+    SUBJECT_HASH_PEPPER: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=subject-hash-pepper)'
+    USER_JWT_ISSUER: userJwtIssuer
+    USER_JWT_AUDIENCE: userJwtAudience
+    USER_JWKS_URI: userJwksUri
+    STAFF_JWT_ISSUER: staffJwtIssuer
+    STAFF_JWT_AUDIENCE: staffJwtAudience
+    STAFF_JWKS_URI: staffJwksUri
+    CORS_ALLOWED_ORIGINS: corsAllowedOrigins
+    COOKIE_CONSENT_MAX_AGE_DAYS: string(cookieConsentMaxAgeDays)
+    CATALOG_CACHE_SECONDS: string(catalogCacheSeconds)
+    STRIPE_API_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=stripe-api-key)'
+    STRIPE_API_BASE: stripeApiBase
+    SENDGRID_API_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=sendgrid-api-key)'
+    SENDGRID_API_HOST: sendgridApiHost
+    SIGNING_KEY_SECRET_NAME: signingKeySecretName
+    KEY_VAULT_URI: keyVaultUri
+    APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+  }
+}
