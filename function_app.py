@@ -12,9 +12,10 @@ from functions.apidocs.blueprint import bp as apidocs
 from functions.consent.blueprint import bp as consent
 from functions.cookies.blueprint import bp as cookies
 from functions.health.blueprint import bp as health
+from functions.requests.blueprint import bp as requests
 
 load_settings()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (consent, cookies, health, apidocs):
+for blueprint in (consent, cookies, requests, health, apidocs):
     app.register_functions(blueprint)

@@ -12,6 +12,9 @@ from azure.cosmos import ContainerProxy, CosmosClient, PartitionKey, exceptions
 from core.containers import DatabaseSpec
 from core.ports import Document, DocumentChanged, DocumentConflict, Versioned
 
+# Pages of a bounded size keep memory flat however many items a query finds.
+QUERY_PAGE_SIZE = 500
+
 
 class RequestCounter:
     """Counts the document requests that reach Cosmos DB (not account or metadata reads)."""
@@ -100,9 +103,30 @@ class CosmosDocumentStore:
             sql,
             parameters=[{"name": name, "value": value} for name, value in parameters.items()],
             partition_key=partition_key,
+            max_item_count=QUERY_PAGE_SIZE,
         )
         for item in items:
             yield _strip_system(item)
+
+    def query_across_partitions(self, container: str, sql: str, parameters: Mapping[str, Any]) -> Iterator[Document]:
+        items = self._container(container).query_items(
+            sql,
+            parameters=[{"name": name, "value": value} for name, value in parameters.items()],
+            enable_cross_partition_query=True,
+            max_item_count=QUERY_PAGE_SIZE,
+        )
+        for item in items:
+            yield _strip_system(item)
+
+    def upsert(self, container: str, body: Document) -> Versioned:
+        return _versioned(self._container(container).upsert_item(body))
+
+    def delete(self, container: str, doc_id: str, partition_key: str) -> bool:
+        try:
+            self._container(container).delete_item(doc_id, partition_key=partition_key)
+        except exceptions.CosmosResourceNotFoundError:
+            return False
+        return True
 
     def ping(self) -> None:
         self._database.read()

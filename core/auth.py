@@ -29,6 +29,7 @@ class Principal:
     subject: str
     roles: frozenset[str]
     token_id: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class TokenValidator:
             subject=subject,
             roles=frozenset(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else frozenset(),
             token_id=claims.get("jti") if isinstance(claims.get("jti"), str) else None,
+            email=claims.get("email") if isinstance(claims.get("email"), str) else None,
         )
 
     def _key(self, kid: str) -> Any:

@@ -16,10 +16,14 @@ from core.clock import SystemClock
 from core.containers import database_spec
 from core.http import CorsPolicy
 from core.keyring import KeyRing, KeyVaultKeyRing, StaticKeyRing
-from core.ports import Clock, DocumentStore
+from core.ports import Clock, DocumentStore, WorkQueue
 from core.settings import Settings, load_settings
 from functions.consent.catalog import CatalogService
 from functions.consent.service import ConsentLedger
+from functions.requests.connectors import Connectors
+from functions.requests.inventory import inventory
+from functions.requests.ports import Mailer
+from functions.requests.service import PROFILES, RequestConfig, RequestService
 
 log = logging.getLogger("privacy.composition")
 
@@ -92,6 +96,56 @@ class Services:
     @cached_property
     def pepper(self) -> str:
         return self.settings.get("SUBJECT_HASH_PEPPER")
+
+    @cached_property
+    def work_queue(self) -> WorkQueue:
+        from adapters.storage import StorageWorkQueue, queue_service
+
+        return StorageWorkQueue(queue_service(self.settings))
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from adapters.sendgrid_email import SendGridMailer
+
+        return SendGridMailer.from_settings(self.settings)
+
+    @cached_property
+    def requests(self) -> RequestService:
+        from adapters.blob_archives import BlobArchiveStore
+
+        from adapters.sendgrid_email import SendGridMarketingContacts
+        from adapters.stripe_payments import StripePayments
+
+        archives = BlobArchiveStore.from_settings(self.settings)
+        links = Connectors(
+            store=self.documents,
+            ledger=self.ledger,
+            payments=StripePayments.from_settings(self.settings),
+            contacts=SendGridMarketingContacts.from_settings(self.settings),
+            archives=archives,
+        )
+        config = RequestConfig(
+            public_api_url=self.settings.get("PUBLIC_API_URL").rstrip("/"),
+            verification_link_hours=self.settings.get_int("DSR_VERIFICATION_LINK_HOURS"),
+            export_link_hours=self.settings.get_int("EXPORT_LINK_HOURS"),
+            unverified_close_days=self.settings.get_int("DSR_UNVERIFIED_CLOSE_DAYS"),
+            max_open_per_subject=self.settings.get_int("DSR_MAX_OPEN_PER_EMAIL"),
+            staff_email=self.settings.get("DSR_STAFF_EMAIL") or None,
+            erasure_needs_approval=self.settings.get_bool("DSR_ERASURE_NEEDS_APPROVAL"),
+        )
+        return RequestService(
+            self.documents, links, archives, self.mailer, self.work_queue, self.signing_keys, self.clock,
+            self.pepper, inventory(), config,
+        )  # fmt: skip
+
+    def profile_field(self, user_id: str, name: str) -> str | None:
+        """One field of the product's profile of a user (point read), or None."""
+        found = self.documents.read(PROFILES, user_id, user_id)
+        value = found.body.get(name) if found else None
+        return value if isinstance(value, str) and value else None
+
+    def profile_email(self, user_id: str) -> str | None:
+        return self.profile_field(user_id, "email")
 
 
 _lock = threading.Lock()

@@ -37,8 +37,28 @@ class DocumentStore(Protocol):
         self, container: str, partition_key: str, sql: str, parameters: Mapping[str, Any]
     ) -> Iterator[Document]: ...
 
+    def query_across_partitions(self, container: str, sql: str, parameters: Mapping[str, Any]) -> Iterator[Document]:
+        """For rare, small lookups (staff lists, finding a person by keyed hash); never on a hot path."""
+        ...
+
+    def upsert(self, container: str, body: Document) -> Versioned: ...
+
+    def delete(self, container: str, doc_id: str, partition_key: str) -> bool:
+        """Deletes the document; False when it was already gone (so a repeated erasure is harmless)."""
+        ...
+
     def ping(self) -> None: ...
 
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class WorkQueue(Protocol):
+    """Storage queues the Functions host drains; messages are JSON objects."""
+
+    def send(self, queue: str, message: Mapping[str, Any]) -> None: ...
+
+    def peek_poison(self, queue: str, limit: int) -> list[Document]:
+        """Messages that kept failing and were moved to ``<queue>-poison`` (read-only look)."""
+        ...

@@ -117,6 +117,25 @@ SETTINGS: tuple[Setting, ...] = (
         "signing-keys",
     ),
     Setting(
+        "PUBLIC_API_URL",
+        SettingKind.PLAIN,
+        "Public base URL of this API including the route prefix (verification links and certificates in mails).",
+    ),
+    Setting(
+        "MAIL_FROM", SettingKind.PLAIN, "Sender address of privacy mails.", "privacy@softwareengineeringconcepts.com"
+    ),
+    Setting("DSR_STAFF_EMAIL", SettingKind.PLAIN, "Where the deadline digest of data-subject requests goes.", ""),
+    Setting("DSR_VERIFICATION_LINK_HOURS", SettingKind.PLAIN, "How long a verification link works.", "24"),
+    Setting("DSR_UNVERIFIED_CLOSE_DAYS", SettingKind.PLAIN, "Unverified requests are closed after this.", "14"),
+    Setting("DSR_MAX_OPEN_PER_EMAIL", SettingKind.PLAIN, "Open requests one person may have at once.", "3"),
+    Setting(
+        "DSR_ERASURE_NEEDS_APPROVAL",
+        SettingKind.PLAIN,
+        "Erasures wait for a staff approval after verification (under-13 erasures never wait).",
+        "true",
+    ),
+    Setting("EXPORT_LINK_HOURS", SettingKind.PLAIN, "How long the download link of a data export works.", "72"),
+    Setting(
         "KEY_VAULT_URI",
         SettingKind.PLAIN,
         "Key Vault URI for keys that rotate (read with the app's identity). Empty locally.",

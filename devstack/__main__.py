@@ -26,6 +26,9 @@ def up(state_dir: Path, with_host: bool) -> int:
     try:
         print("starting the local stack…", flush=True)
         stack.start_backends()
+        seeded = stack.seed_demo_people()
+        if seeded:
+            print(f"seeded demo people: {', '.join(seeded)}", flush=True)
         if with_host:
             stack.start_functions_host()
         else:

@@ -162,6 +162,7 @@ def start_cosmos(ports: StackPorts, log_dir: Path) -> Service:
 
 def start_stripe(ports: StackPorts, log_dir: Path, data_dir: Path | None) -> Service:
     argv = [sys.executable, "-m", "devstack.stripe_server", "--host", LOOPBACK, "--port", str(ports.stripe)]
+    argv += ["--call-log", str(log_dir / "stripe-calls.log")]
     if data_dir is not None:
         argv += ["--state-dir", str(data_dir)]
     return start_service("stripe", argv, f"http://{LOOPBACK}:{ports.stripe}", ports.stripe, log_dir)

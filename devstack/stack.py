@@ -6,6 +6,7 @@ in-memory state), so tests run against exactly what a developer runs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -109,6 +110,7 @@ class LocalStack:
                 "STRIPE_API_BASE": self.stripe_url,
                 "SENDGRID_API_KEY": SENDGRID_LOCAL_KEY,
                 "SENDGRID_API_HOST": self.mail_url,
+                "PUBLIC_API_URL": self.functions_url,
             }
         )
         return settings
@@ -150,14 +152,57 @@ class LocalStack:
             warnings.simplefilter("ignore")  # the stand-in's self-signed certificate
             client = connect(f"https://{LOOPBACK}:{self.ports.cosmos}/", COSMOS_LOCAL_KEY, verify_tls=False)
             provision(client, database_spec())
+            self.provision_storage()
             seed_catalog(CatalogService(CosmosDocumentStore(client, database_spec()), cache_seconds=0))
 
-    def start_functions_host(self) -> Service:
+    def provision_storage(self) -> None:
+        """Queues (with their poison twins) and blob containers from declarations/storage.json."""
+        from azure.core.exceptions import ResourceExistsError
+        from azure.storage.blob import BlobServiceClient
+        from azure.storage.queue import QueueServiceClient
+
+        declaration = json.loads((PROJECT_ROOT / "declarations" / "storage.json").read_text())
+        connection = azurite_connection_string(self.ports)
+        queues = QueueServiceClient.from_connection_string(connection)
+        for queue in declaration["queues"]:
+            for name in (queue["name"], f"{queue['name']}-poison"):
+                with contextlib.suppress(ResourceExistsError):
+                    queues.create_queue(name)
+        blobs = BlobServiceClient.from_connection_string(connection)
+        for container in declaration["blobContainers"]:
+            with contextlib.suppress(ResourceExistsError):
+                blobs.create_container(container["name"])
+
+    def seed_demo_people(self) -> list[str]:
+        """Demo people in the product containers, Stripe and SendGrid (once per state folder)."""
+        import stripe
+        from sendgrid import SendGridAPIClient
+
+        from adapters.cosmos import CosmosDocumentStore, connect
+        from core.containers import database_spec
+        from devstack.demo_data import DEMO_PEOPLE, seed_person
+
+        settings = self.app_settings()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            client = connect(settings["COSMOS_ENDPOINT"], COSMOS_LOCAL_KEY, verify_tls=False)
+            store = CosmosDocumentStore(client, database_spec())
+            if store.read("profiles", DEMO_PEOPLE[0].user_id, DEMO_PEOPLE[0].user_id) is not None:
+                return []
+            stripe_client = stripe.StripeClient(STRIPE_LOCAL_KEY, base_addresses={"api": self.stripe_url})
+            sendgrid_client = SendGridAPIClient(api_key=SENDGRID_LOCAL_KEY, host=self.mail_url)
+            for person in DEMO_PEOPLE:
+                seed_person(store, settings["SUBJECT_HASH_PEPPER"], person, stripe_client=stripe_client,
+                            sendgrid_client=sendgrid_client)  # fmt: skip
+        return [p.email for p in DEMO_PEOPLE]
+
+    def start_functions_host(self, extra_env: dict[str, str] | None = None) -> Service:
         env = {
             **self.app_settings(),
             "LOCAL_HOST_FUNCTION_KEYS": self.function_key,
             "PYTHONPATH": str(PROJECT_ROOT),
             "PYTHONWARNINGS": "ignore:Unverified HTTPS",
+            **(extra_env or {}),
         }
         argv = [sys.executable, "-m", "devstack.functions_host", "--app", "function_app:app"]
         argv += ["--script-root", str(PROJECT_ROOT), "--host", LOOPBACK, "--port", str(self.ports.functions)]

@@ -11,6 +11,7 @@ import pickle
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from localstripe import resources, server
 
 
@@ -32,11 +33,25 @@ def _keep_state_in(state_file: Path) -> None:
     resources.Store.dump_to_disk = dump
 
 
+def _log_calls_to(path: Path) -> None:
+    """One line per API call (method, path, status; never the query or body), for tests that count calls."""
+
+    @web.middleware
+    async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        with path.open("a") as log:
+            log.write(f"{request.method} {request.path} {response.status}\n")
+        return response
+
+    server.app.middlewares.append(record)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="localstripe on loopback with a private state file")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument("--state-dir", type=Path, default=None, help="keep state here; none = in memory")
+    parser.add_argument("--call-log", type=Path, default=None, help="append one line per API call to this file")
     args = parser.parse_args()
 
     if args.state_dir is not None:
@@ -46,6 +61,8 @@ def main() -> None:
     else:
         resources.Store.dump_to_disk = lambda store: None
 
+    if args.call_log is not None:
+        _log_calls_to(args.call_log)
     print(f"stripe listening on http://{args.host}:{args.port}", flush=True)
     web.run_app(server.app, host=args.host, port=args.port, access_log=None, print=None)
 

@@ -92,6 +92,16 @@ param stripeApiBase string = 'https://api.stripe.com'
 @minLength(9)
 param sendgridApiHost string = 'https://api.sendgrid.com'
 
+@description('Sender address of privacy mails: verification links, exports, erasure notices (MAIL_FROM).')
+@minLength(3)
+param mailFrom string = 'privacy@softwareengineeringconcepts.com'
+
+@description('Where the digest of data-subject requests near or past their deadline goes (DSR_STAFF_EMAIL); empty = no mail.')
+param dsrStaffEmail string = ''
+
+@description('Whether erasures wait for a staff approval after verification (DSR_ERASURE_NEEDS_APPROVAL).')
+param dsrErasureNeedsApproval bool = true
+
 @description('Key Vault secret whose enabled versions are the signing key ring: newest signs, any verifies (SIGNING_KEY_SECRET_NAME).')
 @minLength(1)
 @maxLength(127)
@@ -326,6 +336,11 @@ module appSettings 'modules/appsettings.bicep' = {
     stripeApiBase: stripeApiBase
     sendgridApiHost: sendgridApiHost
     signingKeySecretName: signingKeySecretName
+    publicApiUrl: 'https://${functionApp.outputs.defaultHostName}/api'
+    mailFrom: mailFrom
+    dsrStaffEmail: dsrStaffEmail
+    dsrErasureNeedsApproval: dsrErasureNeedsApproval
+    exportLinkHours: 72
   }
   dependsOn: [
     roles

@@ -7,6 +7,7 @@ import base64
 import binascii
 import contextlib
 import logging
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,7 +26,8 @@ from .options import MIN_POLLING_INTERVAL, QueueOptions
 logger = logging.getLogger("devstack.functions_host")
 
 # The listener takes messages for 10 minutes and renews that lease halfway, as the host does.
-LEASE = timedelta(minutes=10)
+# Crash tests shorten it (LOCAL_HOST_QUEUE_LEASE_SECONDS) so a killed worker's message returns soon.
+LEASE = timedelta(seconds=int(os.environ.get("LOCAL_HOST_QUEUE_LEASE_SECONDS", "600")))
 POISON_SUFFIX = "-poison"
 _QUEUE_NAME_MAX = 63
 

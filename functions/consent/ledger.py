@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -81,6 +82,11 @@ class ConsentEvent:
     idempotency_key: str
     linked_subject: str | None = None
     hash: str = ""
+    # The IP network and user agent are covered by salted commitments, not by their clear values:
+    # erasing the clear values and the salt later keeps the chain verifiable and the proof
+    # pseudonymous (a bare hash of a /24 network could be brute-forced; a salted one cannot).
+    proof_salt: str | None = None
+    stored_commitments: Mapping[str, str | None] | None = field(default=None, compare=False)
 
     @property
     def event_id(self) -> str:
@@ -100,11 +106,41 @@ class ConsentEvent:
             "noticeTextHash": ctx.notice_text_hash,
             "recordedAt": ctx.recorded_at.isoformat(),
             "jurisdiction": ctx.jurisdiction,
-            "ipTruncated": ctx.ip_truncated,
-            "userAgent": ctx.user_agent,
+            "ipCommitment": self._commitment("ip", ctx.ip_truncated),
+            "userAgentCommitment": self._commitment("ua", ctx.user_agent),
             "idempotencyKey": self.idempotency_key,
             "linkedSubject": self.linked_subject,
         }
+
+    def _commitment(self, label: str, value: str | None) -> str | None:
+        if self.stored_commitments is not None:
+            return self.stored_commitments.get(label)
+        return self._fresh_commitment(label, value)
+
+    def _fresh_commitment(self, label: str, value: str | None) -> str | None:
+        if value is None or self.proof_salt is None:
+            return None
+        return hashlib.sha256(f"{self.proof_salt}|{label}|{value}".encode()).hexdigest()
+
+    def commitments_match(self) -> bool:
+        """Clear values still present must be the ones the chain committed to."""
+        if self.stored_commitments is None or self.proof_salt is None:
+            return True
+        return all(
+            self.stored_commitments.get(label) == self._fresh_commitment(label, value)
+            for label, value in (("ip", self.context.ip_truncated), ("ua", self.context.user_agent))
+            if value is not None
+        )
+
+    def pseudonymized(self) -> ConsentEvent:
+        """Without IP network, user agent and salt; the commitments (and so the hash) stay."""
+        content = self.content()
+        return replace(
+            self,
+            context=replace(self.context, ip_truncated=None, user_agent=None),
+            proof_salt=None,
+            stored_commitments={"ip": content["ipCommitment"], "ua": content["userAgentCommitment"]},
+        )
 
     def computed_hash(self) -> str:
         canonical = json.dumps(self.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -114,7 +150,14 @@ class ConsentEvent:
         return replace(self, hash=self.computed_hash())
 
     def to_document(self) -> dict[str, Any]:
-        return {"id": self.event_id, **self.content(), "hash": self.hash}
+        return {
+            "id": self.event_id,
+            **self.content(),
+            "ipTruncated": self.context.ip_truncated,
+            "userAgent": self.context.user_agent,
+            "proofSalt": self.proof_salt,
+            "hash": self.hash,
+        }
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> ConsentEvent:
@@ -136,6 +179,8 @@ class ConsentEvent:
             idempotency_key=doc["idempotencyKey"],
             linked_subject=doc.get("linkedSubject"),
             hash=doc.get("hash", ""),
+            proof_salt=doc.get("proofSalt"),
+            stored_commitments={"ip": doc.get("ipCommitment"), "ua": doc.get("userAgentCommitment")},
         )
 
 
@@ -208,6 +253,7 @@ class ConsentState:
             context=context,
             idempotency_key=idempotency_key,
             linked_subject=linked_subject,
+            proof_salt=secrets.token_hex(16),
         ).sealed()
 
     def to_document(self) -> dict[str, Any]:
@@ -281,7 +327,7 @@ def verify_chain(events: Iterable[ConsentEvent], recorded_head: tuple[int, str] 
         while expected_seq < event.seq:
             problems.append(ChainProblem(expected_seq, "missing"))
             expected_seq += 1
-        if event.computed_hash() != event.hash:
+        if event.computed_hash() != event.hash or not event.commitments_match():
             problems.append(ChainProblem(event.seq, "altered"))
         if event.prev_hash != prev_hash:
             problems.append(ChainProblem(event.seq, "broken-link"))

@@ -46,8 +46,8 @@ def event_view(event: ConsentEvent) -> EventView:
         notice_text_hash=content["noticeTextHash"],
         recorded_at=event.context.recorded_at,
         jurisdiction=content["jurisdiction"],
-        ip_truncated=content["ipTruncated"],
-        user_agent=content["userAgent"],
+        ip_truncated=event.context.ip_truncated,
+        user_agent=event.context.user_agent,
         prev_hash=event.prev_hash,
         hash=event.hash,
     )

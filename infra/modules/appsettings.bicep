@@ -76,6 +76,38 @@ param sendgridApiHost string
 @maxLength(127)
 param signingKeySecretName string
 
+@description('Public base URL of the API with its route prefix, used in mailed links (PUBLIC_API_URL).')
+param publicApiUrl string
+
+@description('Sender address of privacy mails (MAIL_FROM).')
+param mailFrom string
+
+@description('Recipient of the deadline digest of data-subject requests (DSR_STAFF_EMAIL); empty = none.')
+param dsrStaffEmail string
+
+@description('Whether erasures wait for a staff approval (DSR_ERASURE_NEEDS_APPROVAL).')
+param dsrErasureNeedsApproval bool
+
+@description('Hours a data-export download link works (EXPORT_LINK_HOURS); archives are deleted after exportRetentionDays.')
+@minValue(1)
+@maxValue(168)
+param exportLinkHours int
+
+@description('Hours a verification link works (DSR_VERIFICATION_LINK_HOURS).')
+@minValue(1)
+@maxValue(168)
+param dsrVerificationLinkHours int = 24
+
+@description('Days after which unverified requests are closed (DSR_UNVERIFIED_CLOSE_DAYS).')
+@minValue(1)
+@maxValue(90)
+param dsrUnverifiedCloseDays int = 14
+
+@description('Open requests, and verification mails per request, one person may have (DSR_MAX_OPEN_PER_EMAIL).')
+@minValue(1)
+@maxValue(10)
+param dsrMaxOpenPerEmail int = 3
+
 resource site 'Microsoft.Web/sites@2024-04-01' existing = {
   name: functionAppName
 }
@@ -109,6 +141,14 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     SENDGRID_API_HOST: sendgridApiHost
     SIGNING_KEY_SECRET_NAME: signingKeySecretName
     KEY_VAULT_URI: keyVaultUri
+    PUBLIC_API_URL: publicApiUrl
+    MAIL_FROM: mailFrom
+    DSR_STAFF_EMAIL: dsrStaffEmail
+    DSR_VERIFICATION_LINK_HOURS: string(dsrVerificationLinkHours)
+    DSR_UNVERIFIED_CLOSE_DAYS: string(dsrUnverifiedCloseDays)
+    DSR_MAX_OPEN_PER_EMAIL: string(dsrMaxOpenPerEmail)
+    DSR_ERASURE_NEEDS_APPROVAL: string(dsrErasureNeedsApproval)
+    EXPORT_LINK_HOURS: string(exportLinkHours)
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
   }

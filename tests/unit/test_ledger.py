@@ -98,3 +98,21 @@ def test_idempotency_keys_are_remembered_but_bounded() -> None:
     assert "key-0059" in state.recent_keys
     assert "key-0000" not in state.recent_keys
     assert len(state.recent_keys) == 50
+
+
+def test_pseudonymized_events_drop_ip_and_agent_but_the_chain_still_verifies() -> None:
+    state, events = chain(3)
+    redacted = [e.pseudonymized() for e in events]
+    assert all(e.context.ip_truncated is None and e.context.user_agent is None for e in redacted)
+    stored = [ConsentEvent.from_document(e.to_document()) for e in redacted]
+    assert all(doc["proofSalt"] is None for doc in (e.to_document() for e in redacted))
+    assert verify_chain(stored, (state.seq, state.head_hash)).valid
+
+
+def test_a_changed_clear_ip_no_longer_matches_its_commitment() -> None:
+    state, events = chain(2)
+    document = events[0].to_document()
+    document["ipTruncated"] = "192.0.2.0/24"
+    tampered = ConsentEvent.from_document(document)
+    result = verify_chain([tampered, events[1]], (state.seq, state.head_hash))
+    assert (1, "altered") in {(p.seq, p.problem) for p in result.problems}

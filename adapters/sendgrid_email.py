@@ -1,0 +1,216 @@
+"""Mailer and MarketingContacts on SendGrid through the official ``sendgrid`` SDK.
+
+Locally the host is the project's mail server (``devstack/mailserver``), which speaks the same v3 API.
+Addresses travel in request bodies, query strings and, for global suppressions, the path; none of
+them ends up in a log line or an exception message raised here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from python_http_client.exceptions import NotFoundError
+from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import (
+    BypassUnsubscribeManagement,
+    Category,
+    ClickTracking,
+    Ganalytics,
+    Mail,
+    MailSettings,
+    OpenTracking,
+    TrackingSettings,
+)
+
+from core.settings import SETTINGS_BY_NAME, Settings, SettingsError
+from functions.requests.ports import Confirmation
+
+# The HTTP client under the SDK logs URLs, payloads and response bodies at DEBUG: all carry addresses.
+logging.getLogger("python_http_client").setLevel(logging.INFO)
+
+DEFAULT_FROM_ADDRESS = "privacy@softwareengineeringconcepts.com"
+MAIL_FROM = "MAIL_FROM"
+DEFAULT_TIMEOUT_SECONDS = 30.0
+UNSUBSCRIBES_PAGE = 500  # the endpoint's maximum page size
+
+
+class SendGridError(RuntimeError):
+    """SendGrid answered in a way the adapter cannot use; the message never holds an address."""
+
+
+def _credentials(settings: Settings) -> tuple[str, str]:
+    api_key = settings.get("SENDGRID_API_KEY")
+    if not api_key:
+        raise SettingsError("app setting SENDGRID_API_KEY is required to reach SendGrid")
+    return api_key, settings.get("SENDGRID_API_HOST")
+
+
+class SendGridMailer:
+    """Privacy mails: one category each, no click, open or Google Analytics tracking.
+
+    ``bypass_global_unsubscribes`` (on by default): SendGrid silently drops mail to globally
+    suppressed addresses. Privacy mails answer the person's own request (verification link, result,
+    denial, extension) and must arrive even when the address opted out of all mail, and an erasure
+    itself suppresses the address just before its confirmation is sent. Group unsubscribes still
+    apply. Turn it off for any mail that is not owed to the person.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        host: str = "https://api.sendgrid.com",
+        from_address: str = DEFAULT_FROM_ADDRESS,
+        *,
+        bypass_global_unsubscribes: bool = True,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        self._sendgrid = SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
+        self._from = from_address
+        self._bypass = bypass_global_unsubscribes
+        self._timeout = timeout
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        from_address: str | None = None,
+        *,
+        bypass_global_unsubscribes: bool = True,
+    ) -> SendGridMailer:
+        """``from_address`` defaults to the ``MAIL_FROM`` setting where it is declared, else the privacy address."""
+        api_key, host = _credentials(settings)
+        if from_address is None:
+            from_address = settings.get(MAIL_FROM) if MAIL_FROM in SETTINGS_BY_NAME else DEFAULT_FROM_ADDRESS
+        return cls(api_key, host, from_address, bypass_global_unsubscribes=bypass_global_unsubscribes)
+
+    def send(self, to: str, subject: str, text: str, category: str) -> str:
+        message = Mail(from_email=self._from, to_emails=to, subject=subject, plain_text_content=text)
+        message.category = Category(category)
+        message.tracking_settings = TrackingSettings(
+            click_tracking=ClickTracking(False, False),
+            open_tracking=OpenTracking(False),
+            ganalytics=Ganalytics(False),
+        )
+        if self._bypass:
+            message.mail_settings = MailSettings(bypass_unsubscribe_management=BypassUnsubscribeManagement(True))
+        response = self._sendgrid.client.mail.send.post(request_body=message.get(), timeout=self._timeout)
+        message_id = response.headers.get("X-Message-Id")
+        if not message_id:
+            raise SendGridError(f"SendGrid accepted the mail (HTTP {response.status_code}) without a message id")
+        return str(message_id)
+
+
+class SendGridMarketingContacts:
+    """The address's marketing contact and suppressions: exported, deleted, suppressed."""
+
+    def __init__(
+        self, api_key: str, host: str = "https://api.sendgrid.com", *, timeout: float = DEFAULT_TIMEOUT_SECONDS
+    ) -> None:
+        self._sendgrid = SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
+        self._timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SendGridMarketingContacts:
+        api_key, host = _credentials(settings)
+        return cls(api_key, host)
+
+    def export_contact(self, email: str) -> dict[str, Any]:
+        address = email.strip()
+        if not address:  # no address, nothing held under it
+            return {"contact": None, "globalSuppression": None, "unsubscribes": []}
+        return {
+            "contact": self._find_contact(address),
+            "globalSuppression": self._global_suppression(address),
+            "unsubscribes": self._unsubscribes(address),
+        }
+
+    def delete_contact(self, email: str) -> Confirmation | None:
+        """Deletes the contact found by the address; None when there is none (a retry after a delete).
+
+        SendGrid deletes asynchronously: a retry right after a delete may still find the contact and
+        start a second (harmless) deletion job.
+        """
+        address = email.strip()
+        contact = self._find_contact(address) if address else None
+        if contact is None:
+            return None
+        contact_id = contact.get("id")
+        if not isinstance(contact_id, str) or not contact_id:
+            raise SendGridError("SendGrid returned a contact without an id")
+        response = self._sendgrid.client.marketing.contacts.delete(
+            query_params={"ids": contact_id}, timeout=self._timeout
+        )
+        job_id = _json(response).get("job_id")
+        if not job_id:
+            raise SendGridError(f"SendGrid accepted the deletion (HTTP {response.status_code}) without a job id")
+        return Confirmation("sendgrid", "contact.deleted", str(job_id))
+
+    def suppress(self, email: str) -> Confirmation:
+        """Adds the address to the global suppressions (adding it again changes nothing)."""
+        address = email.strip()
+        if not address:
+            raise ValueError("an address is required to suppress it")
+        self._sendgrid.client.asm.suppressions._("global").post(
+            request_body={"recipient_emails": [address]}, timeout=self._timeout
+        )
+        return Confirmation("sendgrid", "suppression.added", "asm-global")
+
+    def _find_contact(self, address: str) -> dict[str, Any] | None:
+        try:
+            response = self._sendgrid.client.marketing.contacts.search.emails.post(
+                request_body={"emails": [address]}, timeout=self._timeout
+            )
+        except NotFoundError:  # none of the searched addresses is a contact
+            return None
+        result = _json(response).get("result")
+        if not isinstance(result, dict):
+            return None
+        wanted = address.lower()
+        for entry in result.values():
+            contact = entry.get("contact") if isinstance(entry, dict) else None
+            if isinstance(contact, dict) and str(contact.get("email", "")).lower() == wanted:
+                return {k: v for k, v in contact.items() if k != "_metadata"}  # _metadata: API links only
+        return None
+
+    def _global_suppression(self, address: str) -> dict[str, Any] | None:
+        # The address is a path segment here: encode everything but "@" ("+" and "/" are legal in addresses).
+        response = (
+            self._sendgrid.client.asm.suppressions._("global")._(quote(address, safe="@")).get(timeout=self._timeout)
+        )
+        body = _json(response)
+        return body or None  # SendGrid answers an address that is not suppressed with {}
+
+    def _unsubscribes(self, address: str) -> list[dict[str, Any]]:
+        # The email filter matches prefixes (and % is a wildcard): keep exact matches only.
+        wanted = address.lower()
+        rows: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            response = self._sendgrid.client.suppression.unsubscribes.get(
+                query_params={"email": address, "limit": UNSUBSCRIBES_PAGE, "offset": offset}, timeout=self._timeout
+            )
+            page = _json_list(response)
+            rows.extend(row for row in page if str(row.get("email", "")).lower() == wanted)
+            if len(page) < UNSUBSCRIBES_PAGE:
+                return rows
+            offset += len(page)
+
+
+def _json(response: Any) -> dict[str, Any]:
+    body = response.to_dict
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise SendGridError(f"SendGrid answered HTTP {response.status_code} with an unexpected body")
+    return body
+
+
+def _json_list(response: Any) -> list[dict[str, Any]]:
+    body = response.to_dict
+    if body is None:
+        return []
+    if not isinstance(body, list) or not all(isinstance(row, dict) for row in body):
+        raise SendGridError(f"SendGrid answered HTTP {response.status_code} with an unexpected body")
+    return body

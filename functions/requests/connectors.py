@@ -1,0 +1,204 @@
+"""What each kind of inventory location does for a request: find, export, plan and erase.
+
+One function set per kind; the locations themselves come from the inventory declaration, so a new
+container of an existing kind needs no code. Every erasure is safe to repeat: deleting what is gone
+is a no-op, and third parties are asked before they are told.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from core.containers import CONSENT_EVENTS
+from core.ports import DocumentStore
+from functions.consent.ledger import EventKind
+from functions.consent.service import ConsentLedger
+from functions.requests.inventory import (
+    CONSENT_LEDGER,
+    COSMOS,
+    DELETE,
+    EXPORT_ARCHIVES,
+    REQUEST_RECORDS,
+    RETAIN,
+    SENDGRID,
+    STRIPE,
+    Location,
+)
+from functions.requests.model import DsrRequest
+from functions.requests.ports import ArchiveStore, MarketingContacts, PaymentsGateway
+
+DSR_REQUESTS = "dsr-requests"
+MAX_DELETE_ROUNDS = 5
+
+
+def _delete_item(store: DocumentStore, container: str, item: dict[str, Any]) -> bool:
+    return store.delete(container, item["id"], item["userId"])
+
+
+def _anonymize_item(store: DocumentStore, container: str, fields: tuple[str, ...], item: dict[str, Any]) -> bool:
+    store.upsert(container, {**item, **dict.fromkeys(fields), "anonymized": True})
+    return True
+
+
+@dataclass(frozen=True)
+class Connectors:
+    store: DocumentStore
+    ledger: ConsentLedger
+    payments: PaymentsGateway
+    contacts: MarketingContacts
+    archives: ArchiveStore
+
+
+@dataclass
+class Outcome:
+    counts: dict[str, int] = field(default_factory=dict)
+    confirmations: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    location: str
+    category: str
+    action: str  # delete | anonymize | retain | pseudonymize | nothing-found
+    items: int
+    reason: str
+
+
+def _cosmos_items(
+    c: Connectors, location: Location, request: DsrRequest, fields: str = "*"
+) -> Iterator[dict[str, Any]]:
+    if request.user_id is None or location.container is None:
+        return iter(())
+    return c.store.query(
+        location.container,
+        request.user_id,
+        f"SELECT {fields} FROM c WHERE c.userId = @user",  # noqa: S608 - fields are constants of this module
+        {"@user": request.user_id},
+    )
+
+
+KEYS_ONLY = "c.id, c.userId"
+
+
+def _ledger_subjects(c: Connectors, request: DsrRequest) -> list[str]:
+    """The user's consent chain and the visitor chains linked to it at sign-in."""
+    if request.user_id is None:
+        return []
+    user = f"user:{request.user_id}"
+    events, _ = c.ledger.history(user)
+    linked = [e.linked_subject for e in events if e.kind is EventKind.VISITOR_LINKED and e.linked_subject]
+    return [user, *linked]
+
+
+def export_items(c: Connectors, location: Location, request: DsrRequest, email: str) -> Iterator[dict[str, Any]]:
+    """The subject's items at one location, streamed (never all held at once)."""
+    if location.kind == COSMOS:
+        yield from _cosmos_items(c, location, request)
+    elif location.kind == CONSENT_LEDGER:
+        for subject in _ledger_subjects(c, request):
+            events, verification = c.ledger.history(subject)
+            for event in events:
+                yield {k: v for k, v in event.to_document().items() if k != "proofSalt"}
+            yield {"subjectId": subject, "chainVerified": verification.valid, "eventCount": len(events)}
+    elif location.kind == STRIPE:
+        for customer_id in request.stripe_customer_ids:
+            yield c.payments.export_customer(customer_id)
+    elif location.kind == SENDGRID:
+        yield c.contacts.export_contact(email)
+
+
+def count_items(c: Connectors, location: Location, request: DsrRequest) -> int:
+    """How many items a Cosmos location holds for the subject (recorded before an erasure starts)."""
+    return sum(1 for _ in _cosmos_items(c, location, request, KEYS_ONLY)) if location.kind == COSMOS else 0
+
+
+def plan(c: Connectors, location: Location, request: DsrRequest) -> PlanEntry:
+    strategy = location.erasure
+    if location.kind == COSMOS:
+        items = count_items(c, location, request)
+    elif location.kind == CONSENT_LEDGER:
+        items = sum(c.ledger.load(s).state.seq for s in _ledger_subjects(c, request))
+    elif location.kind == STRIPE:
+        items = len(request.stripe_customer_ids)
+    elif location.kind == SENDGRID:
+        items = 1  # looked up by email at run time; the plan does not call third parties
+    elif location.kind == EXPORT_ARCHIVES:
+        items = -1  # unknown until listed
+    else:
+        items = 1
+    action = strategy.strategy
+    if strategy.strategy == RETAIN and strategy.pseudonymize:
+        action = "pseudonymize"
+    reason = strategy.legal_basis or ("kept off the mailing lists: " + strategy.keep if strategy.keep else "erasure")
+    if items == 0:
+        action = "nothing-found"
+    return PlanEntry(location.id, location.category, action, items, reason)
+
+
+def erase(
+    c: Connectors, location: Location, request: DsrRequest, email: str | None, found: int | None = None
+) -> Outcome:
+    """Erase one location. ``found`` is the item count taken before the first attempt, so the counts
+    stay right when an attempt died half way and this one only sees what was left."""
+    outcome = Outcome()
+    strategy = location.erasure.strategy
+    if location.kind == COSMOS and location.container is not None:
+        handled = 0
+        for _round in range(MAX_DELETE_ROUNDS if strategy == DELETE else 1):
+            # Deleting while paging through a query may skip items a page boundary moved:
+            # query again until nothing is left.
+            fields = KEYS_ONLY if strategy == DELETE else "*"
+            write = (
+                partial(_delete_item, c.store, location.container)
+                if strategy == DELETE
+                else partial(_anonymize_item, c.store, location.container, location.erasure.fields)
+            )
+            handled += sum(write(item) for item in _cosmos_items(c, location, request, fields))
+            if strategy != DELETE or count_items(c, location, request) == 0:
+                break
+        if strategy == DELETE:
+            remaining = count_items(c, location, request)
+            total = handled if found is None else found
+            outcome.counts = {"found": total, "deleted": total - remaining, "remaining": remaining}
+        else:
+            outcome.counts = {"found": handled if found is None else found, "anonymized": handled}
+    elif location.kind == CONSENT_LEDGER:
+        pseudonymized = kept = 0
+        for subject in _ledger_subjects(c, request):
+            events, _ = c.ledger.history(subject)
+            for event in events:
+                kept += 1
+                if event.proof_salt is not None or event.context.ip_truncated or event.context.user_agent:
+                    c.store.upsert(CONSENT_EVENTS, event.pseudonymized().to_document())
+                    pseudonymized += 1
+        outcome.counts = {"eventsKept": kept, "pseudonymized": pseudonymized}
+    elif location.kind == STRIPE:
+        for customer_id in request.stripe_customer_ids:
+            confirmation = c.payments.delete_customer(
+                customer_id, idempotency_key=f"erasure-{request.id}-{customer_id}"
+            )
+            outcome.confirmations.append(confirmation.__dict__)
+        outcome.counts = {"customersDeleted": len(request.stripe_customer_ids)}
+    elif location.kind == SENDGRID and email is not None:
+        deleted = c.contacts.delete_contact(email)
+        if deleted is not None:
+            outcome.confirmations.append(deleted.__dict__)
+        outcome.confirmations.append(c.contacts.suppress(email).__dict__)
+        outcome.counts = {"contactsDeleted": int(deleted is not None), "suppressed": 1}
+    elif location.kind == EXPORT_ARCHIVES:
+        deleted_archives = c.archives.delete_archives(request.subject_key)
+        outcome.confirmations.extend(d.__dict__ for d in deleted_archives)
+        outcome.counts = {"deleted": len(deleted_archives)}
+    elif location.kind == REQUEST_RECORDS:
+        cleared = 0
+        for other in c.store.query_across_partitions(
+            DSR_REQUESTS, "SELECT * FROM c WHERE c.subjectKey = @key", {"@key": request.subject_key}
+        ):
+            if other["id"] != request.id and other.get("email"):
+                c.store.upsert(DSR_REQUESTS, {**other, "email": None})
+                cleared += 1
+        outcome.counts = {"emailsRemoved": cleared}
+    return outcome

@@ -1,0 +1,526 @@
+"""The life of a data-subject request: intake, verification, staff decisions, steps, delivery.
+
+Requests run through the ``dsr-steps`` queue, one message per step. Each step is recorded in the
+request document before and after it runs, so a worker that dies is picked up by the queue's retry
+and continues where it stopped: a step already done is skipped, and the step that was running is
+repeated, which every connector tolerates (see connectors.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core import problems
+from core.keyring import KeyRing
+from core.ports import Clock, DocumentChanged, DocumentStore, WorkQueue
+from core.pseudonyms import keyed_hash
+from functions.requests import certificate as certificates
+from functions.requests import connectors
+from functions.requests.connectors import DSR_REQUESTS, Connectors, PlanEntry
+from functions.requests.deadlines import deadlines
+from functions.requests.inventory import COSMOS, Inventory
+from functions.requests.links import LinkClaims, make_token, read_token
+from functions.requests.model import (
+    ACCESS,
+    AWAITING_APPROVAL,
+    AWAITING_VERIFICATION,
+    CLOSED_UNVERIFIED,
+    COMPLETED,
+    DELIVER_STEP,
+    DENIED,
+    DONE,
+    ERASURE,
+    FAILED,
+    IN_PROGRESS,
+    OPEN_STATUSES,
+    RESOLVE_STEP,
+    RUNNING,
+    DsrRequest,
+    Step,
+)
+from functions.requests.ports import ArchiveStore, Mailer
+
+log = logging.getLogger("privacy.requests")
+
+STEPS_QUEUE = "dsr-steps"
+EXPORT_MESSAGE = "export"
+PROFILES = "profiles"
+
+
+@dataclass(frozen=True)
+class RequestConfig:
+    public_api_url: str
+    verification_link_hours: int = 24
+    export_link_hours: int = 72
+    unverified_close_days: int = 14
+    max_open_per_subject: int = 3
+    staff_email: str | None = None
+    erasure_needs_approval: bool = True
+
+
+@dataclass(frozen=True)
+class Intake:
+    type: str
+    email: str
+    jurisdiction: str
+    on_behalf_of_child: bool
+    source: str
+    user_id: str | None = None
+
+
+class RequestService:
+    def __init__(
+        self,
+        store: DocumentStore,
+        connectors_: Connectors,
+        archives: ArchiveStore,
+        mailer: Mailer,
+        queue: WorkQueue,
+        keys: KeyRing,
+        clock: Clock,
+        pepper: str,
+        inventory: Inventory,
+        config: RequestConfig,
+    ) -> None:
+        self._store = store
+        self._connectors = connectors_
+        self._archives = archives
+        self._mailer = mailer
+        self._queue = queue
+        self._keys = keys
+        self._clock = clock
+        self._pepper = pepper
+        self._inventory = inventory
+        self._config = config
+
+    # ---- storage -------------------------------------------------------------------------------
+
+    def get(self, request_id: str) -> DsrRequest | None:
+        found = self._store.read(DSR_REQUESTS, request_id, request_id)
+        return DsrRequest.from_document(found.body, found.etag) if found else None
+
+    def require(self, request_id: str) -> DsrRequest:
+        request = self.get(request_id)
+        if request is None:
+            raise problems.not_found("No such request.")
+        return request
+
+    def _save(self, request: DsrRequest) -> None:
+        if request.etag is None:
+            saved = self._store.create(DSR_REQUESTS, request.to_document())
+        else:
+            saved = self._store.replace(DSR_REQUESTS, request.to_document(), request.etag)
+        request.etag = saved.etag
+
+    def _change(self, request_id: str, change: Callable[[DsrRequest], None]) -> DsrRequest:
+        """Read-modify-write with the etag; a concurrent change is re-read and the change re-applied."""
+        for _ in range(10):
+            request = self.require(request_id)
+            change(request)
+            try:
+                self._save(request)
+                return request
+            except DocumentChanged:
+                continue
+        raise problems.service_unavailable("request-busy", "Request busy", "Try again.")
+
+    def open_requests(self, subject_key: str) -> list[DsrRequest]:
+        statuses = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
+        documents = self._store.query_across_partitions(
+            DSR_REQUESTS,
+            f"SELECT * FROM c WHERE c.subjectKey = @key AND c.status IN ({statuses})",  # noqa: S608 - constants
+            {"@key": subject_key},
+        )
+        return [DsrRequest.from_document(d) for d in documents]
+
+    def find(self, status: str | None, type_: str | None, due_before: datetime | None) -> list[DsrRequest]:
+        clauses, parameters = ["1 = 1"], {}
+        if status:
+            clauses.append("c.status = @status")
+            parameters["@status"] = status
+        if type_:
+            clauses.append("c.type = @type")
+            parameters["@type"] = type_
+        sql = f"SELECT * FROM c WHERE {' AND '.join(clauses)}"  # noqa: S608 - fixed clauses, values are parameters
+        documents = self._store.query_across_partitions(DSR_REQUESTS, sql, parameters)
+        requests = [DsrRequest.from_document(d) for d in documents]
+        if due_before is not None:
+            requests = [r for r in requests if datetime.fromisoformat(r.due_at) <= due_before]
+        return sorted(requests, key=lambda r: r.due_at)
+
+    # ---- intake --------------------------------------------------------------------------------
+
+    def submit(self, intake: Intake) -> DsrRequest:
+        """Create a request, or join the open one of the same type for the same person."""
+        now = self._clock.now()
+        subject_key = keyed_hash(self._pepper, intake.email)
+        open_ = self.open_requests(subject_key)
+        same = next((r for r in open_ if r.type == intake.type), None)
+        too_many = problems.Problem(
+            429, "too-many-requests", "Too many requests", "Wait until an open request is answered.",
+            headers={"Retry-After": "86400"},
+        )  # fmt: skip
+        if same is not None:
+            if same.status == AWAITING_VERIFICATION and intake.user_id is None:
+                # Joining resends the link, but only a few times: the form must not become a mail cannon.
+                if same.verification_mails >= self._config.max_open_per_subject:
+                    raise too_many
+                same = self._change(same.id, lambda r: setattr(r, "verification_mails", r.verification_mails + 1))
+                self._send_verification(same, intake.email, now)
+            log.info("dsr joined request_id=%s type=%s", same.id, same.type)
+            return same
+        if len(open_) >= self._config.max_open_per_subject:
+            raise too_many
+        due = deadlines(intake.jurisdiction, now)
+        verified = intake.user_id is not None or intake.source == "under-13"
+        request = DsrRequest(
+            id=str(uuid.uuid4()),
+            type=intake.type,
+            status=AWAITING_VERIFICATION,
+            jurisdiction=intake.jurisdiction,
+            subject_key=subject_key,
+            email=intake.email,
+            received_at=now.isoformat(),
+            due_at=due.due_at.isoformat(),
+            max_due_at=due.extended_due_at.isoformat() if due.extended_due_at else due.due_at.isoformat(),
+            acknowledge_by=due.acknowledge_by.isoformat() if due.acknowledge_by else None,
+            source=intake.source,
+            on_behalf_of_child=intake.on_behalf_of_child,
+            user_id=intake.user_id,
+            steps=self._steps_for(intake.type),
+        )
+        request.note(now, intake.source, "received", f"type={intake.type} jurisdiction={intake.jurisdiction}")
+        if verified:
+            self._mark_verified(request, now, via="token" if intake.source != "under-13" else "product-flag")
+            self._save(request)
+            self._after_verification(request)
+        else:
+            request.verification_nonce = secrets.token_urlsafe(16)
+            request.verification_mails = 1
+            self._save(request)
+            self._send_verification(request, intake.email, now)
+        log.info("dsr received request_id=%s type=%s status=%s", request.id, request.type, request.status)
+        return request
+
+    def _steps_for(self, type_: str) -> list[Step]:
+        locations = [
+            loc.id for loc in self._inventory.locations if type_ == ERASURE or (type_ == ACCESS and loc.exported)
+        ]
+        return [Step(RESOLVE_STEP), *(Step(name) for name in locations), Step(DELIVER_STEP)]
+
+    def _send_verification(self, request: DsrRequest, email: str, now: datetime) -> None:
+        expires = now + timedelta(hours=self._config.verification_link_hours)
+        assert request.verification_nonce is not None
+        token = make_token(self._keys, LinkClaims(request.id, request.verification_nonce, expires))
+        link = f"{self._config.public_api_url}/requests/verify?token={token}"
+        what = "a copy of your personal data" if request.type == ACCESS else "the erasure of your personal data"
+        self._mailer.send(
+            email,
+            "Confirm your privacy request",
+            f"We received a request for {what}.\n\nTo confirm that it was you, open this link within "
+            f"{self._config.verification_link_hours} hours:\n\n{link}\n\n"
+            "If you did not ask for this, ignore this message; nothing will happen.",
+            "dsr-verification",
+        )
+
+    def verify(self, token: str) -> DsrRequest:
+        now = self._clock.now()
+        claims = read_token(self._keys, token, now)
+        used = problems.conflict("link-used", "Link already used", "This link was already used.")
+
+        def confirm(request: DsrRequest) -> None:
+            if request.status != AWAITING_VERIFICATION or request.verification_nonce != claims.nonce:
+                raise used
+            self._mark_verified(request, now, via="email-link")
+
+        try:
+            request = self._change(claims.request_id, confirm)
+        except problems.Problem as problem:
+            if problem.status == 404:
+                raise used from None
+            raise
+        self._after_verification(request)
+        return request
+
+    def _mark_verified(self, request: DsrRequest, now: datetime, via: str) -> None:
+        request.verification_nonce = None
+        request.verified_at = now.isoformat()
+        needs_approval = (
+            request.type == ERASURE and self._config.erasure_needs_approval and request.source != "under-13"
+        )
+        request.status = AWAITING_APPROVAL if needs_approval else IN_PROGRESS
+        request.note(now, "subject", "verified", via)
+
+    def _after_verification(self, request: DsrRequest) -> None:
+        if request.status == IN_PROGRESS:
+            self._enqueue(request.id, RESOLVE_STEP)
+
+    def _enqueue(self, request_id: str, step: str) -> None:
+        self._queue.send(STEPS_QUEUE, {"requestId": request_id, "step": step})
+
+    # ---- staff ---------------------------------------------------------------------------------
+
+    def approve(self, request_id: str, actor: str) -> DsrRequest:
+        def change(request: DsrRequest) -> None:
+            if request.status != AWAITING_APPROVAL:
+                raise problems.conflict("not-awaiting-approval", "Not awaiting approval", "Nothing to approve.")
+            request.status = IN_PROGRESS
+            request.decision = {"by": actor, "decision": "approved", "at": self._clock.now().isoformat()}
+            request.note(self._clock.now(), actor, "approved")
+
+        request = self._change(request_id, change)
+        self._enqueue(request.id, RESOLVE_STEP)
+        return request
+
+    def deny(self, request_id: str, actor: str, reason: str) -> DsrRequest:
+        email: list[str] = []
+
+        def change(request: DsrRequest) -> None:
+            if request.status not in (AWAITING_VERIFICATION, AWAITING_APPROVAL, FAILED):
+                raise problems.conflict("cannot-deny", "Cannot deny", "Only requests not yet running can be denied.")
+            request.status = DENIED
+            request.decision = {
+                "by": actor,
+                "decision": "denied",
+                "reason": reason,
+                "at": self._clock.now().isoformat(),
+            }
+            request.note(self._clock.now(), actor, "denied")
+            if request.email:
+                email.append(request.email)
+            request.email = None
+
+        request = self._change(request_id, change)
+        if email:  # Art. 12(4): the reasons for not acting, and the right to complain
+            self._mailer.send(
+                email[0],
+                "Your privacy request",
+                f"We cannot act on your request {request.id}.\n\nReason: {reason}\n\n"
+                "You may lodge a complaint with a supervisory authority and seek a judicial remedy.",
+                "dsr-denied",
+            )
+        return request
+
+    def extend(self, request_id: str, actor: str, reason: str) -> DsrRequest:
+        email: list[str] = []
+
+        def change(request: DsrRequest) -> None:
+            if request.status not in OPEN_STATUSES:
+                raise problems.conflict("not-open", "Request closed", "Only open requests can be extended.")
+            if request.extension is not None:
+                raise problems.conflict("already-extended", "Already extended", "A request is extended once.")
+            request.extension = {"by": actor, "reason": reason, "at": self._clock.now().isoformat(),
+                                 "previousDueAt": request.due_at}  # fmt: skip
+            request.due_at = request.max_due_at
+            request.note(self._clock.now(), actor, "extended", request.due_at)
+            if request.email:
+                email.append(request.email)
+
+        request = self._change(request_id, change)
+        if email:
+            self._mailer.send(
+                email[0],
+                "Your privacy request will take longer",
+                f"We need more time to answer your request {request.id}.\n\nReason: {reason}\n\n"
+                f"We will answer by {request.due_at[:10]}.",
+                "dsr-extended",
+            )
+        return request
+
+    def retry(self, request_id: str, actor: str) -> DsrRequest:
+        def change(request: DsrRequest) -> None:
+            if request.status not in (FAILED, IN_PROGRESS):
+                raise problems.conflict("nothing-to-retry", "Nothing to retry", "Only running or failed requests.")
+            request.status = IN_PROGRESS
+            request.note(self._clock.now(), actor, "retried")
+
+        request = self._change(request_id, change)
+        pending = request.next_pending_step()
+        if pending is not None:
+            self._enqueue(request.id, self._message_for(request, pending.name))
+        return request
+
+    def erasure_plan(self, request_id: str) -> list[PlanEntry]:
+        request = self.require(request_id)
+        if request.type != ERASURE:
+            raise problems.conflict("not-erasure", "Not an erasure", "Plans exist for erasure requests only.")
+        if request.user_id is None and request.email:
+            self._resolve(request)  # read-only lookups; nothing is stored
+        return [connectors.plan(self._connectors, loc, request) for loc in self._inventory.locations]
+
+    # ---- processing ----------------------------------------------------------------------------
+
+    def _message_for(self, request: DsrRequest, step: str) -> str:
+        if request.type == ACCESS and step not in (RESOLVE_STEP, DELIVER_STEP):
+            return EXPORT_MESSAGE
+        return step
+
+    def run(self, request_id: str, step_name: str, final_attempt: bool) -> None:
+        request = self.get(request_id)
+        if request is None or request.status not in (IN_PROGRESS, FAILED):
+            log.info("dsr step skipped request_id=%s step=%s (not running)", request_id, step_name)
+            return
+        names = [s.name for s in request.steps if s.name not in (RESOLVE_STEP, DELIVER_STEP)]
+        running = names if step_name == EXPORT_MESSAGE else [step_name]
+        if all(request.step(n).status == DONE for n in running):
+            self._continue(request)
+            return
+        now = self._clock.now()
+        for name in running:
+            step = request.step(name)
+            step.status, step.attempts = RUNNING, step.attempts + 1
+            step.started_at = step.started_at or now.isoformat()
+        self._save(request)
+        try:
+            if step_name == RESOLVE_STEP:
+                self._resolve(request)
+                self._finish(request, RESOLVE_STEP, connectors.Outcome(counts={
+                    "profiles": int(request.user_id is not None),
+                    "stripeCustomers": len(request.stripe_customer_ids)}))  # fmt: skip
+            elif step_name == EXPORT_MESSAGE:
+                self._export(request)
+            elif step_name == DELIVER_STEP:
+                self._deliver(request)
+            else:
+                location = self._inventory.location(step_name)
+                step = request.step(step_name)
+                if "found" not in step.counts and location.kind == COSMOS:
+                    step.counts["found"] = connectors.count_items(self._connectors, location, request)
+                    self._save(request)
+                found = step.counts.get("found")
+                outcome = connectors.erase(self._connectors, location, request, request.email, found)
+                self._finish(request, step_name, outcome)
+        except Exception as exc:
+            for name in running:
+                request.step(name).error = type(exc).__name__
+            if final_attempt:
+                request.status = FAILED
+                request.note(self._clock.now(), "worker", "step-failed", step_name)
+            self._save_quietly(request)
+            log.warning("dsr step failed request_id=%s step=%s error=%s", request_id, step_name, type(exc).__name__)
+            raise
+        self._continue(request)
+
+    def _save_quietly(self, request: DsrRequest) -> None:
+        try:
+            self._save(request)
+        except DocumentChanged:
+            log.warning("dsr step failure not recorded request_id=%s (changed meanwhile)", request.id)
+
+    def _finish(self, request: DsrRequest, name: str, outcome: connectors.Outcome) -> None:
+        step = request.step(name)
+        step.status, step.error = DONE, None
+        step.finished_at = self._clock.now().isoformat()
+        step.counts, step.confirmations = outcome.counts, outcome.confirmations
+        self._save(request)
+        log.info("dsr step done request_id=%s step=%s", request.id, name)
+
+    def _continue(self, request: DsrRequest) -> None:
+        pending = request.next_pending_step()
+        if pending is not None:
+            self._enqueue(request.id, self._message_for(request, pending.name))
+
+    def _resolve(self, request: DsrRequest) -> None:
+        """Who the request is about: the product's user id and the Stripe customers."""
+        if request.user_id is None:
+            found = self._store.query_across_partitions(
+                PROFILES, "SELECT c.userId FROM c WHERE c.emailHash = @key", {"@key": request.subject_key}
+            )
+            request.user_id = next((str(d["userId"]) for d in found), None)
+        customers = set(request.stripe_customer_ids)
+        if request.user_id is not None:
+            profile = self._store.read(PROFILES, request.user_id, request.user_id)
+            if profile is not None and profile.body.get("stripeCustomerId"):
+                customers.add(str(profile.body["stripeCustomerId"]))
+        if request.email:
+            customers.update(self._connectors.payments.find_customer_ids(request.email))
+        request.stripe_customer_ids = sorted(customers)
+
+    def _export(self, request: DsrRequest) -> None:
+        """All exported locations into one archive; on a retry it is written again from the start."""
+        writer = self._archives.open_archive(request.subject_key, request.id)
+        summary = [f"Your personal data, as held on {self._clock.now():%Y-%m-%d}", ""]
+        for step in request.steps:
+            if step.name in (RESOLVE_STEP, DELIVER_STEP):
+                continue
+            location = self._inventory.location(step.name)
+            items = connectors.export_items(self._connectors, location, request, request.email or "")
+            count = writer.add_json_array(f"{location.id}.json", items)
+            step.status, step.error, step.counts = DONE, None, {"exported": count}
+            step.finished_at = self._clock.now().isoformat()
+            summary.append(f"- {location.id}.json: {count} item(s) of {self._inventory.categories[location.category]}")
+        summary += ["", "Each file is JSON. Payment card numbers are never stored by us; Stripe holds them."]
+        writer.add_text("README.txt", "\n".join(summary) + "\n")
+        about = {"requestId": request.id, "type": request.type, "receivedAt": request.received_at}
+        writer.add_json("request.json", {**about, "jurisdiction": request.jurisdiction})
+        request.archive_blob = writer.close()
+        self._save(request)
+
+    def _deliver(self, request: DsrRequest) -> None:
+        now = self._clock.now()
+        email = request.email
+        if request.type == ACCESS and request.archive_blob:
+            link = self._archives.share_link(request.archive_blob, timedelta(hours=self._config.export_link_hours))
+            text = (
+                f"Your copy of your personal data is ready (request {request.id}).\n\nDownload it within "
+                f"{self._config.export_link_hours} hours:\n\n{link}\n\nThe archive is deleted after that."
+            )
+            subject = "Your personal data is ready"
+        else:
+            request.certificate = certificates.issue(request, self._inventory, now.isoformat(), self._keys)
+            text = (
+                f"Your personal data has been erased (request {request.id}).\n\nThe deletion certificate can be "
+                f"checked at {self._config.public_api_url}/certificates/{request.id}"
+            )
+            subject = "Your personal data has been erased"
+        if email:
+            self._mailer.send(email, subject, text, f"dsr-{request.type}-done")
+        request.email = None  # the request record is kept without it
+        request.status = COMPLETED
+        request.note(now, "worker", "completed")
+        self._finish(request, DELIVER_STEP, connectors.Outcome(counts={"mailsSent": int(email is not None)}))
+
+    # ---- the clock -----------------------------------------------------------------------------
+
+    def review_deadlines(self, warn_within: timedelta = timedelta(days=7)) -> dict[str, list[str]]:
+        """Close stale unverified requests; list those near or past their deadline (and mail staff)."""
+        now = self._clock.now()
+        near, overdue, closed = [], [], []
+        for request in self.find(None, None, None):
+            if request.status == AWAITING_VERIFICATION:
+                if now - datetime.fromisoformat(request.received_at) > timedelta(
+                    days=self._config.unverified_close_days
+                ):
+                    self._change(request.id, lambda r: self._close_unverified(r, now))
+                    closed.append(request.id)
+                continue
+            if request.status not in OPEN_STATUSES:
+                continue
+            due = datetime.fromisoformat(request.due_at)
+            if due < now:
+                overdue.append(request.id)
+            elif due - now <= warn_within:
+                near.append(request.id)
+        if (near or overdue) and self._config.staff_email:
+            self._mailer.send(
+                self._config.staff_email,
+                f"Privacy requests: {len(overdue)} overdue, {len(near)} due within {warn_within.days} days",
+                "Overdue:\n" + "\n".join(overdue or ["(none)"]) + "\n\nDue soon:\n" + "\n".join(near or ["(none)"]),
+                "dsr-deadlines",
+            )
+        for request_id in overdue:
+            log.warning("dsr overdue request_id=%s", request_id)
+        return {"near": near, "overdue": overdue, "closed": closed}
+
+    @staticmethod
+    def _close_unverified(request: DsrRequest, now: datetime) -> None:
+        if request.status == AWAITING_VERIFICATION:
+            request.status = CLOSED_UNVERIFIED
+            request.email = None
+            request.verification_nonce = None
+            request.note(now, "timer", "closed-unverified")
