@@ -266,3 +266,19 @@ def test_an_under_13_account_is_erased_and_the_parent_told(
 @pytest.fixture(scope="module")
 def user_idp(identity: tuple[DevIdentityProvider, DevIdentityProvider]) -> DevIdentityProvider:
     return identity[0]
+
+
+def test_step_messages_that_kept_failing_show_up_for_staff(
+    api: httpx.Client, officer: dict[str, str], app_settings: dict[str, str]
+) -> None:
+    from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+
+    poison = QueueClient.from_connection_string(
+        app_settings["AzureWebJobsStorage"], "dsr-steps-poison", message_encode_policy=TextBase64EncodePolicy()
+    )
+    marker = str(uuid.uuid4())
+    poison.send_message(json.dumps({"requestId": marker, "step": "stripe-customer"}))
+    listed = api.get("/staff/request-steps/poison", headers=officer)
+    assert listed.status_code == 200
+    assert any(m["message"].get("requestId") == marker for m in listed.json()["messages"])
+    assert api.get("/staff/request-steps/poison").status_code == 401
