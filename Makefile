@@ -46,6 +46,7 @@ infra: setup
 ## bench: print the benchmark figures (import time, hot-path ratios, concurrent writes)
 bench: setup
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.requests
 
 clean:
 	rm -rf $(VENV) node_modules .stack .mypy_cache .ruff_cache .pytest_cache

@@ -120,12 +120,8 @@ param signingKeySecretName string = 'signing-keys'
 ])
 param storageSku string = 'Standard_LRS'
 
-@description('Storage queues the app uses; each also gets its <name>-poison queue. Names: 3-56 lowercase letters, digits, hyphens.')
-@minLength(1)
-param queues array = [
-  'dsr-steps'
-  'notices'
-]
+@description('Extra storage queues beyond those the app declares in declarations/storage.json; each also gets its <name>-poison queue.')
+param extraQueues array = []
 
 @description('Days after which a data-export archive (blob under exports/) is deleted.')
 @minValue(1)
@@ -222,7 +218,9 @@ var storageAccountName = take(toLower('st${namePrefix}${environmentName}${token}
 var keyVaultName = take('kv-${baseName}-${token}', 24)
 var cosmosAccountName = 'cosmos-${baseName}-${token}'
 var functionAppName = 'func-${baseName}-${token}'
-var exportsContainerName = 'exports'
+var storageDeclaration = loadJsonContent('../declarations/storage.json')
+var declaredQueues = [for queue in storageDeclaration.queues: queue.name]
+var exportsContainerName = storageDeclaration.blobContainers[0].name
 var deploymentContainerName = 'app-package'
 
 // ---------------------------------------------------------------------------------------------------
@@ -249,7 +247,7 @@ module storage 'modules/storage.bicep' = {
     tags: allTags
     name: storageAccountName
     skuName: storageSku
-    queues: queues
+    queues: union(declaredQueues, extraQueues)
     exportsContainerName: exportsContainerName
     deploymentContainerName: deploymentContainerName
     exportRetentionDays: exportRetentionDays

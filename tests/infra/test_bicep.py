@@ -507,8 +507,10 @@ def test_basic_publishing_credentials_are_disabled() -> None:
 
 
 def test_queues_get_poison_queues_and_exports_expire() -> None:
-    main_queues = parse(MAIN)["parameters"]["queues"]["default"]
-    assert set(main_queues) >= {"dsr-steps", "notices"}
+    main = MAIN.read_text()
+    assert "loadJsonContent('../declarations/storage.json')" in main
+    assert "queues: union(declaredQueues, extraQueues)" in main
+    assert parse(MAIN)["variables"]["declaredQueues"]
     tree = module("storage")
     poison = tree["variables"]["poisonQueues"]["value"]
     assert "-poison" in render(poison["config"])

@@ -93,3 +93,14 @@ def test_the_inventory_covers_every_category_and_justifies_what_it_keeps() -> No
             assert location.erasure.legal_basis
     kinds = {loc.kind for loc in declared.locations}
     assert {"cosmos", "stripe", "sendgrid", "export-archives", "consent-ledger", "request-records"} <= kinds
+
+
+def test_the_queue_and_container_the_code_uses_are_declared() -> None:
+    import json
+    from pathlib import Path
+
+    from functions.requests.service import STEPS_QUEUE
+
+    declaration = json.loads((Path(__file__).resolve().parents[2] / "declarations" / "storage.json").read_text())
+    assert STEPS_QUEUE in {q["name"] for q in declaration["queues"]}
+    assert declaration["blobContainers"][0]["name"] == "exports"  # BlobArchiveStore's container
