@@ -25,11 +25,11 @@ from pathlib import Path
 import azure.functions as func
 from azure.core import MatchConditions
 
-from adapters.cosmos import CosmosDocumentStore, RequestCounter, connect
-from core.composition import Services, use_services
+from core.composition import use_services
 from core.containers import CONSENT_STATE, database_spec
 from core.settings import Settings
-from devstack.services import COSMOS_LOCAL_KEY, PROJECT_ROOT, StackPorts
+from devstack.instrumented import counted_services
+from devstack.services import PROJECT_ROOT, StackPorts
 from devstack.stack import LocalStack
 from functions.consent.decisions import Caller, event_context
 from functions.consent.ledger import Decision, EventKind, Source
@@ -101,11 +101,7 @@ def _handler(name: str) -> Callable[[func.HttpRequest], func.HttpResponse]:
 
 
 def hot_path_figures(stack: LocalStack) -> None:
-    counter = RequestCounter()
-    settings = Settings(stack.app_settings())
-    client = connect(settings.get("COSMOS_ENDPOINT"), COSMOS_LOCAL_KEY, verify_tls=False, counter=counter)
-    svc = Services(settings)
-    svc.__dict__["documents"] = CosmosDocumentStore(client, database_spec())  # count the app's own requests
+    svc, counter, client = counted_services(Settings(stack.app_settings()))
     use_services(svc)
     cookies = _handler("cookie_preferences")
     version = svc.catalog.current().require_current_version().version
@@ -171,12 +167,7 @@ def hot_path_figures(stack: LocalStack) -> None:
 
 
 def concurrency_figures(stack: LocalStack) -> None:
-    warnings.simplefilter("ignore")
-    counter = RequestCounter()
-    settings = Settings(stack.app_settings())
-    client = connect(settings.get("COSMOS_ENDPOINT"), COSMOS_LOCAL_KEY, verify_tls=False, counter=counter)
-    svc = Services(settings)
-    svc.__dict__["documents"] = CosmosDocumentStore(client, database_spec())
+    svc, counter, _ = counted_services(Settings(stack.app_settings()))
     subject = f"user:{uuid.uuid4().hex}"
     version = svc.catalog.current().require_current_version()
 

@@ -19,15 +19,16 @@ from pathlib import Path
 import stripe
 from azure.cosmos import CosmosClient
 
-from adapters.cosmos import CosmosDocumentStore, RequestCounter, connect
+from adapters.cosmos import RequestCounter
 from core.composition import Services
 from core.containers import database_spec
 from core.settings import Settings
 from devstack.demo_data import DemoPerson, seed_person
-from devstack.services import COSMOS_LOCAL_KEY, STRIPE_LOCAL_KEY, StackPorts
+from devstack.instrumented import counted_services
+from devstack.services import STRIPE_LOCAL_KEY, StackPorts
 from devstack.stack import LocalStack
-from functions.requests.model import DELIVER_STEP, RESOLVE_STEP
-from functions.requests.service import EXPORT_MESSAGE, Intake, RequestService
+from functions.requests.model import DELIVER_STEP, RESOLVE_STEP, Intake
+from functions.requests.service import EXPORT_MESSAGE, RequestService
 
 SIZES = (1_000, 10_000)
 SHARE = {"navigation": 0.7, "language": 0.2, "devices": 0.05, "orders": 0.05}
@@ -97,10 +98,7 @@ def main() -> None:
         stack.start_backends()
         try:
             settings = Settings({**stack.app_settings(), "DSR_ERASURE_NEEDS_APPROVAL": "false"})
-            counter = RequestCounter()
-            client = connect(settings.get("COSMOS_ENDPOINT"), COSMOS_LOCAL_KEY, verify_tls=False, counter=counter)
-            svc = Services(settings)
-            svc.__dict__["documents"] = CosmosDocumentStore(client, database_spec())
+            svc, counter, client = counted_services(settings)
             stripe_client = stripe.StripeClient(STRIPE_LOCAL_KEY, base_addresses={"api": stack.stripe_url})
             rows = []
             for size in SIZES:

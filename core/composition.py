@@ -9,21 +9,23 @@ from __future__ import annotations
 import logging
 import threading
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from core.audit import AuditTrail
 from core.auth import TokenPolicy, TokenValidator
 from core.clock import SystemClock
-from core.containers import database_spec
+from core.containers import PROFILES, database_spec
 from core.http import CorsPolicy
 from core.keyring import KeyRing, KeyVaultKeyRing, StaticKeyRing
 from core.ports import Clock, DocumentStore, WorkQueue
 from core.settings import Settings, load_settings
 from functions.consent.catalog import CatalogService
 from functions.consent.service import ConsentLedger
-from functions.requests.connectors import Connectors
-from functions.requests.inventory import inventory
-from functions.requests.ports import Mailer
-from functions.requests.service import PROFILES, RequestConfig, RequestService
+
+if TYPE_CHECKING:
+    from functions.requests.ports import Mailer
+    from functions.requests.service import RequestService
+
 
 log = logging.getLogger("privacy.composition")
 
@@ -112,9 +114,11 @@ class Services:
     @cached_property
     def requests(self) -> RequestService:
         from adapters.blob_archives import BlobArchiveStore
-
         from adapters.sendgrid_email import SendGridMarketingContacts
         from adapters.stripe_payments import StripePayments
+        from functions.requests.connectors import Connectors
+        from functions.requests.inventory import inventory
+        from functions.requests.service import RequestConfig, RequestService
 
         archives = BlobArchiveStore.from_settings(self.settings)
         links = Connectors(

@@ -14,6 +14,8 @@ CONSENT_STATE = "consent-state"
 CONSENT_EVENTS = "consent-events"
 CATALOG = "catalog"
 AUDIT = "audit"
+DSR_REQUESTS = "dsr-requests"
+PROFILES = "profiles"  # the product's user profiles: where a person's email leads to their user id
 
 
 @dataclass(frozen=True)

@@ -229,16 +229,7 @@ def seed_catalog(catalog: CatalogService) -> None:
     existing = catalog.current()
     for p in seed["purposes"]:
         if p["id"] not in existing.purposes:
-            catalog.publish_purpose(
-                Purpose(
-                    id=p["id"],
-                    title=p["title"],
-                    description=p["description"],
-                    legal_basis=p["legalBasis"],
-                    always_on=bool(p.get("alwaysOn", False)),
-                    cookie_category=p.get("cookieCategory"),
-                )
-            )
+            catalog.publish_purpose(Purpose.from_content(p))
     version = seed["policyVersion"]
     text = (SEED_DIR / version["textFile"]).read_text()
     catalog.publish_version(version["version"], text, tuple(version["renewPurposes"]), datetime.now(UTC))

@@ -133,14 +133,7 @@ def _staff(ctx: RequestContext, role: str) -> Principal:
 def publish_purpose(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx, PUBLISHER_ROLE)
     body = ctx.json_body(PurposeView)
-    purpose = Purpose(
-        id=body.id,
-        title=body.title,
-        description=body.description,
-        legal_basis=body.legal_basis,
-        always_on=body.always_on,
-        cookie_category=body.cookie_category,
-    )
+    purpose = Purpose.from_content(body.model_dump(by_alias=True))
     catalog = services().catalog.publish_purpose(purpose)
     services().audit.record(staff.subject, "purpose.published", f"purpose:{purpose.id}")
     return model_response(catalog_view(catalog), status=201)

@@ -31,6 +31,18 @@ class Purpose:
     always_on: bool = False  # essential processing and necessary cookies: no choice to record
     cookie_category: str | None = None  # necessary | functional | analytics | marketing
 
+    @classmethod
+    def from_content(cls, content: Mapping[str, Any]) -> Purpose:
+        """From the JSON shape shared by the catalog document, the seed file and the staff API."""
+        return cls(
+            id=content["id"],
+            title=content["title"],
+            description=content["description"],
+            legal_basis=content["legalBasis"],
+            always_on=bool(content.get("alwaysOn", False)),
+            cookie_category=content.get("cookieCategory"),
+        )
+
 
 @dataclass(frozen=True)
 class PolicyVersion:
@@ -104,17 +116,7 @@ class Catalog:
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> Catalog:
         return cls(
-            purposes={
-                p["id"]: Purpose(
-                    id=p["id"],
-                    title=p["title"],
-                    description=p["description"],
-                    legal_basis=p["legalBasis"],
-                    always_on=bool(p.get("alwaysOn", False)),
-                    cookie_category=p.get("cookieCategory"),
-                )
-                for p in doc.get("purposes", [])
-            },
+            purposes={p["id"]: Purpose.from_content(p) for p in doc.get("purposes", [])},
             versions=tuple(
                 PolicyVersion(
                     version=v["version"],

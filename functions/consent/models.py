@@ -15,7 +15,7 @@ SubjectId = Annotated[str, StringConstraints(pattern=r"^(user|visitor):[A-Za-z0-
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class DecisionsRequest(Strict):
@@ -26,6 +26,7 @@ class DecisionsRequest(Strict):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
+        defer_build=True,
         json_schema_extra={
             "examples": [{"decisions": {"analytics": True, "marketing-email": False}, "policyVersion": "2026-11"}]
         },

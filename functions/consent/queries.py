@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -10,8 +11,11 @@ from core import problems
 from core.problems import FieldError
 from functions.consent.models import PurposeId, SubjectId, VisitorId
 
-_subject = TypeAdapter(SubjectId)
-_purpose = TypeAdapter(PurposeId)
+
+@cache
+def _adapter(kind: str) -> TypeAdapter[str]:
+    """Built on first use: schema building at import would slow every cold start."""
+    return TypeAdapter({"subject": SubjectId, "purpose": PurposeId, "visitor": VisitorId}[kind])
 
 
 @dataclass(frozen=True)
@@ -22,12 +26,12 @@ class ServerCheckQuery:
     @classmethod
     def parse(cls, subject: str | None, purpose: str | None) -> ServerCheckQuery:
         errors = []
-        for name, value, adapter in (("subject", subject, _subject), ("purpose", purpose, _purpose)):
+        for name, value in (("subject", subject), ("purpose", purpose)):
             if value is None:
                 errors.append(FieldError(f"query/{name}", "is required"))
                 continue
             try:
-                adapter.validate_python(value)
+                _adapter(name).validate_python(value)
             except ValidationError:
                 errors.append(FieldError(f"query/{name}", "has an invalid format"))
         if errors:
@@ -37,13 +41,10 @@ class ServerCheckQuery:
         return cls(subject, purpose)
 
 
-_visitor = TypeAdapter(VisitorId)
-
-
 def visitor_subject(visitor_id: str) -> str:
     """The ledger subject of a visitor id taken from a path; 422 when it is not a visitor id."""
     try:
-        _visitor.validate_python(visitor_id)
+        _adapter("visitor").validate_python(visitor_id)
     except ValidationError:
         raise problems.validation_failed(
             [FieldError("path/visitorId", "must be 16-64 characters of A-Z a-z 0-9 _ -")]

@@ -11,7 +11,7 @@ from functions.consent.models import Jurisdiction, PolicyVersionId
 
 
 class CookieCategories(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     necessary: Literal[True] = Field(default=True, description="Always on; cannot be refused.")
     functional: bool
@@ -23,6 +23,7 @@ class CookieChoiceRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
+        defer_build=True,
         json_schema_extra={
             "examples": [
                 {
@@ -44,7 +45,7 @@ class CookieChoiceRequest(BaseModel):
 
 
 class CookiePreferencesView(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     categories: dict[str, bool]
     policy_version: str | None = Field(alias="policyVersion")

@@ -20,7 +20,7 @@ CHECK_TIMEOUT_SECONDS = 5.0
 
 
 class HealthView(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     status: str  # ok | degraded
     version: str

@@ -16,7 +16,7 @@ from core.composition import services
 from core.http import BANNER_BODY_LIMIT, RequestContext, json_response, model_response, resource
 from core.openapi import Endpoint
 from functions.requests.certificate import is_authentic
-from functions.requests.model import DsrRequest
+from functions.requests.model import STEPS_QUEUE, DsrRequest, Intake
 from functions.requests.models import (
     Accepted,
     CertificateCheck,
@@ -34,7 +34,6 @@ from functions.requests.models import (
     UnderThirteenRequest,
     VerifyRequest,
 )
-from functions.requests.service import STEPS_QUEUE, Intake
 
 bp = func.Blueprint()
 log = logging.getLogger("privacy.requests")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from core.containers import CONSENT_EVENTS
+from core.containers import CONSENT_EVENTS, DSR_REQUESTS
 from core.ports import DocumentStore
 from functions.consent.ledger import EventKind
 from functions.consent.service import ConsentLedger
@@ -30,7 +30,6 @@ from functions.requests.inventory import (
 from functions.requests.model import DsrRequest
 from functions.requests.ports import ArchiveStore, MarketingContacts, PaymentsGateway
 
-DSR_REQUESTS = "dsr-requests"
 MAX_DELETE_ROUNDS = 5
 
 

@@ -19,6 +19,7 @@ OPEN_STATUSES = (AWAITING_VERIFICATION, AWAITING_APPROVAL, IN_PROGRESS, FAILED)
 
 PENDING, RUNNING, DONE = "pending", "running", "done"
 
+STEPS_QUEUE = "dsr-steps"  # declared in declarations/storage.json
 RESOLVE_STEP = "resolve-subject"
 DELIVER_STEP = "deliver"
 
@@ -154,3 +155,13 @@ class DsrRequest:
             log=list(doc.get("log", [])),
             etag=etag,
         )
+
+
+@dataclass(frozen=True)
+class Intake:
+    type: str
+    email: str
+    jurisdiction: str
+    on_behalf_of_child: bool
+    source: str
+    user_id: str | None = None

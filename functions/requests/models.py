@@ -15,13 +15,14 @@ JurisdictionName = Literal["GDPR", "CCPA", "OTHER"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class SubmitRequest(Strict):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
+        defer_build=True,
         json_schema_extra={"examples": [{"type": "access", "email": "person@example.com", "jurisdiction": "GDPR"}]},
     )
     type: RequestType
@@ -108,7 +109,7 @@ class CertificateCheck(Strict):
 
 
 class CertificateDocument(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     certificate_id: str = Field(alias="certificateId")
     signature: str
 

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core import problems
+from core.containers import DSR_REQUESTS, PROFILES
 from core.keyring import KeyRing
 from core.ports import Clock, DocumentChanged, DocumentStore, WorkQueue
 from core.pseudonyms import keyed_hash
 from functions.requests import certificate as certificates
 from functions.requests import connectors
-from functions.requests.connectors import DSR_REQUESTS, Connectors, PlanEntry
+from functions.requests.connectors import Connectors, PlanEntry
 from functions.requests.deadlines import deadlines
 from functions.requests.inventory import COSMOS, Inventory
 from functions.requests.links import LinkClaims, make_token, read_token
@@ -40,16 +41,16 @@ from functions.requests.model import (
     OPEN_STATUSES,
     RESOLVE_STEP,
     RUNNING,
+    STEPS_QUEUE,
     DsrRequest,
+    Intake,
     Step,
 )
 from functions.requests.ports import ArchiveStore, Mailer
 
 log = logging.getLogger("privacy.requests")
 
-STEPS_QUEUE = "dsr-steps"
 EXPORT_MESSAGE = "export"
-PROFILES = "profiles"
 
 
 @dataclass(frozen=True)
@@ -61,16 +62,6 @@ class RequestConfig:
     max_open_per_subject: int = 3
     staff_email: str | None = None
     erasure_needs_approval: bool = True
-
-
-@dataclass(frozen=True)
-class Intake:
-    type: str
-    email: str
-    jurisdiction: str
-    on_behalf_of_child: bool
-    source: str
-    user_id: str | None = None
 
 
 class RequestService:

@@ -10,21 +10,17 @@ import azure.functions as func
 import pytest
 
 import function_app
-from adapters.cosmos import CosmosDocumentStore, RequestCounter, connect
+from adapters.cosmos import RequestCounter
 from core.composition import Services, use_services
-from core.containers import database_spec
 from core.settings import Settings
+from devstack.instrumented import counted_services
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def counted(app_settings: dict[str, str]) -> Iterator[tuple[Services, RequestCounter]]:
-    counter = RequestCounter()
-    settings = Settings(app_settings)
-    client = connect(settings.get("COSMOS_ENDPOINT"), settings.get("COSMOS_KEY"), verify_tls=False, counter=counter)
-    svc = Services(settings)
-    svc.__dict__["documents"] = CosmosDocumentStore(client, database_spec())
+    svc, counter, _ = counted_services(Settings(app_settings))
     use_services(svc)
     yield svc, counter
     use_services(None)

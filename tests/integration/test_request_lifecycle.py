@@ -13,11 +13,11 @@ import pytest
 
 from adapters.stripe_payments import StripeLookupFailed
 from core.composition import Services
+from core.containers import DSR_REQUESTS
 from core.problems import Problem
 from core.settings import Settings
 from devstack.stack import LocalStack
-from functions.requests.connectors import DSR_REQUESTS
-from functions.requests.service import Intake
+from functions.requests.model import Intake
 
 pytestmark = pytest.mark.integration
 

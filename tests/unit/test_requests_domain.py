@@ -99,7 +99,7 @@ def test_the_queue_and_container_the_code_uses_are_declared() -> None:
     import json
     from pathlib import Path
 
-    from functions.requests.service import STEPS_QUEUE
+    from functions.requests.model import STEPS_QUEUE
 
     declaration = json.loads((Path(__file__).resolve().parents[2] / "declarations" / "storage.json").read_text())
     assert STEPS_QUEUE in {q["name"] for q in declaration["queues"]}
