@@ -282,3 +282,12 @@ def test_step_messages_that_kept_failing_show_up_for_staff(
     assert listed.status_code == 200
     assert any(m["message"].get("requestId") == marker for m in listed.json()["messages"])
     assert api.get("/staff/request-steps/poison").status_code == 401
+
+
+def test_no_address_reaches_the_logs(local_stack: LocalStack) -> None:
+    """Every address these tests used ends in example.com; none may appear in any log of the stack."""
+    host = (local_stack.log_dir / "functions.log").read_text(errors="replace")
+    assert "dsr step done" in host  # the worker really logged
+    for log in local_stack.log_dir.glob("*.log"):
+        if log.name in {"functions.log", "mail.log", "stripe.log", "stripe-calls.log"}:
+            assert "@example.com" not in log.read_text(errors="replace"), log.name
