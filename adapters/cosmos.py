@@ -99,21 +99,17 @@ class CosmosDocumentStore:
     def query(self, container: str, partition_key: str, sql: str, parameters: Mapping[str, Any]) -> Iterator[Document]:
         # The partition key goes both to the SDK and into the WHERE clause of every caller's
         # query: the local stand-in ignores the former.
-        items = self._container(container).query_items(
-            sql,
-            parameters=[{"name": name, "value": value} for name, value in parameters.items()],
-            partition_key=partition_key,
-            max_item_count=QUERY_PAGE_SIZE,
-        )
-        for item in items:
-            yield _strip_system(item)
+        return self._query(container, sql, parameters, partition_key=partition_key)
 
     def query_across_partitions(self, container: str, sql: str, parameters: Mapping[str, Any]) -> Iterator[Document]:
+        return self._query(container, sql, parameters, enable_cross_partition_query=True)
+
+    def _query(self, container: str, sql: str, parameters: Mapping[str, Any], **scope: Any) -> Iterator[Document]:
         items = self._container(container).query_items(
             sql,
             parameters=[{"name": name, "value": value} for name, value in parameters.items()],
-            enable_cross_partition_query=True,
             max_item_count=QUERY_PAGE_SIZE,
+            **scope,
         )
         for item in items:
             yield _strip_system(item)
