@@ -73,6 +73,16 @@ class Service:
         return self.process.poll() is None
 
 
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM when the stack process dies, even by SIGKILL (no orphans)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def port_is_open(port: int, host: str = LOOPBACK) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
@@ -102,6 +112,7 @@ def start_service(
         env={**os.environ, **(env or {})},
         # Own process group: Ctrl-C reaches the stack, which then stops each child in order.
         start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
     service = Service(name, url, process, log_path, log)
     deadline = time.monotonic() + timeout
