@@ -11,6 +11,7 @@ $(STAMP): requirements.txt requirements-dev.txt package.json package-lock.json
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	npm ci --no-audit --no-fund --loglevel=error
+	scripts/ensure-chromium.sh
 	touch $(STAMP)
 
 ## setup: install Python and npm dependencies (idempotent)
@@ -38,7 +39,7 @@ integration: setup
 	$(BIN)/python -m pytest -q tests/integration tests/devstack
 
 e2e: setup
-	$(BIN)/python -m pytest -q tests/e2e
+	$(BIN)/python -m pytest -q tests/e2e tests/browser
 
 infra: setup
 	$(BIN)/python -m pytest -q tests/infra

@@ -110,35 +110,54 @@ def list_mine(ctx: RequestContext) -> func.HttpResponse:
     return json_response({"requests": [request_view(r).model_dump(mode="json", by_alias=True) for r in mine]})
 
 
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def html_page(title: str, body: str, status: int = 200) -> func.HttpResponse:
+    """A plain page for people arriving from a mail link; ``body`` is trusted markup of ours."""
+    page = (
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
+        "<body style='font-family:sans-serif;max-width:40em;margin:3em auto'>"
+        f"<h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
+    return func.HttpResponse(page, status_code=status, mimetype="text/html", charset="utf-8", headers=PAGE_HEADERS)
+
+
 def verify_page(ctx: RequestContext) -> func.HttpResponse:
     """The link in the mail shows a button; only the POST verifies (mail scanners follow GET links)."""
     token = html.escape(ctx.query("token") or "", quote=True)
-    page = (
-        "<!doctype html><html lang=en><meta charset=utf-8><title>Confirm your request</title>"
-        "<body style='font-family:sans-serif;max-width:40em;margin:3em auto'>"
-        "<h1>Confirm your privacy request</h1><form method=post>"
-        f'<input type=hidden name=token value="{token}"><button type=submit>Confirm</button></form></body></html>'
+    form = (
+        "<p>Press the button to confirm that you sent this request.</p><form method=post>"
+        f'<input type=hidden name=token value="{token}"><button type=submit>Confirm my request</button></form>'
     )
-    headers = {
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",
-    }
-    return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers=headers)
+    return html_page("Confirm your privacy request", form)
 
 
 def verify(ctx: RequestContext) -> func.HttpResponse:
     content_type = (ctx.header("content-type") or "").split(";")[0].strip().lower()
-    if content_type == "application/x-www-form-urlencoded":
-        token = parse_qs((ctx.req.get_body() or b"").decode("utf-8", "replace")).get("token", [""])[0]
-        body = VerifyRequest(token=token) if len(token) >= 10 else None
-        if body is None:
+    if content_type != "application/x-www-form-urlencoded":  # an API client
+        request = services().requests.verify(ctx.json_body(VerifyRequest).token)
+        ctx.response_headers["Cache-Control"] = "no-store"
+        return model_response(request_view(request))
+    # A person who pressed the button: answer with a page, errors included.
+    token = parse_qs((ctx.req.get_body() or b"").decode("utf-8", "replace")).get("token", [""])[0]
+    try:
+        if len(token) < 10:
             raise problems.Problem(400, "invalid-link", "Invalid link", "This link is not valid.")
-    else:
-        body = ctx.json_body(VerifyRequest)
-    request = services().requests.verify(body.token)
-    ctx.response_headers["Cache-Control"] = "no-store"
-    return model_response(request_view(request))
+        request = services().requests.verify(token)
+    except problems.Problem as problem:
+        return html_page(problem.title, f"<p>{html.escape(problem.detail)}</p>", problem.status)
+    what = "a copy of your personal data" if request.type == "access" else "the erasure of your personal data"
+    due = html.escape(request.due_at[:10])
+    return html_page(
+        "Thank you, your request is confirmed",
+        f"<p>We are preparing {what} and will answer by email by {due} at the latest.</p>"
+        f"<p>Reference: <code>{html.escape(request.id)}</code></p>",
+    )
 
 
 def get_certificate(ctx: RequestContext) -> func.HttpResponse:
