@@ -151,6 +151,12 @@ class BlobArchiveStore:
             confirmations.append(Confirmation("blob", "archive.deleted", name))
         return confirmations
 
+    def delete_archive(self, blob_name: str) -> Confirmation:
+        """Deletes one archive (with its snapshots); one already gone is confirmed too."""
+        with suppress(ResourceNotFoundError):
+            self._container.delete_blob(blob_name, delete_snapshots="include")
+        return Confirmation("blob", "archive.deleted", blob_name)
+
     def _ensure_container(self) -> None:
         if self._container_ready:
             return

@@ -132,6 +132,7 @@ class Services:
             public_api_url=self.settings.get("PUBLIC_API_URL").rstrip("/"),
             verification_link_hours=self.settings.get_int("DSR_VERIFICATION_LINK_HOURS"),
             export_link_hours=self.settings.get_int("EXPORT_LINK_HOURS"),
+            export_retention_days=self.settings.get_int("EXPORT_RETENTION_DAYS"),
             unverified_close_days=self.settings.get_int("DSR_UNVERIFIED_CLOSE_DAYS"),
             max_open_per_subject=self.settings.get_int("DSR_MAX_OPEN_PER_EMAIL"),
             staff_email=self.settings.get("DSR_STAFF_EMAIL") or None,

@@ -135,6 +135,7 @@ SETTINGS: tuple[Setting, ...] = (
         "true",
     ),
     Setting("EXPORT_LINK_HOURS", SettingKind.PLAIN, "How long the download link of a data export works.", "72"),
+    Setting("EXPORT_RETENTION_DAYS", SettingKind.PLAIN, "Days after which a data-export archive is deleted.", "7"),
     Setting(
         "KEY_VAULT_URI",
         SettingKind.PLAIN,

@@ -339,6 +339,7 @@ module appSettings 'modules/appsettings.bicep' = {
     dsrStaffEmail: dsrStaffEmail
     dsrErasureNeedsApproval: dsrErasureNeedsApproval
     exportLinkHours: 72
+    exportRetentionDays: exportRetentionDays
   }
   dependsOn: [
     roles

@@ -78,6 +78,10 @@ class ArchiveStore(Protocol):
 
     def share_link(self, blob_name: str, valid_for: timedelta) -> str: ...
 
+    def delete_archive(self, blob_name: str) -> Confirmation:
+        """Deletes one archive; one already gone is confirmed too."""
+        ...
+
     def delete_archives(self, subject_key: str) -> list[Confirmation]:
         """Deletes every archive ever made for the subject (by its key prefix)."""
         ...

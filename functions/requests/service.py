@@ -58,6 +58,7 @@ class RequestConfig:
     public_api_url: str
     verification_link_hours: int = 24
     export_link_hours: int = 72
+    export_retention_days: int = 7
     unverified_close_days: int = 14
     max_open_per_subject: int = 3
     staff_email: str | None = None
@@ -497,6 +498,7 @@ class RequestService:
                 overdue.append(request.id)
             elif due - now <= warn_within:
                 near.append(request.id)
+        expired = self._expire_archives(now)
         if (near or overdue) and self._config.staff_email:
             self._mailer.send(
                 self._config.staff_email,
@@ -506,7 +508,27 @@ class RequestService:
             )
         for request_id in overdue:
             log.warning("dsr overdue request_id=%s", request_id)
-        return {"near": near, "overdue": overdue, "closed": closed}
+        return {"near": near, "overdue": overdue, "closed": closed, "archivesDeleted": expired}
+
+    def _expire_archives(self, now: datetime) -> list[str]:
+        """Export archives past their retention are deleted (Blob lifecycle rules do it too in Azure;
+        this keeps the promise wherever the code runs, and records it on the request)."""
+        expired = []
+        for request in self.find(COMPLETED, ACCESS, None):
+            completed = next((e["at"] for e in reversed(request.log) if e["action"] == "completed"), None)
+            if request.archive_blob is None or completed is None:
+                continue
+            if now - datetime.fromisoformat(completed) < timedelta(days=self._config.export_retention_days):
+                continue
+            confirmation = self._archives.delete_archive(request.archive_blob)
+
+            def forget(r: DsrRequest, reference: str = confirmation.reference) -> None:
+                r.archive_blob = None
+                r.note(now, "timer", "archive-deleted", reference)
+
+            self._change(request.id, forget)
+            expired.append(request.id)
+        return expired
 
     @staticmethod
     def _close_unverified(request: DsrRequest, now: datetime) -> None:

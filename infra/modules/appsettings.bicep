@@ -93,6 +93,11 @@ param dsrErasureNeedsApproval bool
 @maxValue(168)
 param exportLinkHours int
 
+@description('Days after which an export archive is deleted by the app (EXPORT_RETENTION_DAYS); the storage lifecycle rule uses the same number.')
+@minValue(1)
+@maxValue(365)
+param exportRetentionDays int
+
 @description('Hours a verification link works (DSR_VERIFICATION_LINK_HOURS).')
 @minValue(1)
 @maxValue(168)
@@ -149,6 +154,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     DSR_MAX_OPEN_PER_EMAIL: string(dsrMaxOpenPerEmail)
     DSR_ERASURE_NEEDS_APPROVAL: string(dsrErasureNeedsApproval)
     EXPORT_LINK_HOURS: string(exportLinkHours)
+    EXPORT_RETENTION_DAYS: string(exportRetentionDays)
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
   }

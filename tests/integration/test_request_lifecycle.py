@@ -121,3 +121,28 @@ def test_a_failing_step_is_recorded_and_staff_can_rerun_it(
     done = svc.requests.require(request_id)
     assert done.certificate is not None
     assert done.step("resolve-subject").attempts == 2
+
+
+def test_export_archives_are_deleted_after_their_retention(
+    svc: Services, clock: MovableClock, app_settings: dict[str, str], functions_url: str
+) -> None:
+    from azure.storage.blob import BlobServiceClient
+
+    email = f"archive-{uuid.uuid4().hex[:8]}@example.com"
+    request = svc.requests.submit(Intake("access", email, "GDPR", False, "dashboard", user_id=f"u-{uuid.uuid4().hex}"))
+    deadline = time.monotonic() + 60
+    while svc.requests.require(request.id).status != "completed":  # the local host's worker exports it
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    blob_name = svc.requests.require(request.id).archive_blob
+    assert blob_name
+    blob = BlobServiceClient.from_connection_string(app_settings["AzureWebJobsStorage"]).get_blob_client(
+        "exports", blob_name
+    )
+    assert blob.exists()
+    clock.moment += timedelta(days=6)
+    assert request.id not in svc.requests.review_deadlines()["archivesDeleted"]
+    clock.moment += timedelta(days=2)
+    assert request.id in svc.requests.review_deadlines()["archivesDeleted"]
+    assert not blob.exists()
+    assert svc.requests.require(request.id).archive_blob is None
