@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import json
 import logging
+import re
+import uuid
 from datetime import datetime
 from urllib.parse import parse_qs
 
@@ -72,6 +74,18 @@ def staff_view(request: DsrRequest) -> StaffRequestView:
         log=request.log,
         certificate_id=request.certificate["certificateId"] if request.certificate else None,
     )
+
+
+USER_ID = re.compile(r"[A-Za-z0-9_.:@|-]{1,128}")
+
+
+def _request_id(ctx: RequestContext) -> str:
+    """Request ids are UUIDs; anything else cannot name a request (404, and no odd id reaches Cosmos)."""
+    value = ctx.route_param("requestId")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise problems.not_found("No such request.") from None
 
 
 # ---- people ------------------------------------------------------------------------------------
@@ -161,7 +175,7 @@ def verify(ctx: RequestContext) -> func.HttpResponse:
 
 
 def get_certificate(ctx: RequestContext) -> func.HttpResponse:
-    request = services().requests.get(ctx.route_param("requestId"))
+    request = services().requests.get(_request_id(ctx))
     if request is None or request.certificate is None:
         raise problems.not_found("No certificate with that id.")
     return json_response(request.certificate)
@@ -180,6 +194,8 @@ def check_certificate(ctx: RequestContext) -> func.HttpResponse:
 def flag_under_thirteen(ctx: RequestContext) -> func.HttpResponse:
     """The product flagged an account as under 13: the policy prohibits it, so its data is erased."""
     user_id = ctx.route_param("userId")
+    if not USER_ID.fullmatch(user_id):
+        raise problems.validation_failed([problems.FieldError("path/userId", "has an invalid format")])
     body = ctx.json_body(UnderThirteenRequest)
     svc = services()
     email = svc.profile_email(user_id)
@@ -223,14 +239,14 @@ def staff_list(ctx: RequestContext) -> func.HttpResponse:
 
 def staff_get(ctx: RequestContext) -> func.HttpResponse:
     staff = _officer(ctx)
-    request = services().requests.require(ctx.route_param("requestId"))
+    request = services().requests.require(_request_id(ctx))
     services().audit.record(staff.subject, "request.read", f"dsr:{request.id}")
     return model_response(staff_view(request))
 
 
 def _staff_action(ctx: RequestContext, action: str) -> func.HttpResponse:
     staff = _officer(ctx)
-    request_id = ctx.route_param("requestId")
+    request_id = _request_id(ctx)
     requests = services().requests
     if action == "approve":
         request = requests.approve(request_id, staff.subject)
@@ -246,7 +262,7 @@ def _staff_action(ctx: RequestContext, action: str) -> func.HttpResponse:
 
 def staff_plan(ctx: RequestContext) -> func.HttpResponse:
     staff = _officer(ctx)
-    request_id = ctx.route_param("requestId")
+    request_id = _request_id(ctx)
     entries = services().requests.erasure_plan(request_id)
     services().audit.record(staff.subject, "request.plan-read", f"dsr:{request_id}")
     return model_response(PlanView(request_id=request_id, entries=[

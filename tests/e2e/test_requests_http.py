@@ -291,3 +291,14 @@ def test_no_address_reaches_the_logs(local_stack: LocalStack) -> None:
     for log in local_stack.log_dir.glob("*.log"):
         if log.name in {"functions.log", "mail.log", "stripe.log", "stripe-calls.log"}:
             assert "@example.com" not in log.read_text(errors="replace"), log.name
+
+
+def test_odd_ids_in_paths_are_refused_cleanly(
+    api: httpx.Client, officer: dict[str, str], local_stack: LocalStack
+) -> None:
+    assert api.get("/staff/requests/not-a-uuid", headers=officer).status_code == 404
+    assert api.get("/certificates/%23hash", headers=officer).status_code == 404
+    assert api.get(f"/certificates/{uuid.uuid4()}").status_code == 404
+    key = {"x-functions-key": local_stack.function_key}
+    odd = api.post("/accounts/a%23b/under-13", json={}, headers=key)
+    assert odd.status_code == 422
