@@ -30,6 +30,7 @@ class Principal:
     roles: frozenset[str]
     token_id: str | None = None
     email: str | None = None
+    email_verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class TokenValidator:
             roles=frozenset(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else frozenset(),
             token_id=claims.get("jti") if isinstance(claims.get("jti"), str) else None,
             email=claims.get("email") if isinstance(claims.get("email"), str) else None,
+            email_verified=claims.get("email_verified") is True,
         )
 
     def _key(self, kid: str) -> Any:

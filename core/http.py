@@ -55,11 +55,12 @@ class RequestContext:
         return value
 
     def client_ip(self) -> str | None:
-        # Azure's front ends put the caller first in X-Forwarded-For, sometimes with a port.
+        # Azure's front end appends the address it saw to X-Forwarded-For (with a port); entries
+        # before it come from the client and can be anything, so the last one is the one to trust.
         forwarded = self.header("x-forwarded-for")
         if not forwarded:
             return None
-        first = forwarded.split(",")[0].strip()
+        first = forwarded.split(",")[-1].strip()
         if first.startswith("["):  # [v6]:port
             return first[1 : first.find("]")]
         if first.count(":") == 1:  # v4:port
@@ -89,9 +90,19 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     """Field paths and reasons from pydantic, without the offending input values."""
     errors = []
     for error in exc.errors(include_input=False, include_url=False, include_context=False):
-        path = "/".join(str(part) for part in error["loc"]) or "(body)"
-        errors.append(FieldError(path=path, message=_message_without_values(error)))
+        errors.append(FieldError(path=_safe_path(error), message=_message_without_values(error)))
     return errors
+
+
+def _safe_path(error: Mapping[str, Any]) -> str:
+    """The field path, but never a caller-chosen name: map keys and unknown field names are input."""
+    parts = [str(part) for part in error["loc"]]
+    if "[key]" in parts:  # an invalid map key: the key itself is what was sent
+        at = parts.index("[key]")
+        parts = [*parts[: at - 1], "*", "(key)"]
+    if error.get("type") == "extra_forbidden" and parts:
+        parts = [*parts[:-1], "(unknown field)"]
+    return "/".join(parts) or "(body)"
 
 
 def _message_without_values(error: Mapping[str, Any]) -> str:

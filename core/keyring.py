@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -17,6 +18,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 REFRESH_SECONDS = 300
+VERSION_ID = re.compile(r"[0-9a-zA-Z-]{1,64}")
+UNKNOWN_KEY_REFRESH_SECONDS = 30  # an unknown key id may mean a new version; callers choose key ids, so rarely
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,14 @@ def usable_versions(versions: Iterable[Any], now: datetime) -> list[Any]:
 class KeyVaultKeyRing:
     """The enabled versions of one Key Vault secret, refreshed every few minutes."""
 
-    def __init__(self, client: Any, secret_name: str, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        secret_name: str,
+        clock: Callable[[], datetime] | None = None,
+        unknown_key_refresh_seconds: float = UNKNOWN_KEY_REFRESH_SECONDS,
+    ) -> None:
+        self._unknown_key_refresh = unknown_key_refresh_seconds
         self._client = client  # azure.keyvault.secrets.SecretClient
         self._name = secret_name
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -103,22 +113,25 @@ class KeyVaultKeyRing:
 
     def verification_key(self, key_id: str) -> VersionedKey | None:
         found = next((k for k in self._ring() if k.key_id == key_id), None)
-        if found is None:  # a version added since the last refresh
+        recently = time.monotonic() - self._loaded_at < self._unknown_key_refresh
+        if found is None and not recently and VERSION_ID.fullmatch(key_id):  # maybe a version added since
             found = next((k for k in self._ring(force=True) if k.key_id == key_id), None)
         return found
 
 
-def sign(ring: KeyRing, payload: bytes) -> str:
-    """``<key id>.<base64url HMAC-SHA256>``: the key id says which version checks it."""
+def sign(ring: KeyRing, payload: bytes, purpose: str) -> str:
+    """``<key id>.<base64url HMAC-SHA256>``: the key id says which version checks it. The purpose is
+    signed too, so a signature made for one use (a link) is never valid for another (a certificate)."""
     key = ring.signing_key()
-    mac = hmac.new(key.secret, payload, hashlib.sha256).digest()
+    mac = hmac.new(key.secret, purpose.encode() + b"\n" + payload, hashlib.sha256).digest()
     return f"{key.key_id}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
 
 
-def verify(ring: KeyRing, payload: bytes, signature: str) -> bool:
+def verify(ring: KeyRing, payload: bytes, signature: str, purpose: str) -> bool:
     key_id, _, mac = signature.partition(".")
     key = ring.verification_key(key_id)
     if key is None or not mac:
         return False
-    expected = base64.urlsafe_b64encode(hmac.new(key.secret, payload, hashlib.sha256).digest()).decode().rstrip("=")
+    digest = hmac.new(key.secret, purpose.encode() + b"\n" + payload, hashlib.sha256).digest()
+    expected = base64.urlsafe_b64encode(digest).decode().rstrip("=")
     return hmac.compare_digest(expected, mac)

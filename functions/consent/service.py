@@ -72,6 +72,10 @@ class ConsentLedger:
         state, etag = current.state, current.etag
         for attempt in range(MAX_APPEND_ATTEMPTS):
             if idempotency_key in state.recent_keys:
+                if state.seq > current.state.seq:
+                    # The stored state lacks events we just folded in (an earlier attempt died
+                    # between its event and its state write): store them before answering.
+                    state = self._save_state(state, etag)
                 return Recorded(state, state.recent_keys[idempotency_key], replayed=True)
             event = state.next_event(kind, decisions, context, idempotency_key, linked_subject)
             try:

@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 import azure.functions as func
@@ -108,7 +108,8 @@ def _user(ctx: RequestContext) -> Principal:
 def submit_mine(ctx: RequestContext) -> func.HttpResponse:
     principal = _user(ctx)
     body = ctx.json_body(MySubmitRequest)
-    email = principal.email or services().profile_email(principal.subject)
+    # The profile's address first; a token's email claim only when the identity provider verified it.
+    email = services().profile_email(principal.subject) or (principal.email if principal.email_verified else None)
     if email is None:
         raise problems.conflict("no-email-on-file", "No email on file", "Add an email address to your account first.")
     request = services().requests.submit(
@@ -120,7 +121,7 @@ def submit_mine(ctx: RequestContext) -> func.HttpResponse:
 
 def list_mine(ctx: RequestContext) -> func.HttpResponse:
     principal = _user(ctx)
-    mine = [r for r in services().requests.find(None, None, None) if r.user_id == principal.subject]
+    mine = services().requests.find_for_user(principal.subject)
     return json_response({"requests": [request_view(r).model_dump(mode="json", by_alias=True) for r in mine]})
 
 
@@ -158,6 +159,8 @@ def verify(ctx: RequestContext) -> func.HttpResponse:
         ctx.response_headers["Cache-Control"] = "no-store"
         return model_response(request_view(request))
     # A person who pressed the button: answer with a page, errors included.
+    if len(ctx.req.get_body() or b"") > ctx.body_limit:
+        raise problems.body_too_large(ctx.body_limit)
     token = parse_qs((ctx.req.get_body() or b"").decode("utf-8", "replace")).get("token", [""])[0]
     try:
         if len(token) < 10:
@@ -230,6 +233,8 @@ def staff_list(ctx: RequestContext) -> func.HttpResponse:
     due_before = ctx.query("dueBefore")
     try:
         due = datetime.fromisoformat(due_before) if due_before else None
+        if due is not None and due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)  # a date or time without an offset means UTC
     except ValueError:
         raise problems.validation_failed([problems.FieldError("query/dueBefore", "must be an ISO 8601 time")]) from None
     requests = services().requests.find(ctx.query("status"), ctx.query("type"), due)

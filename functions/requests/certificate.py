@@ -10,6 +10,7 @@ from functions.requests.inventory import Inventory
 from functions.requests.model import DsrRequest
 
 ISSUER = "privacy-backend"
+CERTIFICATE_PURPOSE = "dsr-deletion-certificate"
 
 
 def _canonical(certificate: dict[str, Any]) -> bytes:
@@ -45,10 +46,10 @@ def issue(request: DsrRequest, inventory: Inventory, issued_at: str, ring: KeyRi
         "completedAt": issued_at,
         "steps": steps,
     }
-    certificate["signature"] = sign(ring, _canonical(certificate))
+    certificate["signature"] = sign(ring, _canonical(certificate), CERTIFICATE_PURPOSE)
     return certificate
 
 
 def is_authentic(certificate: dict[str, Any], ring: KeyRing) -> bool:
     signature = certificate.get("signature")
-    return isinstance(signature, str) and verify(ring, _canonical(certificate), signature)
+    return isinstance(signature, str) and verify(ring, _canonical(certificate), signature, CERTIFICATE_PURPOSE)

@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any
 
 from core.containers import CONSENT_EVENTS, DSR_REQUESTS
-from core.ports import DocumentStore
+from core.ports import DocumentChanged, DocumentStore
 from functions.consent.ledger import EventKind
 from functions.consent.service import ConsentLedger
 from functions.requests.inventory import (
@@ -27,10 +27,27 @@ from functions.requests.inventory import (
     STRIPE,
     Location,
 )
-from functions.requests.model import DsrRequest
+from functions.requests.model import OPEN_STATUSES, DsrRequest
 from functions.requests.ports import ArchiveStore, MarketingContacts, PaymentsGateway
 
 MAX_DELETE_ROUNDS = 5
+
+
+def _forget_address(store: DocumentStore, request_id: str, erasing_request_id: str) -> int:
+    """Removes the address from another, closed request of the person (open ones still need it to
+    answer), with the etag so that a concurrent change of that request is never overwritten."""
+    if request_id == erasing_request_id:
+        return 0
+    for _ in range(5):
+        found = store.read(DSR_REQUESTS, request_id, request_id)
+        if found is None or not found.body.get("email") or found.body.get("status") in OPEN_STATUSES:
+            return 0
+        try:
+            store.replace(DSR_REQUESTS, {**found.body, "email": None}, found.etag)
+            return 1
+        except DocumentChanged:
+            continue
+    raise DocumentChanged(DSR_REQUESTS)
 
 
 def _delete_item(store: DocumentStore, container: str, item: dict[str, Any]) -> bool:
@@ -189,15 +206,16 @@ def erase(
         outcome.counts = {"contactsDeleted": int(deleted is not None), "suppressed": 1}
     elif location.kind == EXPORT_ARCHIVES:
         deleted_archives = c.archives.delete_archives(request.subject_key)
-        outcome.confirmations.extend(d.__dict__ for d in deleted_archives)
+        # Blob names start with the subject's keyed hash; the public certificate keeps only the file part.
+        outcome.confirmations.extend(
+            {**d.__dict__, "reference": d.reference.rsplit("/", 1)[-1]} for d in deleted_archives
+        )
         outcome.counts = {"deleted": len(deleted_archives)}
     elif location.kind == REQUEST_RECORDS:
         cleared = 0
         for other in c.store.query_across_partitions(
-            DSR_REQUESTS, "SELECT * FROM c WHERE c.subjectKey = @key", {"@key": request.subject_key}
+            DSR_REQUESTS, "SELECT c.id FROM c WHERE c.subjectKey = @key", {"@key": request.subject_key}
         ):
-            if other["id"] != request.id and other.get("email"):
-                c.store.upsert(DSR_REQUESTS, {**other, "email": None})
-                cleared += 1
+            cleared += _forget_address(c.store, str(other["id"]), request.id)
         outcome.counts = {"emailsRemoved": cleared}
     return outcome

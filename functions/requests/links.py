@@ -10,6 +10,8 @@ from datetime import datetime
 from core import problems
 from core.keyring import KeyRing, sign, verify
 
+LINK_PURPOSE = "dsr-verification-link"
+
 
 @dataclass(frozen=True)
 class LinkClaims:
@@ -24,7 +26,7 @@ def make_token(ring: KeyRing, claims: LinkClaims) -> str:
         separators=(",", ":"),
     ).encode()
     encoded = base64.urlsafe_b64encode(payload).decode().rstrip("=")
-    return f"{encoded}.{sign(ring, payload)}"
+    return f"{encoded}.{sign(ring, payload, LINK_PURPOSE)}"
 
 
 def read_token(ring: KeyRing, token: str, now: datetime) -> LinkClaims:
@@ -33,12 +35,15 @@ def read_token(ring: KeyRing, token: str, now: datetime) -> LinkClaims:
     encoded, _, signature = token.partition(".")
     try:
         payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except ValueError:
+        raise invalid from None
+    if not verify(ring, payload, signature, LINK_PURPOSE):  # nothing of an unsigned token is parsed
+        raise invalid
+    try:
         data = json.loads(payload)
         claims = LinkClaims(str(data["rid"]), str(data["n"]), datetime.fromtimestamp(int(data["exp"]), now.tzinfo))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError, OSError):
         raise invalid from None
-    if not verify(ring, payload, signature):
-        raise invalid
     if claims.expires_at <= now:
         raise problems.Problem(410, "link-expired", "Link expired", "This link has expired. Submit the request again.")
     return claims

@@ -130,6 +130,12 @@ class RequestService:
         )
         return [DsrRequest.from_document(d) for d in documents]
 
+    def find_for_user(self, user_id: str) -> list[DsrRequest]:
+        documents = self._store.query_across_partitions(
+            DSR_REQUESTS, "SELECT * FROM c WHERE c.userId = @user", {"@user": user_id}
+        )
+        return sorted((DsrRequest.from_document(d) for d in documents), key=lambda r: r.received_at)
+
     def find(self, status: str | None, type_: str | None, due_before: datetime | None) -> list[DsrRequest]:
         clauses, parameters = ["1 = 1"], {}
         if status:
@@ -157,19 +163,33 @@ class RequestService:
             429, "too-many-requests", "Too many requests", "Wait until an open request is answered.",
             headers={"Retry-After": "86400"},
         )  # fmt: skip
+        verified = intake.user_id is not None or intake.source == "under-13"
         if same is not None:
-            if same.status == AWAITING_VERIFICATION and intake.user_id is None:
+            if same.status == AWAITING_VERIFICATION and verified:
+                # A token or a product flag proves what the mail link would: upgrade the open request,
+                # so an unverified one filed by someone else cannot hold this one back.
+                def upgrade(r: DsrRequest) -> None:
+                    if r.status == AWAITING_VERIFICATION:
+                        r.user_id = r.user_id or intake.user_id
+                        r.source = intake.source
+                        r.on_behalf_of_child = r.on_behalf_of_child or intake.on_behalf_of_child
+                        self._mark_verified(r, now, via="token" if intake.source != "under-13" else "product-flag")
+
+                same = self._change(same.id, upgrade)
+                self._after_verification(same)
+            elif same.status == AWAITING_VERIFICATION:
                 # Joining resends the link, but only a few times: the form must not become a mail cannon.
                 if same.verification_mails >= self._config.max_open_per_subject:
                     raise too_many
                 same = self._change(same.id, lambda r: setattr(r, "verification_mails", r.verification_mails + 1))
                 self._send_verification(same, intake.email, now)
+            elif same.status == IN_PROGRESS and all(step.attempts == 0 for step in same.steps):
+                self._after_verification(same)  # its first message may have been lost: queue it again
             log.info("dsr joined request_id=%s type=%s", same.id, same.type)
             return same
         if len(open_) >= self._config.max_open_per_subject:
             raise too_many
         due = deadlines(intake.jurisdiction, now)
-        verified = intake.user_id is not None or intake.source == "under-13"
         request = DsrRequest(
             id=str(uuid.uuid4()),
             type=intake.type,
@@ -270,64 +290,63 @@ class RequestService:
         return request
 
     def deny(self, request_id: str, actor: str, reason: str) -> DsrRequest:
-        email: list[str] = []
-
-        def change(request: DsrRequest) -> None:
-            if request.status not in (AWAITING_VERIFICATION, AWAITING_APPROVAL, FAILED):
-                raise problems.conflict("cannot-deny", "Cannot deny", "Only requests not yet running can be denied.")
-            request.status = DENIED
-            request.decision = {
-                "by": actor,
-                "decision": "denied",
-                "reason": reason,
-                "at": self._clock.now().isoformat(),
-            }
-            request.note(self._clock.now(), actor, "denied")
-            if request.email:
-                email.append(request.email)
-            request.email = None
-
-        request = self._change(request_id, change)
-        if email:  # Art. 12(4): the reasons for not acting, and the right to complain
+        deniable = (AWAITING_VERIFICATION, AWAITING_APPROVAL, FAILED)
+        current = self.require(request_id)
+        if current.status not in deniable:
+            raise problems.conflict("cannot-deny", "Cannot deny", "Only requests not yet running can be denied.")
+        if current.email:  # Art. 12(4): the reasons for not acting, and the right to complain; sent first,
+            # so that a mail failure leaves the request as it was and the denial can be repeated
             self._mailer.send(
-                email[0],
+                current.email,
                 "Your privacy request",
-                f"We cannot act on your request {request.id}.\n\nReason: {reason}\n\n"
+                f"We cannot act on your request {current.id}.\n\nReason: {reason}\n\n"
                 "You may lodge a complaint with a supervisory authority and seek a judicial remedy.",
                 "dsr-denied",
             )
-        return request
-
-    def extend(self, request_id: str, actor: str, reason: str) -> DsrRequest:
-        email: list[str] = []
 
         def change(request: DsrRequest) -> None:
-            if request.status not in OPEN_STATUSES:
-                raise problems.conflict("not-open", "Request closed", "Only open requests can be extended.")
+            if request.status not in deniable:
+                raise problems.conflict("cannot-deny", "Cannot deny", "Only requests not yet running can be denied.")
+            request.status = DENIED
+            now = self._clock.now().isoformat()
+            request.decision = {"by": actor, "decision": "denied", "reason": reason, "at": now}
+            request.note(self._clock.now(), actor, "denied")
+            request.email = None
+
+        return self._change(request_id, change)
+
+    def extend(self, request_id: str, actor: str, reason: str) -> DsrRequest:
+        current = self.require(request_id)
+        if current.status not in OPEN_STATUSES:
+            raise problems.conflict("not-open", "Request closed", "Only open requests can be extended.")
+        if current.extension is not None:
+            raise problems.conflict("already-extended", "Already extended", "A request is extended once.")
+        if current.email:  # the notice goes out before the extension is recorded (see deny)
+            self._mailer.send(
+                current.email,
+                "Your privacy request will take longer",
+                f"We need more time to answer your request {current.id}.\n\nReason: {reason}\n\n"
+                f"We will answer by {current.max_due_at[:10]}.",
+                "dsr-extended",
+            )
+
+        def change(request: DsrRequest) -> None:
             if request.extension is not None:
                 raise problems.conflict("already-extended", "Already extended", "A request is extended once.")
             request.extension = {"by": actor, "reason": reason, "at": self._clock.now().isoformat(),
                                  "previousDueAt": request.due_at}  # fmt: skip
             request.due_at = request.max_due_at
             request.note(self._clock.now(), actor, "extended", request.due_at)
-            if request.email:
-                email.append(request.email)
 
-        request = self._change(request_id, change)
-        if email:
-            self._mailer.send(
-                email[0],
-                "Your privacy request will take longer",
-                f"We need more time to answer your request {request.id}.\n\nReason: {reason}\n\n"
-                f"We will answer by {request.due_at[:10]}.",
-                "dsr-extended",
-            )
-        return request
+        return self._change(request_id, change)
 
     def retry(self, request_id: str, actor: str) -> DsrRequest:
         def change(request: DsrRequest) -> None:
             if request.status not in (FAILED, IN_PROGRESS):
                 raise problems.conflict("nothing-to-retry", "Nothing to retry", "Only running or failed requests.")
+            if request.status == IN_PROGRESS and any(step.status == RUNNING for step in request.steps):
+                # Its message is still out; a second one would run the same step twice at once.
+                raise problems.conflict("step-running", "Step running", "A step is running; retry once it fails.")
             request.status = IN_PROGRESS
             request.note(self._clock.now(), actor, "retried")
 
@@ -455,27 +474,32 @@ class RequestService:
 
     def _deliver(self, request: DsrRequest) -> None:
         now = self._clock.now()
-        email = request.email
-        if request.type == ACCESS and request.archive_blob:
-            link = self._archives.share_link(request.archive_blob, timedelta(hours=self._config.export_link_hours))
-            text = (
-                f"Your copy of your personal data is ready (request {request.id}).\n\nDownload it within "
-                f"{self._config.export_link_hours} hours:\n\n{link}\n\nThe archive is deleted after that."
-            )
-            subject = "Your personal data is ready"
-        else:
+        if request.type == ERASURE and request.certificate is None:
             request.certificate = certificates.issue(request, self._inventory, now.isoformat(), self._keys)
-            text = (
-                f"Your personal data has been erased (request {request.id}).\n\nThe deletion certificate can be "
-                f"checked at {self._config.public_api_url}/certificates/{request.id}"
-            )
-            subject = "Your personal data has been erased"
-        if email:
-            self._mailer.send(email, subject, text, f"dsr-{request.type}-done")
+            self._save(request)  # a retry reuses this certificate instead of signing another
+        email = request.email
+        already_sent = any(entry["action"] == "result-mailed" for entry in request.log)
+        if email and not already_sent:
+            subject, text = self._result_mail(request)
+            message_id = self._mailer.send(email, subject, text, f"dsr-{request.type}-done")
+            # Recorded at once, on its own: a retry after this point never mails twice.
+            request = self._change(request.id, lambda r: r.note(now, "worker", "result-mailed", message_id))
         request.email = None  # the request record is kept without it
         request.status = COMPLETED
         request.note(now, "worker", "completed")
         self._finish(request, DELIVER_STEP, connectors.Outcome(counts={"mailsSent": int(email is not None)}))
+
+    def _result_mail(self, request: DsrRequest) -> tuple[str, str]:
+        if request.type == ACCESS and request.archive_blob:
+            link = self._archives.share_link(request.archive_blob, timedelta(hours=self._config.export_link_hours))
+            return "Your personal data is ready", (
+                f"Your copy of your personal data is ready (request {request.id}).\n\nDownload it within "
+                f"{self._config.export_link_hours} hours:\n\n{link}\n\nThe archive is deleted after that."
+            )
+        return "Your personal data has been erased", (
+            f"Your personal data has been erased (request {request.id}).\n\nThe deletion certificate can be "
+            f"checked at {self._config.public_api_url}/certificates/{request.id}"
+        )
 
     # ---- the clock -----------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from core.composition import Services
 from core.containers import CONSENT_EVENTS
 from functions.consent.decisions import Caller, event_context
 from functions.consent.ledger import Decision, EventKind, Source
-from functions.consent.service import link_visitor_to_user
+from functions.consent.service import ConsentLedger, link_visitor_to_user
 
 pytestmark = pytest.mark.integration
 
@@ -89,3 +90,35 @@ def test_linking_a_visitor_carries_consents_to_the_user_once(stack_services: Ser
     events, verification = stack_services.ledger.history(visitor)
     assert verification.valid
     assert events[-1].kind is EventKind.LINKED_TO_USER
+
+
+class StateWriteFails:
+    """The real store, except that the next consent-state write fails as a timeout would."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.failing = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def replace(self, container: str, body: dict[str, Any], etag: str) -> Any:
+        if container == "consent-state" and self.failing:
+            self.failing = False
+            raise TimeoutError("state write lost")
+        return self._store.replace(container, body, etag)
+
+
+def test_a_retry_after_a_lost_state_write_repairs_the_state(stack_services: Services) -> None:
+    subject = f"user:{uuid.uuid4().hex}"
+    _record(stack_services, subject, True)
+    flaky = StateWriteFails(stack_services.documents)
+    version = stack_services.catalog.current().require_current_version()
+    ctx = event_context(Source.API, version, Caller(None, None, None), stack_services.clock.now())
+    withdraw = {"analytics": Decision(False, Source.API)}
+    with pytest.raises(TimeoutError):
+        ConsentLedger(flaky).record(subject, EventKind.DECISION, withdraw, ctx, "withdraw-0001")
+    assert stack_services.ledger.load(subject).state.purposes["analytics"].granted is True  # stale for now
+    retried = stack_services.ledger.record(subject, EventKind.DECISION, withdraw, ctx, "withdraw-0001")
+    assert retried.replayed
+    assert stack_services.ledger.load(subject).state.purposes["analytics"].granted is False

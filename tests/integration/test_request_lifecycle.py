@@ -146,3 +146,13 @@ def test_export_archives_are_deleted_after_their_retention(
     assert request.id in svc.requests.review_deadlines()["archivesDeleted"]
     assert not blob.exists()
     assert svc.requests.require(request.id).archive_blob is None
+
+
+def test_an_unverified_request_by_someone_else_cannot_hold_back_a_verified_one(svc: Services) -> None:
+    request_id, email = anonymous(svc)  # filed through the public form, never confirmed
+    user_id = f"u-{uuid.uuid4().hex}"
+    joined = svc.requests.submit(Intake("erasure", email, "GDPR", False, "dashboard", user_id=user_id))
+    assert joined.id == request_id
+    assert joined.status == "awaiting-approval"  # verified by the token, now waiting for staff
+    assert joined.verified_at is not None
+    assert joined.user_id == user_id

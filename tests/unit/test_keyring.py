@@ -46,12 +46,12 @@ class VaultSecrets:
 
 def test_static_ring_signs_with_the_last_key_and_verifies_with_any() -> None:
     old = StaticKeyRing("k1:first-secret")
-    signature = sign(old, b"payload")
+    signature = sign(old, b"payload", "test")
     rotated = StaticKeyRing("k1:first-secret,k2:second-secret")
-    assert verify(rotated, b"payload", signature)
-    assert sign(rotated, b"payload").startswith("k2.")
-    assert not verify(rotated, b"other payload", signature)
-    assert not verify(StaticKeyRing("k2:second-secret"), b"payload", signature)
+    assert verify(rotated, b"payload", signature, "test")
+    assert sign(rotated, b"payload", "test").startswith("k2.")
+    assert not verify(rotated, b"other payload", signature, "test")
+    assert not verify(StaticKeyRing("k2:second-secret"), b"payload", signature, "test")
 
 
 def test_static_ring_refuses_malformed_settings() -> None:
@@ -65,22 +65,45 @@ def test_key_vault_ring_uses_the_newest_enabled_version_and_picks_up_new_ones() 
     vault = VaultSecrets()
     vault.add("v-old", "old-secret", age_days=90)
     vault.add("v-retired", "retired-secret", age_days=60, enabled=False)
-    ring = KeyVaultKeyRing(vault, "signing-keys", clock=lambda: NOW)
-    old_signature = sign(ring, b"certificate")
+    ring = KeyVaultKeyRing(vault, "signing-keys", clock=lambda: NOW, unknown_key_refresh_seconds=0)
+    old_signature = sign(ring, b"certificate", "test")
     assert old_signature.startswith("v-old.")
 
     vault.add("v-new", "new-secret", age_days=1)
-    new_signature = sign(KeyVaultKeyRing(vault, "signing-keys", clock=lambda: NOW), b"certificate")
+    new_signature = sign(KeyVaultKeyRing(vault, "signing-keys", clock=lambda: NOW), b"certificate", "test")
     assert new_signature.startswith("v-new.")
     # The long-lived ring has not refreshed yet, but an unknown key id makes it look again.
-    assert verify(ring, b"certificate", new_signature)
-    assert verify(ring, b"certificate", old_signature)
+    assert verify(ring, b"certificate", new_signature, "test")
+    assert verify(ring, b"certificate", old_signature, "test")
 
 
 def test_a_disabled_version_no_longer_verifies() -> None:
     vault = VaultSecrets()
     vault.add("v1", "s1", age_days=10)
     vault.add("v2", "s2", age_days=1)
-    signature = sign(StaticKeyRing("v1:s1"), b"x")
+    signature = sign(StaticKeyRing("v1:s1"), b"x", "test")
     vault.versions["v1"][0].enabled = False
-    assert not verify(KeyVaultKeyRing(vault, "signing-keys", clock=lambda: NOW), b"x", signature)
+    assert not verify(KeyVaultKeyRing(vault, "signing-keys", clock=lambda: NOW), b"x", signature, "test")
+
+
+def test_a_signature_for_one_purpose_is_not_valid_for_another() -> None:
+    ring = StaticKeyRing("k1:secret")
+    assert not verify(ring, b"payload", sign(ring, b"payload", "link"), "certificate")
+
+
+def test_unknown_key_ids_cannot_make_the_ring_hammer_the_vault() -> None:
+    vault = VaultSecrets()
+    vault.add("v1", "s1", age_days=1)
+    calls = 0
+    listing = vault.list_properties_of_secret_versions
+
+    def counted(name: str) -> list[Version]:
+        nonlocal calls
+        calls += 1
+        return listing(name)
+
+    vault.list_properties_of_secret_versions = counted  # type: ignore[method-assign]
+    ring = KeyVaultKeyRing(vault, "signing-keys", clock=lambda: NOW)
+    for attempt in range(100):
+        assert not verify(ring, b"x", f"made-up-{attempt}.AAAA", "test")
+    assert calls == 1
