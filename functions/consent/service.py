@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,7 +67,10 @@ class ConsentLedger:
         idempotency_key: str,
         linked_subject: str | None = None,
         loaded: Loaded | None = None,
+        precondition: Callable[[ConsentState], None] | None = None,
     ) -> Recorded:
+        """Append one event. ``precondition`` is checked against the state the event will follow,
+        on every attempt, so a rule like "not linked to someone else" holds under races too."""
         current = loaded or self.load(subject_id)
         state, etag = current.state, current.etag
         for attempt in range(MAX_APPEND_ATTEMPTS):
@@ -77,6 +80,8 @@ class ConsentLedger:
                     # between its event and its state write): store them before answering.
                     state = self._save_state(state, etag)
                 return Recorded(state, state.recent_keys[idempotency_key], replayed=True)
+            if precondition is not None:
+                precondition(state)
             event = state.next_event(kind, decisions, context, idempotency_key, linked_subject)
             try:
                 self._store.create(CONSENT_EVENTS, event.to_document())
@@ -178,11 +183,14 @@ def link_visitor_to_user(
     The user's own decisions win where they are newer. Deterministic idempotency keys make a
     repeated link call a no-op, and a visitor already linked to someone else cannot be taken over.
     """
+    def not_linked_elsewhere(state: ConsentState) -> None:
+        if state.linked_to not in (None, user_id):
+            raise problems.conflict(
+                "visitor-already-linked", "Visitor already linked", "This visitor id belongs to another account."
+            )
+
     visitor = ledger.load(visitor_id)
-    if visitor.state.linked_to not in (None, user_id):
-        raise problems.conflict(
-            "visitor-already-linked", "Visitor already linked", "This visitor id belongs to another account."
-        )
+    not_linked_elsewhere(visitor.state)
     version = catalog.require_current_version()
     user = ledger.load(user_id)
     carried = {
@@ -198,6 +206,7 @@ def link_visitor_to_user(
         f"link-to:{user_id}",
         linked_subject=user_id,
         loaded=visitor,
+        precondition=not_linked_elsewhere,
     )
     return ledger.record(
         user_id,

@@ -122,3 +122,28 @@ def test_a_retry_after_a_lost_state_write_repairs_the_state(stack_services: Serv
     retried = stack_services.ledger.record(subject, EventKind.DECISION, withdraw, ctx, "withdraw-0001")
     assert retried.replayed
     assert stack_services.ledger.load(subject).state.purposes["analytics"].granted is False
+
+
+def test_two_users_racing_for_one_visitor_cannot_both_have_it(stack_services: Services) -> None:
+    from core.problems import Problem
+
+    visitor = f"visitor:{uuid.uuid4().hex}"
+    _record(stack_services, visitor, True)
+    catalog = stack_services.catalog.current()
+    users = [f"user:{uuid.uuid4().hex}" for _ in range(6)]
+
+    def link(user: str) -> str:
+        try:
+            link_visitor_to_user(stack_services.ledger, catalog, visitor, user, Caller(None, None, None),
+                                 stack_services.clock.now())  # fmt: skip
+        except Problem as problem:
+            return str(problem.slug)
+        return "linked"
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(link, users))
+    assert outcomes.count("linked") == 1
+    assert outcomes.count("visitor-already-linked") == 5
+    events, verification = stack_services.ledger.history(visitor)
+    assert verification.valid
+    assert sum(1 for e in events if e.kind is EventKind.LINKED_TO_USER) == 1
