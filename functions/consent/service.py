@@ -183,6 +183,7 @@ def link_visitor_to_user(
     The user's own decisions win where they are newer. Deterministic idempotency keys make a
     repeated link call a no-op, and a visitor already linked to someone else cannot be taken over.
     """
+
     def not_linked_elsewhere(state: ConsentState) -> None:
         if state.linked_to not in (None, user_id):
             raise problems.conflict(
