@@ -78,7 +78,8 @@ class DsrRequest:
     user_id: str | None = None
     stripe_customer_ids: list[str] = field(default_factory=list)
     verification_nonce: str | None = None
-    verification_mails: int = 0
+    verification_mails: int = 0  # sent in the current window (one link lifetime)
+    verification_window_start: str | None = None
     verified_at: str | None = None
     decision: dict[str, str] | None = None
     extension: dict[str, str] | None = None
@@ -118,6 +119,7 @@ class DsrRequest:
             "stripeCustomerIds": self.stripe_customer_ids,
             "verificationNonce": self.verification_nonce,
             "verificationMails": self.verification_mails,
+            "verificationWindowStart": self.verification_window_start,
             "verifiedAt": self.verified_at,
             "decision": self.decision,
             "extension": self.extension,
@@ -146,6 +148,7 @@ class DsrRequest:
             stripe_customer_ids=list(doc.get("stripeCustomerIds", [])),
             verification_nonce=doc.get("verificationNonce"),
             verification_mails=int(doc.get("verificationMails", 0)),
+            verification_window_start=doc.get("verificationWindowStart"),
             verified_at=doc.get("verifiedAt"),
             decision=doc.get("decision"),
             extension=doc.get("extension"),

@@ -178,10 +178,11 @@ class RequestService:
                 same = self._change(same.id, upgrade)
                 self._after_verification(same)
             elif same.status == AWAITING_VERIFICATION:
-                # Joining resends the link, but only a few times: the form must not become a mail cannon.
-                if same.verification_mails >= self._config.max_open_per_subject:
+                # Joining resends the link, but only a few times per link lifetime: the form must not
+                # become a mail cannon, nor let a stranger lock the owner out for longer than that.
+                if self._mails_in_window(same, now) >= self._config.max_open_per_subject:
                     raise too_many
-                same = self._change(same.id, lambda r: setattr(r, "verification_mails", r.verification_mails + 1))
+                same = self._change(same.id, lambda r: self._count_mail(r, now))
                 self._send_verification(same, intake.email, now)
             elif same.status == IN_PROGRESS and all(step.attempts == 0 for step in same.steps):
                 self._after_verification(same)  # its first message may have been lost: queue it again
@@ -213,11 +214,24 @@ class RequestService:
             self._after_verification(request)
         else:
             request.verification_nonce = secrets.token_urlsafe(16)
-            request.verification_mails = 1
+            self._count_mail(request, now)
             self._save(request)
             self._send_verification(request, intake.email, now)
         log.info("dsr received request_id=%s type=%s status=%s", request.id, request.type, request.status)
         return request
+
+    def _window_open(self, request: DsrRequest, now: datetime) -> bool:
+        start = request.verification_window_start
+        window = timedelta(hours=self._config.verification_link_hours)
+        return start is not None and now - datetime.fromisoformat(start) < window
+
+    def _mails_in_window(self, request: DsrRequest, now: datetime) -> int:
+        return request.verification_mails if self._window_open(request, now) else 0
+
+    def _count_mail(self, request: DsrRequest, now: datetime) -> None:
+        if not self._window_open(request, now):
+            request.verification_window_start, request.verification_mails = now.isoformat(), 0
+        request.verification_mails += 1
 
     def _steps_for(self, type_: str) -> list[Step]:
         locations = [

@@ -156,3 +156,14 @@ def test_an_unverified_request_by_someone_else_cannot_hold_back_a_verified_one(s
     assert joined.status == "awaiting-approval"  # verified by the token, now waiting for staff
     assert joined.verified_at is not None
     assert joined.user_id == user_id
+
+
+def test_the_resend_limit_lasts_one_link_lifetime_only(svc: Services, clock: MovableClock) -> None:
+    request_id, email = anonymous(svc, "access")
+    for _ in range(2):
+        svc.requests.submit(Intake("access", email, "GDPR", False, "website"))
+    with pytest.raises(Problem) as limited:
+        svc.requests.submit(Intake("access", email, "GDPR", False, "website"))
+    assert limited.value.status == 429
+    clock.moment += timedelta(hours=25)  # the links sent so far have expired
+    assert svc.requests.submit(Intake("access", email, "GDPR", False, "website")).id == request_id
