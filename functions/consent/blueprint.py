@@ -8,10 +8,8 @@ from core.auth import Principal, require_role
 from core.composition import services
 from core.http import RequestContext, model_response, resource
 from core.openapi import Endpoint
-from core.pseudonyms import truncate_ip
 from functions.consent.catalog import Purpose
 from functions.consent.decisions import (
-    Caller,
     checked_decisions,
     current_version_or_conflict,
     event_context,
@@ -30,7 +28,7 @@ from functions.consent.models import (
     ServerDecisionsRequest,
     UseAnswerView,
 )
-from functions.consent.queries import ServerCheckQuery
+from functions.consent.queries import ServerCheckQuery, caller_of
 from functions.consent.service import Recorded, link_visitor_to_user, may_use
 from functions.consent.views import catalog_view, proof_view, state_view
 
@@ -45,10 +43,6 @@ def user_subject(principal: Principal) -> str:
     return f"user:{principal.subject}"
 
 
-def _caller(ctx: RequestContext, jurisdiction: str | None) -> Caller:
-    return Caller(truncate_ip(ctx.client_ip()), ctx.header("user-agent"), jurisdiction)
-
-
 def _record(ctx: RequestContext, subject_id: str, body: DecisionsRequest, source: Source) -> func.HttpResponse:
     svc = services()
     catalog = svc.catalog.current()
@@ -58,7 +52,7 @@ def _record(ctx: RequestContext, subject_id: str, body: DecisionsRequest, source
         subject_id,
         EventKind.DECISION,
         decisions,
-        event_context(source, version, _caller(ctx, body.jurisdiction), svc.clock.now()),
+        event_context(source, version, caller_of(ctx, body.jurisdiction), svc.clock.now()),
         idempotency_key(ctx.header("idempotency-key")),
     )
     return _recorded_response(recorded)
@@ -101,7 +95,7 @@ def link_visitor(ctx: RequestContext) -> func.HttpResponse:
         svc.catalog.current(),
         f"visitor:{body.visitor_id}",
         user_subject(principal),
-        _caller(ctx, None),
+        caller_of(ctx, None),
         svc.clock.now(),
     )
     return _recorded_response(recorded)

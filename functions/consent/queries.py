@@ -1,4 +1,4 @@
-"""Query-string and path inputs of the consent API, validated like bodies."""
+"""Query-string, path and caller inputs of the consent API, validated like bodies."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from functools import cache
 from pydantic import TypeAdapter, ValidationError
 
 from core import problems
+from core.http import RequestContext
 from core.problems import FieldError
+from core.pseudonyms import truncate_ip
+from functions.consent.decisions import Caller
 from functions.consent.models import PurposeId, SubjectId, VisitorId
 
 
@@ -50,3 +53,8 @@ def visitor_subject(visitor_id: str) -> str:
             [FieldError("path/visitorId", "must be 16-64 characters of A-Z a-z 0-9 _ -")]
         ) from None
     return f"visitor:{visitor_id}"
+
+
+def caller_of(ctx: RequestContext, jurisdiction: str | None) -> Caller:
+    """What proof of consent keeps of the caller: the IP's network (never the address), the agent."""
+    return Caller(truncate_ip(ctx.client_ip()), ctx.header("user-agent"), jurisdiction)

@@ -9,10 +9,10 @@ import azure.functions as func
 from core.composition import services
 from core.http import BANNER_BODY_LIMIT, RequestContext, model_response, resource
 from core.openapi import Endpoint
-from core.pseudonyms import truncate_ip
-from functions.consent.decisions import Caller, current_version_or_conflict, event_context, idempotency_key
+from functions.consent.catalog import Catalog
+from functions.consent.decisions import current_version_or_conflict, event_context, idempotency_key
 from functions.consent.ledger import ConsentState, EventKind, Source
-from functions.consent.queries import visitor_subject
+from functions.consent.queries import caller_of, visitor_subject
 from functions.cookies.models import CookieChoiceRequest, CookiePreferencesView
 from functions.cookies.preferences import banner_decisions, gpc_withdrawal, preferences
 
@@ -23,9 +23,8 @@ def _gpc(ctx: RequestContext) -> bool:
     return (ctx.header("sec-gpc") or "").strip() == "1"
 
 
-def _render(ctx: RequestContext, state: ConsentState, gpc: bool) -> func.HttpResponse:
+def _render(ctx: RequestContext, state: ConsentState, catalog: Catalog, gpc: bool) -> func.HttpResponse:
     svc = services()
-    catalog = svc.catalog.current()
     prefs = preferences(state, catalog, timedelta(days=svc.cookie_max_age_days), svc.clock.now(), gpc)
     current = catalog.current_version
     ctx.response_headers["Cache-Control"] = "no-store"
@@ -43,10 +42,6 @@ def _render(ctx: RequestContext, state: ConsentState, gpc: bool) -> func.HttpRes
     )
 
 
-def _caller(ctx: RequestContext, jurisdiction: str | None) -> Caller:
-    return Caller(truncate_ip(ctx.client_ip()), ctx.header("user-agent"), jurisdiction)
-
-
 def read_preferences(ctx: RequestContext) -> func.HttpResponse:
     svc = services()
     subject = visitor_subject(ctx.route_param("visitorId"))
@@ -61,11 +56,11 @@ def read_preferences(ctx: RequestContext) -> func.HttpResponse:
             subject,
             EventKind.DECISION,
             withdrawal,
-            event_context(Source.GPC, catalog.require_current_version(), _caller(ctx, None), svc.clock.now()),
+            event_context(Source.GPC, catalog.require_current_version(), caller_of(ctx, None), svc.clock.now()),
             f"gpc-after:{loaded.state.seq}",
             loaded=loaded,
         ).state
-    return _render(ctx, state, gpc)
+    return _render(ctx, state, catalog, gpc)
 
 
 def save_preferences(ctx: RequestContext) -> func.HttpResponse:
@@ -81,10 +76,10 @@ def save_preferences(ctx: RequestContext) -> func.HttpResponse:
         subject,
         EventKind.DECISION,
         decisions,
-        event_context(Source.BANNER, version, _caller(ctx, body.jurisdiction), svc.clock.now()),
+        event_context(Source.BANNER, version, caller_of(ctx, body.jurisdiction), svc.clock.now()),
         idempotency_key(ctx.header("idempotency-key")),
     )
-    return _render(ctx, recorded.state, gpc)
+    return _render(ctx, recorded.state, catalog, gpc)
 
 
 GPC_HEADER = ("Sec-GPC", "1 = the browser's Global Privacy Control signal: marketing is off unless gpcOverride.")

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from core.containers import CONSENT_EVENTS, DSR_REQUESTS
 from core.ports import DocumentChanged, DocumentStore
-from functions.consent.ledger import EventKind
+from functions.consent.ledger import ChainVerification, ConsentEvent, EventKind
 from functions.consent.service import ConsentLedger
 from functions.requests.inventory import (
+    ANONYMIZE,
     CONSENT_LEDGER,
     COSMOS,
-    DELETE,
     EXPORT_ARCHIVES,
     REQUEST_RECORDS,
     RETAIN,
@@ -99,14 +98,18 @@ def _cosmos_items(
 KEYS_ONLY = "c.id, c.userId"
 
 
-def _ledger_subjects(c: Connectors, request: DsrRequest) -> list[str]:
-    """The user's consent chain and the visitor chains linked to it at sign-in."""
+def _ledger_histories(
+    c: Connectors, request: DsrRequest
+) -> Iterator[tuple[str, list[ConsentEvent], ChainVerification]]:
+    """The user's consent chain, then the visitor chains linked to it at sign-in, each read once."""
     if request.user_id is None:
-        return []
+        return
     user = f"user:{request.user_id}"
-    events, _ = c.ledger.history(user)
-    linked = [e.linked_subject for e in events if e.kind is EventKind.VISITOR_LINKED and e.linked_subject]
-    return [user, *linked]
+    events, verification = c.ledger.history(user)
+    yield user, events, verification
+    for event in events:
+        if event.kind is EventKind.VISITOR_LINKED and event.linked_subject:
+            yield event.linked_subject, *c.ledger.history(event.linked_subject)
 
 
 def export_items(c: Connectors, location: Location, request: DsrRequest, email: str) -> Iterator[dict[str, Any]]:
@@ -114,8 +117,7 @@ def export_items(c: Connectors, location: Location, request: DsrRequest, email: 
     if location.kind == COSMOS:
         yield from _cosmos_items(c, location, request)
     elif location.kind == CONSENT_LEDGER:
-        for subject in _ledger_subjects(c, request):
-            events, verification = c.ledger.history(subject)
+        for subject, events, verification in _ledger_histories(c, request):
             for event in events:
                 yield {k: v for k, v in event.to_document().items() if k != "proofSalt"}
             yield {"subjectId": subject, "chainVerified": verification.valid, "eventCount": len(events)}
@@ -136,7 +138,7 @@ def plan(c: Connectors, location: Location, request: DsrRequest) -> PlanEntry:
     if location.kind == COSMOS:
         items = count_items(c, location, request)
     elif location.kind == CONSENT_LEDGER:
-        items = sum(c.ledger.load(s).state.seq for s in _ledger_subjects(c, request))
+        items = sum(len(events) for _, events, _ in _ledger_histories(c, request))
     elif location.kind == STRIPE:
         items = len(request.stripe_customer_ids)
     elif location.kind == SENDGRID:
@@ -154,37 +156,37 @@ def plan(c: Connectors, location: Location, request: DsrRequest) -> PlanEntry:
     return PlanEntry(location.id, location.category, action, items, reason)
 
 
+def _erase_cosmos(
+    c: Connectors, location: Location, container: str, request: DsrRequest, found: int | None
+) -> dict[str, int]:
+    if location.erasure.strategy == ANONYMIZE:
+        fields = location.erasure.fields
+        anonymized = sum(_anonymize_item(c.store, container, fields, i) for i in _cosmos_items(c, location, request))
+        return {"found": anonymized if found is None else found, "anonymized": anonymized}
+    deleted = remaining = 0
+    for _round in range(MAX_DELETE_ROUNDS):
+        # Deleting while paging through a query may skip items a page boundary moved: query again
+        # until nothing is left.
+        keys = _cosmos_items(c, location, request, KEYS_ONLY)
+        deleted += sum(_delete_item(c.store, container, item) for item in keys)
+        remaining = count_items(c, location, request)
+        if remaining == 0:
+            break
+    total = deleted if found is None else found
+    return {"found": total, "deleted": total - remaining, "remaining": remaining}
+
+
 def erase(
     c: Connectors, location: Location, request: DsrRequest, email: str | None, found: int | None = None
 ) -> Outcome:
     """Erase one location. ``found`` is the item count taken before the first attempt, so the counts
     stay right when an attempt died half way and this one only sees what was left."""
     outcome = Outcome()
-    strategy = location.erasure.strategy
     if location.kind == COSMOS and location.container is not None:
-        handled = 0
-        for _round in range(MAX_DELETE_ROUNDS if strategy == DELETE else 1):
-            # Deleting while paging through a query may skip items a page boundary moved:
-            # query again until nothing is left.
-            fields = KEYS_ONLY if strategy == DELETE else "*"
-            write = (
-                partial(_delete_item, c.store, location.container)
-                if strategy == DELETE
-                else partial(_anonymize_item, c.store, location.container, location.erasure.fields)
-            )
-            handled += sum(write(item) for item in _cosmos_items(c, location, request, fields))
-            if strategy != DELETE or count_items(c, location, request) == 0:
-                break
-        if strategy == DELETE:
-            remaining = count_items(c, location, request)
-            total = handled if found is None else found
-            outcome.counts = {"found": total, "deleted": total - remaining, "remaining": remaining}
-        else:
-            outcome.counts = {"found": handled if found is None else found, "anonymized": handled}
+        outcome.counts = _erase_cosmos(c, location, location.container, request, found)
     elif location.kind == CONSENT_LEDGER:
         pseudonymized = kept = 0
-        for subject in _ledger_subjects(c, request):
-            events, _ = c.ledger.history(subject)
+        for _, events, _ in _ledger_histories(c, request):
             for event in events:
                 kept += 1
                 if event.proof_salt is not None or event.context.ip_truncated or event.context.user_agent:

@@ -90,7 +90,7 @@ def wait_for_status(api: httpx.Client, officer: dict[str, str], request_id: str,
     while True:
         view = api.get(f"/staff/requests/{request_id}", headers=officer).json()
         if view["status"] == status or time.monotonic() > deadline:
-            assert view["status"] == status, view
+            assert view["status"] == status, {"status": view["status"], "steps": view["steps"]}
             return dict(view)
         time.sleep(0.3)
 

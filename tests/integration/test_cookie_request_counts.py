@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import azure.functions as func
 import pytest
 
-import function_app
 from adapters.cosmos import RequestCounter
 from core.composition import Services, use_services
 from core.settings import Settings
 from devstack.instrumented import counted_services
+from tests.app_functions import http_handler
 
 pytestmark = pytest.mark.integration
 
@@ -26,17 +26,9 @@ def counted(app_settings: dict[str, str]) -> Iterator[tuple[Services, RequestCou
     use_services(None)
 
 
-def handler(name: str) -> Callable[[func.HttpRequest], func.HttpResponse]:
-    for function in function_app.app.get_functions():
-        if function.get_function_name() == name:
-            user_function: Callable[[func.HttpRequest], func.HttpResponse] = function.get_user_function()
-            return user_function
-    raise LookupError(name)
-
-
 def test_reading_costs_one_point_read_and_saving_at_most_three(counted: tuple[Services, RequestCounter]) -> None:
     svc, counter = counted
-    cookies = handler("cookie_preferences")
+    cookies = http_handler("cookie_preferences")
     vid = secrets.token_urlsafe(18)
     url = f"http://localhost/api/cookies/{vid}"
     version = svc.catalog.current().require_current_version().version  # warms the catalog cache

@@ -33,3 +33,22 @@ def test_importing_the_app_connects_to_nothing_and_loads_no_third_party_client()
     result = _import_app({"COSMOS_ENDPOINT": "https://unreachable.invalid:1/"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_openapi_describes_every_http_route_with_every_method_it_answers() -> None:
+    from core.openapi import API
+    from tests.app_functions import indexed
+
+    documented: dict[str, set[str]] = {}
+    for path, method in API.operations:
+        documented.setdefault(path, set()).add(method.upper())
+    http_routes = {}
+    for function in indexed():
+        trigger = function.get_trigger()
+        if trigger is not None and trigger.get_binding_name() == "httpTrigger":
+            http_routes[trigger.route] = function.get_function_name()
+    assert http_routes
+    assert set(http_routes) == set(documented), "every HTTP route is in the OpenAPI document, and only those"
+    document = API.document("api", "test")
+    for route, methods in documented.items():
+        assert set(document["paths"][f"/api/{route}"]) == {m.lower() for m in methods}
