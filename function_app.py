@@ -1,21 +1,26 @@
 """The Function App: builds the app and registers one Blueprint per capability, nothing else.
 
-Nothing here connects to anything: the composition root (core/composition.py) builds each edge on
-first use. Settings are checked for unresolved Key Vault references so that a misconfigured
-deployment refuses to start with a message naming the settings.
+Nothing here connects to anything: the composition root (bootstrap.py) builds each edge on first
+use. Settings are checked for unresolved Key Vault references so that a misconfigured deployment
+refuses to start with a message naming the settings. The error table tells the HTTP edge how each
+domain error reads as a problem.
 """
 
 import azure.functions as func
 
+from core.problem_types import PROBLEM_TYPES
 from core.settings import load_settings
+from error_table import ERROR_TABLE
 from functions.apidocs.blueprint import bp as apidocs
+from functions.audit.blueprint import bp as audit
 from functions.consent.blueprint import bp as consent
 from functions.cookies.blueprint import bp as cookies
 from functions.health.blueprint import bp as health
 from functions.requests.blueprint import bp as requests
 
 load_settings()
+PROBLEM_TYPES.install(ERROR_TABLE)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (consent, cookies, requests, health, apidocs):
+for blueprint in (consent, cookies, requests, audit, health, apidocs):
     app.register_functions(blueprint)

@@ -33,8 +33,8 @@ from azure.storage.blob import (
     generate_blob_sas,
 )
 
+from core.ports import Confirmation
 from core.settings import Settings, SettingsError
-from functions.requests.ports import Confirmation
 
 DEFAULT_CONTAINER = "exports"
 DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024

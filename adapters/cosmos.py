@@ -10,7 +10,7 @@ from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, CosmosClient, PartitionKey, exceptions
 
 from core.containers import DatabaseSpec
-from core.ports import Document, DocumentChanged, DocumentConflict, Versioned
+from core.ports import Document, DocumentChanged, DocumentConflict, InvalidContinuation, Page, Versioned
 
 # Pages of a bounded size keep memory flat however many items a query finds.
 QUERY_PAGE_SIZE = 500
@@ -113,6 +113,24 @@ class CosmosDocumentStore:
         )
         for item in items:
             yield _strip_system(item)
+
+    def query_page(
+        self, container: str, sql: str, parameters: Mapping[str, Any], page_size: int, continuation: str | None
+    ) -> Page:
+        items = self._container(container).query_items(
+            sql,
+            parameters=[{"name": name, "value": value} for name, value in parameters.items()],
+            max_item_count=page_size,
+            enable_cross_partition_query=True,
+        )
+        try:
+            pages: Any = items.by_page(continuation)  # its continuation_token is set once a page is read
+            page = [_strip_system(item) for item in next(pages, [])]
+        except exceptions.CosmosHttpResponseError as exc:
+            if continuation is not None and exc.status_code == 400:
+                raise InvalidContinuation() from None
+            raise
+        return Page(page, pages.continuation_token or None)
 
     def upsert(self, container: str, body: Document) -> Versioned:
         return _versioned(self._container(container).upsert_item(body))

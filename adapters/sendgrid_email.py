@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.error import URLError
 from urllib.parse import quote
 
-from python_http_client.exceptions import NotFoundError
+from python_http_client.exceptions import HTTPError, NotFoundError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import (
     BypassUnsubscribeManagement,
@@ -24,16 +25,19 @@ from sendgrid.helpers.mail import (
     TrackingSettings,
 )
 
+from adapters.export_format import iso_times
+from core.ports import Confirmation, MailRejected, MailUnavailable
 from core.settings import SETTINGS_BY_NAME, Settings, SettingsError
-from functions.requests.ports import Confirmation
 
 # The HTTP client under the SDK logs URLs, payloads and response bodies at DEBUG: all carry addresses.
 logging.getLogger("python_http_client").setLevel(logging.INFO)
+log = logging.getLogger("privacy.sendgrid")
 
 DEFAULT_FROM_ADDRESS = "privacy@softwareengineeringconcepts.com"
 MAIL_FROM = "MAIL_FROM"
 DEFAULT_TIMEOUT_SECONDS = 30.0
 UNSUBSCRIBES_PAGE = 500  # the endpoint's maximum page size
+SUPPRESSION_TIME_FIELDS = frozenset({"created", "created_at"})  # Unix seconds in suppression entries
 
 
 class SendGridError(RuntimeError):
@@ -95,7 +99,12 @@ class SendGridMailer:
         )
         if self._bypass:
             message.mail_settings = MailSettings(bypass_unsubscribe_management=BypassUnsubscribeManagement(True))
-        response = self._sendgrid.client.mail.send.post(request_body=message.get(), timeout=self._timeout)
+        try:
+            response = self._sendgrid.client.mail.send.post(request_body=message.get(), timeout=self._timeout)
+        except HTTPError as exc:
+            raise _not_sent(exc.status_code) from None  # its body may quote the address: not chained
+        except (URLError, TimeoutError, OSError):
+            raise MailUnavailable() from None
         message_id = response.headers.get("X-Message-Id")
         if not message_id:
             raise SendGridError(f"SendGrid accepted the mail (HTTP {response.status_code}) without a message id")
@@ -120,11 +129,12 @@ class SendGridMarketingContacts:
         address = email.strip()
         if not address:  # no address, nothing held under it
             return {"contact": None, "globalSuppression": None, "unsubscribes": []}
-        return {
+        exported = {
             "contact": self._find_contact(address),
             "globalSuppression": self._global_suppression(address),
             "unsubscribes": self._unsubscribes(address),
         }
+        return dict(iso_times(exported, SUPPRESSION_TIME_FIELDS))
 
     def delete_contact(self, email: str) -> Confirmation | None:
         """Deletes the contact found by the address; None when there is none (a retry after a delete).
@@ -196,6 +206,18 @@ class SendGridMarketingContacts:
             if len(page) < UNSUBSCRIBES_PAGE:
                 return rows
             offset += len(page)
+
+
+def _not_sent(status: int) -> MailRejected | MailUnavailable:
+    """SendGrid's answer as the domain sees it: refused for good, or worth trying again later."""
+    if status in (401, 403):
+        # The API key is wrong or lacks mail.send: ops must fix it; the mail itself is fine.
+        log.error("sendgrid refused the API key status=%d", status)
+        return MailUnavailable()
+    if status == 429 or status >= 500:
+        return MailUnavailable()
+    log.warning("sendgrid refused a mail status=%d", status)
+    return MailRejected()
 
 
 def _json(response: Any) -> dict[str, Any]:

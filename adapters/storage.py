@@ -55,6 +55,11 @@ class StorageWorkQueue:
     def send(self, queue: str, message: Mapping[str, Any]) -> None:
         self._client(queue).send_message(json.dumps(dict(message), separators=(",", ":")))
 
+    def ping(self) -> None:
+        # A data-plane call (list one queue page): the app's Storage Queue Data role covers it, while
+        # reading service properties would need a management role it does not have.
+        next(iter(self._service.list_queues(results_per_page=1, timeout=5)), None)
+
     def peek_poison(self, queue: str, limit: int) -> list[Document]:
         peeked = self._client(f"{queue}-poison").peek_messages(max_messages=min(limit, 32))
         messages: list[Document] = []

@@ -12,8 +12,9 @@ from typing import Any
 
 import stripe
 
+from adapters.export_format import iso_times
+from core.ports import Confirmation
 from core.settings import Settings, SettingsError
-from functions.requests.ports import Confirmation
 
 # The SDK logs every request URL at INFO and response bodies at DEBUG; a lookup by email carries the
 # address in the query string. The Functions worker forwards INFO to Application Insights.
@@ -26,6 +27,30 @@ CARD_FIELDS = ("brand", "last4", "exp_month", "exp_year", "country", "funding", 
 _CARD_KEYS = frozenset({"card", "card_present"})
 # A legacy Card object (``object: "card"``, e.g. a customer source) also keeps who holds it.
 _CARD_OBJECT_FIELDS = frozenset({"id", "object", "customer", "name", *CARD_FIELDS})
+# Stripe's times are Unix seconds; exports show them as ISO 8601.
+TIME_FIELDS = frozenset(
+    {
+        "created",
+        "canceled_at",
+        "ended_at",
+        "start_date",
+        "trial_start",
+        "trial_end",
+        "current_period_start",
+        "current_period_end",
+        "due_date",
+        "paid_at",
+        "voided_at",
+        "finalized_at",
+        "period_start",
+        "period_end",
+        "next_payment_attempt",
+        "effective_at",
+        "available_on",
+        "arrival_date",
+        "expires_at",
+    }
+)
 
 
 class StripeLookupFailed(RuntimeError):
@@ -88,16 +113,18 @@ class StripePayments:
         """
         customer = self._retrieve(customer_id)
         if customer is None:
-            return {
+            exported = {
                 "customer": {"id": customer_id, "object": "customer", "deleted": True},
                 "paymentMethods": [],
                 "charges": self._charges(customer_id, missing_ok=True),
             }
-        return {
-            "customer": _scrub(customer),
-            "paymentMethods": self._payment_methods(customer_id),
-            "charges": self._charges(customer_id),
-        }
+        else:
+            exported = {
+                "customer": _scrub(customer),
+                "paymentMethods": self._payment_methods(customer_id),
+                "charges": self._charges(customer_id),
+            }
+        return dict(iso_times(exported, TIME_FIELDS))
 
     def delete_customer(self, customer_id: str, idempotency_key: str) -> Confirmation:
         """Deletes the customer once: a customer already gone is confirmed without another delete."""

@@ -25,7 +25,7 @@ from pathlib import Path
 import azure.functions as func
 from azure.core import MatchConditions
 
-from core.composition import use_services
+from bootstrap import use_services
 from core.containers import CONSENT_STATE, database_spec
 from core.settings import Settings
 from devstack.instrumented import counted_services

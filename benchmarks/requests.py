@@ -21,7 +21,7 @@ import stripe
 from azure.cosmos import CosmosClient
 
 from adapters.cosmos import RequestCounter
-from core.composition import Services
+from bootstrap import Services
 from core.containers import database_spec
 from core.settings import Settings
 from devstack.demo_data import DemoPerson, seed_person

@@ -116,11 +116,7 @@ def _load_jwks(uri: str) -> dict[str, Any]:
         client = jwt.PyJWKClient(uri, cache_jwk_set=False, timeout=10)
         document = client.fetch_data()
     else:
-        raise problems.service_unavailable(
-            "identity-provider-misconfigured",
-            "Identity provider misconfigured",
-            "The JWKS location must be an https:// URL.",
-        )
+        raise problems.misconfigured("The identity provider's JWKS location must be an https:// URL.")
     keys: dict[str, Any] = {}
     for jwk in jwt.PyJWKSet.from_dict(dict(document)).keys:
         keys[jwk.key_id or ""] = jwk.key

@@ -1,8 +1,8 @@
 """The HTTP edge: one function per resource, method dispatch, strict bodies, problem+json, CORS, request ids.
 
 Triggers stay thin: they declare a resource with one handler per method; everything a serious API
-does on every call (405 with Allow, body limits, validation errors by field path, request ids in
-logs, CORS for browser callers) happens here once.
+does on every call (405 with Allow, body limits, validation errors by field path, domain errors
+mapped to problem types, request ids in logs, CORS for browser callers) happens here once.
 """
 
 from __future__ import annotations
@@ -13,14 +13,18 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any, TypeVar
 
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from core import problems
+from core.errors import DomainError, FieldError
 from core.openapi import API, Endpoint
-from core.problems import FieldError, Problem
+from core.problem_types import PROBLEM_TYPES
+from core.problems import Problem
 
 log = logging.getLogger("privacy.http")
 
@@ -31,6 +35,14 @@ DEFAULT_BODY_LIMIT = 64 * 1024
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
+HOST_JSON = Path(__file__).resolve().parent.parent / "host.json"
+
+
+@cache
+def route_prefix() -> str:
+    """host.json's ``extensions.http.routePrefix`` ("api" when unset), without slashes."""
+    host = json.loads(HOST_JSON.read_text())
+    return str(host.get("extensions", {}).get("http", {}).get("routePrefix", "api")).strip("/")
 
 
 @dataclass
@@ -60,38 +72,55 @@ class RequestContext:
         forwarded = self.header("x-forwarded-for")
         if not forwarded:
             return None
-        first = forwarded.split(",")[-1].strip()
-        if first.startswith("["):  # [v6]:port
-            return first[1 : first.find("]")]
-        if first.count(":") == 1:  # v4:port
-            return first.split(":")[0]
-        return first
+        last = forwarded.split(",")[-1].strip()
+        if last.startswith("["):  # [v6]:port
+            return last[1 : last.find("]")]
+        if last.count(":") == 1:  # v4:port
+            return last.split(":")[0]
+        return last
 
-    def json_body(self, model: type[T]) -> T:
-        """The body validated against ``model``; a problem (400/413/415/422) otherwise."""
+    def raw_body(self) -> bytes:
+        """The body within the limit (413 otherwise), whatever its type."""
         raw = self.req.get_body() or b""
         declared = self.header("content-length")
         if len(raw) > self.body_limit or (declared and declared.isdigit() and int(declared) > self.body_limit):
             raise problems.body_too_large(self.body_limit)
+        return raw
+
+    def json_body(self, model: type[T]) -> T:
+        """The body validated against ``model``; a problem (400/413/415/422) otherwise."""
+        raw = self.raw_body()
         content_type = (self.header("content-type") or "").split(";")[0].strip().lower()
         if content_type and content_type != JSON and not content_type.endswith("+json"):
             raise problems.unsupported_media_type()
         try:
-            data = json.loads(raw) if raw else None
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise problems.malformed_json() from None
-        try:
-            return model.model_validate(data)
+            # Parsed by pydantic's own JSON parser: depth and number sizes are bounded there, and
+            # strict models see JSON types (true, not "yes"; 0 is not false).
+            return model.model_validate_json(raw) if raw else model.model_validate(None)
         except ValidationError as exc:
+            if any(error["type"] == "json_invalid" for error in exc.errors(include_input=False)):
+                raise problems.malformed_json() from None
             raise problems.validation_failed(field_errors(exc)) from None
+
+    def query_model(self, model: type[T]) -> T:
+        """The query parameters the model names (by their camelCase names), validated like a body:
+        a missing, malformed or unknown value is a 422 with its path, never ignored."""
+        names = {field.alias or name for name, field in model.model_fields.items()}
+        data = {name: value for name, value in self.req.params.items() if name in names}
+        try:
+            return model.model_validate(data, strict=False)
+        except ValidationError as exc:
+            raise problems.validation_failed(
+                [FieldError(f"query/{e.path}", e.message) for e in field_errors(exc)]
+            ) from None
 
 
 def field_errors(exc: ValidationError) -> list[FieldError]:
     """Field paths and reasons from pydantic, without the offending input values."""
-    errors = []
-    for error in exc.errors(include_input=False, include_url=False, include_context=False):
-        errors.append(FieldError(path=_safe_path(error), message=_message_without_values(error)))
-    return errors
+    return [
+        FieldError(path=_safe_path(error), message=_message_without_values(error))
+        for error in exc.errors(include_input=False, include_url=False, include_context=False)
+    ]
 
 
 def _safe_path(error: Mapping[str, Any]) -> str:
@@ -106,10 +135,11 @@ def _safe_path(error: Mapping[str, Any]) -> str:
 
 
 def _message_without_values(error: Mapping[str, Any]) -> str:
-    # pydantic messages can quote the input (e.g. literal_error lists choices, which is fine, but
-    # string_pattern_mismatch quotes the pattern only); value-echoing types get a fixed text.
+    # pydantic messages can quote the input; value-echoing types get a fixed text.
     kind = str(error.get("type", ""))
-    if kind in {"json_invalid", "value_error", "assertion_error"}:
+    if kind == "value_error":  # raised by our own validators, whose texts are ours
+        return str(error.get("msg", "")).removeprefix("Value error, ") or "invalid value"
+    if kind in {"json_invalid", "assertion_error"}:
         return "invalid value"
     return str(error.get("msg", "invalid value"))
 
@@ -135,6 +165,7 @@ def problem_response(problem: Problem, request_id: str, instance: str) -> func.H
         "status": problem.status,
         "instance": instance,
         "requestId": request_id,
+        **problem.extensions,
     }
     if problem.detail:
         body["detail"] = problem.detail
@@ -164,9 +195,8 @@ class CorsPolicy:
 
 
 def _cors_headers(policy: CorsPolicy, origin: str | None, methods: list[str]) -> dict[str, str]:
-    if not policy.allows(origin):
+    if origin is None or not policy.allows(origin):
         return {}
-    assert origin is not None
     return {
         "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Methods": ", ".join(methods),
@@ -175,6 +205,24 @@ def _cors_headers(policy: CorsPolicy, origin: str | None, methods: list[str]) ->
         "Access-Control-Max-Age": str(policy.max_age_seconds),
         "Vary": "Origin",
     }
+
+
+INTERNAL_ERROR = Problem(500, "internal-error", "Internal error", "Quote the request id when reporting this.")
+
+
+def _problem_of(error: Exception, name: str, request_id: str) -> Problem:
+    if isinstance(error, Problem):
+        return error
+    if isinstance(error, DomainError):
+        mapped = PROBLEM_TYPES.problem(error)
+        if mapped is not None:
+            return mapped
+        log.error(
+            "domain error %s has no problem type (error_table.py) request_id=%s", type(error).__name__, request_id
+        )
+        return INTERNAL_ERROR
+    log.exception("unhandled error in %s request_id=%s", name, request_id)
+    return INTERNAL_ERROR
 
 
 def resource(
@@ -190,11 +238,12 @@ def resource(
     """Register one HTTP function for ``route`` that dispatches on the method.
 
     Every method reaches the function so that an unsupported one gets a 405 problem with ``Allow``
-    rather than the host's bare 404.
+    rather than the host's bare 404. A problem's ``instance`` is the route template, never the
+    path as sent: paths can hold personal data (a visitor id, an address typed by mistake).
     """
     allowed = sorted({m.upper() for m in handlers} | {"OPTIONS"})
     for method, endpoint in handlers.items():
-        API.add(route, method, endpoint)
+        API.add(route, method, endpoint, auth_level == func.AuthLevel.FUNCTION)
     by_method: dict[str, Handler] = {m.upper(): e.handler for m, e in handlers.items()}
 
     def dispatch(req: func.HttpRequest) -> func.HttpResponse:
@@ -212,15 +261,8 @@ def resource(
                 if handler is None:
                     raise problems.method_not_allowed(allowed)
                 response = handler(ctx)
-        except Problem as problem:
-            response = problem_response(problem, request_id, _path(req.url))
-        except Exception:
-            log.exception("unhandled error in %s request_id=%s", name, request_id)
-            response = problem_response(
-                Problem(500, "internal-error", "Internal error", "Quote the request id when reporting this."),
-                request_id,
-                _path(req.url),
-            )
+        except Exception as error:
+            response = problem_response(_problem_of(error, name, request_id), request_id, f"/{route_prefix()}/{route}")
         for key, value in {**ctx.response_headers, **cors_headers, "X-Request-Id": request_id}.items():
             response.headers[key] = value
         log.info(
@@ -241,13 +283,6 @@ def resource(
 def _request_id(req: func.HttpRequest) -> str:
     supplied = str(req.headers.get("x-request-id", ""))
     # Accept a caller's correlation id only when it is clearly an id, so logs never carry free text.
-    if 8 <= len(supplied) <= 64 and all(c.isalnum() or c in "-_" for c in supplied):
+    if 8 <= len(supplied) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_") for c in supplied):
         return supplied
     return uuid.uuid4().hex
-
-
-def _path(url: str) -> str:
-    # The instance is the path only: query strings can carry personal data or keys.
-    without_scheme = url.split("://", 1)[-1]
-    slash = without_scheme.find("/")
-    return without_scheme[slash:].split("?", 1)[0] if slash >= 0 else "/"

@@ -1,4 +1,8 @@
-"""The small interfaces the domain talks to; adapters in ``adapters/`` implement them with real SDKs."""
+"""The small interfaces the domain talks to; adapters in ``adapters/`` implement them with real SDKs.
+
+Every mutating call is safe to repeat unless its docstring says otherwise: a worker that dies
+mid-step calls it again.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+
+from core.errors import DomainError
 
 Document = dict[str, Any]
 
@@ -18,10 +24,20 @@ class DocumentChanged(Exception):
     """The document changed since it was read (its etag no longer matches)."""
 
 
+class InvalidContinuation(DomainError):
+    message = "The continuation token is not one this service handed out, or it has expired."
+
+
 @dataclass(frozen=True)
 class Versioned:
     body: Document
     etag: str
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Document]
+    continuation: str | None  # opaque; None on the last page
 
 
 class DocumentStore(Protocol):
@@ -39,6 +55,13 @@ class DocumentStore(Protocol):
 
     def query_across_partitions(self, container: str, sql: str, parameters: Mapping[str, Any]) -> Iterator[Document]:
         """For rare, small lookups (staff lists, finding a person by keyed hash); never on a hot path."""
+        ...
+
+    def query_page(
+        self, container: str, sql: str, parameters: Mapping[str, Any], page_size: int, continuation: str | None
+    ) -> Page:
+        """One page of a cross-partition query; ``continuation`` from the previous page, or None.
+        Raises :class:`InvalidContinuation` for a token that was not handed out."""
         ...
 
     def upsert(self, container: str, body: Document) -> Versioned: ...
@@ -61,4 +84,41 @@ class WorkQueue(Protocol):
 
     def peek_poison(self, queue: str, limit: int) -> list[Document]:
         """Messages that kept failing and were moved to ``<queue>-poison`` (read-only look)."""
+        ...
+
+    def ping(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What a third party said when it did something: kept in step logs and certificates."""
+
+    system: str  # stripe | sendgrid | blob
+    action: str  # e.g. customer.deleted, contact.deleted, suppression.added, archive.deleted
+    reference: str  # the third party's id for it (deleted object id, job id, blob name)
+
+    def to_document(self) -> dict[str, str]:
+        return {"system": self.system, "action": self.action, "reference": self.reference}
+
+
+class MailNotSent(DomainError):
+    """The mail service did not take the mail: nothing was sent."""
+
+
+class MailRejected(MailNotSent):
+    """The mail service refused this mail for good (the address, say); sending it again will not help."""
+
+    message = "The mail service refused the address."
+
+
+class MailUnavailable(MailNotSent):
+    """The mail service is down, slow or rate-limiting; the same mail can be sent again later."""
+
+    message = "The mail service is not available right now; nothing was sent. Try again shortly."
+
+
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, text: str, category: str) -> str:
+        """Sends one transactional mail and returns the provider's message id; raises
+        :class:`MailRejected` or :class:`MailUnavailable` when nothing was sent."""
         ...

@@ -1,23 +1,21 @@
-"""Errors that leave the app as ``application/problem+json`` (RFC 9457).
+"""Problems the HTTP edge itself raises, rendered as ``application/problem+json`` (RFC 9457).
 
-Domain and edge code raise these small typed exceptions; one mapping in :mod:`core.http` renders them.
-Their messages are written by us and never contain request values: those may be personal data.
+Only what the edge decides lives here: malformed or oversized bodies, wrong media types and methods,
+missing or invalid credentials, unknown path ids and schema violations. Capabilities raise domain
+errors (:mod:`core.errors`) instead, which the edge maps through its table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from core.errors import FieldError
 
 PROBLEM_BASE = "https://privacy-backend.dev/problems/"
 
-
-@dataclass(frozen=True)
-class FieldError:
-    """One invalid field: where it is and what is wrong, never what was sent."""
-
-    path: str
-    message: str
+__all__ = ["PROBLEM_BASE", "FieldError", "Problem"]
 
 
 @dataclass
@@ -28,6 +26,7 @@ class Problem(Exception):
     detail: str = ""
     errors: Sequence[FieldError] = field(default_factory=tuple)
     headers: dict[str, str] = field(default_factory=dict)
+    extensions: Mapping[str, Any] = field(default_factory=dict)  # extra members, e.g. the version in force
 
     def __str__(self) -> str:
         return f"{self.status} {self.slug}: {self.detail or self.title}"
@@ -81,9 +80,6 @@ def not_found(detail: str = "No such resource.") -> Problem:
     return Problem(404, "not-found", "Not found", detail)
 
 
-def conflict(slug: str, title: str, detail: str) -> Problem:
-    return Problem(409, slug, title, detail)
-
-
-def service_unavailable(slug: str, title: str, detail: str) -> Problem:
-    return Problem(503, slug, title, detail, headers={"Retry-After": "5"})
+def misconfigured(detail: str) -> Problem:
+    """The deployment cannot serve this call (a setting points somewhere unusable); never the caller's fault."""
+    return Problem(503, "service-misconfigured", "Service misconfigured", detail, headers={"Retry-After": "60"})

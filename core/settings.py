@@ -134,6 +134,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Erasures wait for a staff approval after verification (under-13 erasures never wait).",
         "true",
     ),
+    Setting(
+        "DSR_GDPR_TIME_ZONE",
+        SettingKind.PLAIN,
+        "IANA time zone of the Member State whose calendar counts GDPR deadlines (the default, the EU's "
+        "easternmost, ends each day earliest).",
+        "Europe/Helsinki",
+    ),
+    Setting(
+        "DSR_GDPR_PUBLIC_HOLIDAYS",
+        SettingKind.PLAIN,
+        "Comma-separated ISO dates of that Member State's public holidays: a GDPR deadline falling on one "
+        "moves to the next working day (Regulation 1182/71 Art. 3(4)).",
+        "",
+    ),
     Setting("EXPORT_LINK_HOURS", SettingKind.PLAIN, "How long the download link of a data export works.", "72"),
     Setting("EXPORT_RETENTION_DAYS", SettingKind.PLAIN, "Days after which a data-export archive is deleted.", "7"),
     Setting(

@@ -7,7 +7,7 @@ import warnings
 from azure.cosmos import CosmosClient
 
 from adapters.cosmos import CosmosDocumentStore, RequestCounter, connect
-from core.composition import Services
+from bootstrap import Services
 from core.containers import database_spec
 from core.settings import Settings
 
@@ -22,7 +22,5 @@ def counted_services(settings: Settings) -> tuple[Services, RequestCounter, Cosm
         verify_tls=settings.get_bool("COSMOS_TLS_VERIFY"),
         counter=counter,
     )
-    services = Services(settings)
-    # The root builds its store lazily; setting it first makes every part of the app use this one.
-    services.__dict__["documents"] = CosmosDocumentStore(client, database_spec())
+    services = Services.with_edges(settings, documents=CosmosDocumentStore(client, database_spec()))
     return services, counter, client

@@ -34,7 +34,7 @@ from devstack.services import (
 )
 
 if TYPE_CHECKING:
-    from functions.consent.catalog import CatalogService
+    from functions.consent.catalog_repository import CatalogRepository
 
 DEFAULT_STATE_DIR = PROJECT_ROOT / ".stack"
 EXAMPLE_SETTINGS = PROJECT_ROOT / "local.settings.example.json"
@@ -146,14 +146,14 @@ class LocalStack:
         """Database and containers from the one declaration, then the seed catalog."""
         from adapters.cosmos import CosmosDocumentStore, connect, provision
         from core.containers import database_spec
-        from functions.consent.catalog import CatalogService
+        from functions.consent.catalog_repository import CatalogRepository
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the stand-in's self-signed certificate
             client = connect(f"https://{LOOPBACK}:{self.ports.cosmos}/", COSMOS_LOCAL_KEY, verify_tls=False)
             provision(client, database_spec())
             self.provision_storage()
-            seed_catalog(CatalogService(CosmosDocumentStore(client, database_spec()), cache_seconds=0))
+            seed_catalog(CatalogRepository(CosmosDocumentStore(client, database_spec()), cache_seconds=0))
 
     def provision_storage(self) -> None:
         """Queues (with their poison twins) and blob containers from declarations/storage.json."""
@@ -219,7 +219,7 @@ class LocalStack:
             lock.unlink()
 
 
-def seed_catalog(catalog: CatalogService) -> None:
+def seed_catalog(catalog: CatalogRepository) -> None:
     """Publish the seed purposes and policy version (idempotent: re-publishing changes nothing)."""
     from datetime import UTC, datetime
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.composition import Services, use_services
+from bootstrap import Services, use_services
 from core.settings import Settings
 from devstack.devkeys import DevIdentityProvider, providers
 from devstack.services import StackPorts

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 
 import azure.functions as func
 
-from core.http import RequestContext, json_response, resource
+from core.http import RequestContext, json_response, resource, route_prefix
 from core.openapi import API, Endpoint
 from functions.health.blueprint import app_version
 
 bp = func.Blueprint()
-HOST_JSON = Path(__file__).resolve().parent.parent.parent / "host.json"
-
-
-def route_prefix() -> str:
-    host = json.loads(HOST_JSON.read_text())
-    return str(host.get("extensions", {}).get("http", {}).get("routePrefix", "api")).strip("/")
 
 
 @cache

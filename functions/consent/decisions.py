@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from core import problems
-from core.problems import FieldError
+from core.errors import FieldError, InvalidValues
 from functions.consent.catalog import Catalog, PolicyVersion
-from functions.consent.ledger import Decision, EventContext, Source
+from functions.consent.errors import PolicyVersionOutdated
+from functions.consent.ledger import ConsentState, Decision, EventContext, Source
 
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 USER_AGENT_LIMIT = 512
 
 
@@ -37,7 +34,7 @@ def checked_decisions(
         elif purpose.always_on:
             errors.append(FieldError(f"{field_prefix}/{purpose_id}", "is always on and takes no decision"))
     if errors:
-        raise problems.validation_failed(errors)
+        raise InvalidValues(errors)
     return {purpose_id: Decision(granted=granted, source=source) for purpose_id, granted in requested.items()}
 
 
@@ -46,12 +43,8 @@ def current_version_or_conflict(catalog: Catalog, shown_version: str) -> PolicyV
     current = catalog.require_current_version()
     if shown_version != current.version:
         if catalog.version(shown_version) is None:
-            raise problems.validation_failed([FieldError("policyVersion", "is not a published version")])
-        raise problems.conflict(
-            "policy-version-outdated",
-            "Policy version outdated",
-            "A newer privacy-policy version is in force; show it and ask again.",
-        )
+            raise InvalidValues([FieldError("policyVersion", "is not a published version")])
+        raise PolicyVersionOutdated(current.version)
     return current
 
 
@@ -67,11 +60,24 @@ def event_context(source: Source, version: PolicyVersion, caller: Caller, now: d
     )
 
 
-def idempotency_key(supplied: str | None) -> str:
-    if supplied is None:
-        return uuid.uuid4().hex
-    if not IDEMPOTENCY_KEY.match(supplied):
-        raise problems.validation_failed(
-            [FieldError("header/Idempotency-Key", "must be 8-128 characters of A-Z a-z 0-9 _ . : -")]
-        )
-    return supplied
+@dataclass(frozen=True)
+class UseAnswer:
+    allowed: bool
+    reason: str  # granted | not-granted | withdrawn | renewal-required | always-on
+
+
+def may_use(state: ConsentState, catalog: Catalog, purpose_id: str) -> UseAnswer:
+    """May the subject's data be used for the purpose now? Answered from the one state read."""
+    purpose = catalog.purposes.get(purpose_id)
+    if purpose is None:
+        raise InvalidValues([FieldError("purpose", "is not a published purpose")])
+    if purpose.always_on:
+        return UseAnswer(True, "always-on")
+    decision = state.purposes.get(purpose_id)
+    if decision is None:
+        return UseAnswer(False, "not-granted")
+    if not decision.granted:
+        return UseAnswer(False, "withdrawn")
+    if catalog.needs_renewal(purpose_id, decision.policy_version):
+        return UseAnswer(False, "renewal-required")
+    return UseAnswer(True, "granted")

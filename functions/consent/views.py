@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functions.consent.catalog import Catalog, PolicyVersion, Purpose
+from functions.consent.catalog import Catalog
 from functions.consent.ledger import ChainVerification, ConsentEvent, ConsentState
 from functions.consent.models import (
     CatalogView,
@@ -65,29 +65,9 @@ def proof_view(events: list[ConsentEvent], verification: ChainVerification) -> P
     )
 
 
-def purpose_view(p: Purpose) -> PurposeView:
-    return PurposeView(
-        id=p.id,
-        title=p.title,
-        description=p.description,
-        legal_basis=p.legal_basis,
-        always_on=p.always_on,
-        cookie_category=p.cookie_category,
-    )
-
-
-def version_view(v: PolicyVersion) -> PolicyVersionView:
-    return PolicyVersionView(
-        version=v.version,
-        text_hash=v.text_hash,
-        published_at=v.published_at,
-        renew_purposes=list(v.renew_purposes),
-    )
-
-
 def catalog_view(catalog: Catalog) -> CatalogView:
     current = catalog.current_version
     return CatalogView(
-        current_version=version_view(current) if current else None,
-        purposes=[purpose_view(p) for p in catalog.purposes.values()],
+        current_version=PolicyVersionView.model_validate(current) if current else None,
+        purposes=[PurposeView.model_validate(p) for p in catalog.purposes.values()],
     )

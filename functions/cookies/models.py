@@ -5,25 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from core.models import Body, View
 from functions.consent.models import Jurisdiction, PolicyVersionId
 
 
-class CookieCategories(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
+class CookieCategories(Body):
     necessary: Literal[True] = Field(default=True, description="Always on; cannot be refused.")
     functional: bool
     analytics: bool
     marketing: bool
 
 
-class CookieChoiceRequest(BaseModel):
+class CookieChoiceRequest(Body):
     model_config = ConfigDict(
-        extra="forbid",
-        populate_by_name=True,
-        defer_build=True,
         json_schema_extra={
             "examples": [
                 {
@@ -44,9 +40,7 @@ class CookieChoiceRequest(BaseModel):
     )
 
 
-class CookiePreferencesView(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, defer_build=True)
-
+class CookiePreferencesView(View):
     categories: dict[str, bool]
     policy_version: str | None = Field(alias="policyVersion")
     current_policy_version: str | None = Field(alias="currentPolicyVersion")

@@ -10,12 +10,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core import problems
-from core.problems import FieldError
+from core.errors import FieldError, InvalidValues
 from functions.consent.catalog import Catalog
 from functions.consent.ledger import ConsentState, Decision, Source
+from functions.cookies.errors import CookiePurposesMissing
 
 CHOICE_CATEGORIES = ("functional", "analytics", "marketing")
+# A cookie decision is asked again after at most 13 months, whatever the setting says (the CNIL's
+# and the EDPB's guidance on cookie consent lifetimes).
+MAX_DECISION_AGE_DAYS = 395
+
+
+def decision_max_age(setting_days: int) -> timedelta:
+    """COOKIE_CONSENT_MAX_AGE_DAYS, capped at 13 months."""
+    return timedelta(days=min(setting_days, MAX_DECISION_AGE_DAYS))
+
+
 GPC_CATEGORY = "marketing"  # sale/share: what a Global Privacy Control signal opts out of
 
 
@@ -35,11 +45,7 @@ def cookie_purpose_ids(catalog: Catalog) -> dict[str, str]:
     by_category = {category: purpose.id for category, purpose in catalog.cookie_purposes().items()}
     missing = [c for c in CHOICE_CATEGORIES if c not in by_category]
     if missing:
-        raise problems.service_unavailable(
-            "cookie-purposes-missing",
-            "Cookie purposes not published",
-            "Staff must publish a purpose for each cookie category before the banner can be served.",
-        )
+        raise CookiePurposesMissing()
     return by_category
 
 
@@ -93,7 +99,7 @@ def banner_decisions(
     """The banner's choices as ledger decisions, with the GPC signal applied to marketing."""
     purpose_ids = cookie_purpose_ids(catalog)
     if gpc_override and not gpc:
-        raise problems.validation_failed([FieldError("gpcOverride", "only applies when Sec-GPC: 1 is sent")])
+        raise InvalidValues([FieldError("gpcOverride", "only applies when Sec-GPC: 1 is sent")])
     decisions = {}
     for category in CHOICE_CATEGORIES:
         granted = choices[category]

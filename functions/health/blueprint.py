@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 
 import azure.functions as func
-from pydantic import BaseModel, ConfigDict
 
-from core.composition import services
+from bootstrap import services
 from core.http import RequestContext, model_response, resource
+from core.models import View
 from core.openapi import Endpoint
 
 bp = func.Blueprint()
@@ -19,9 +19,7 @@ log = logging.getLogger("privacy.health")
 CHECK_TIMEOUT_SECONDS = 5.0
 
 
-class HealthView(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
+class HealthView(View):
     status: str  # ok | degraded
     version: str
     checks: dict[str, str]  # name → up | down
@@ -36,20 +34,11 @@ def app_version() -> str:
         return VERSION
 
 
-def _cosmos() -> None:
-    services().documents.ping()
-
-
-def _storage() -> None:
-    from adapters.storage import queue_service
-
-    # A data-plane call (list one queue page): the app's Storage Queue Data role covers it, while
-    # reading service properties would need a management role it does not have.
-    pages = queue_service(services().settings).list_queues(results_per_page=1, timeout=int(CHECK_TIMEOUT_SECONDS))
-    next(iter(pages), None)
-
-
-CHECKS: dict[str, Callable[[], None]] = {"cosmos": _cosmos, "storage": _storage}
+# Each check goes through the port the app itself uses.
+CHECKS: dict[str, Callable[[], None]] = {
+    "cosmos": lambda: services().documents.ping(),
+    "storage": lambda: services().work_queue.ping(),
+}
 
 
 def health(ctx: RequestContext) -> func.HttpResponse:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from core.keyring import KeyRing, sign, verify
-from functions.requests.inventory import Inventory
-from functions.requests.model import DsrRequest
+from functions.inventory.declaration import Inventory
+from functions.requests.request_record import DsrRequest
 
 ISSUER = "privacy-backend"
 CERTIFICATE_PURPOSE = "dsr-deletion-certificate"
@@ -18,32 +19,29 @@ def _canonical(certificate: dict[str, Any]) -> bytes:
     return json.dumps(unsigned, sort_keys=True, separators=(",", ":")).encode()
 
 
-def issue(request: DsrRequest, inventory: Inventory, issued_at: str, ring: KeyRing) -> dict[str, Any]:
-    steps = []
-    for step in request.steps:
-        try:
-            location = inventory.location(step.name)
-        except KeyError:
-            continue  # bookkeeping steps (resolve, deliver) are not places data lived
-        steps.append(
-            {
-                "location": location.id,
-                "category": location.category,
-                "strategy": location.erasure.strategy,
-                "legalBasis": location.erasure.legal_basis,
-                "counts": step.counts,
-                "confirmations": step.confirmations,
-                "finishedAt": step.finished_at,
-            }
-        )
+def issue(request: DsrRequest, inventory: Inventory, issued_at: datetime, ring: KeyRing) -> dict[str, Any]:
+    declared = {location.id: location for location in inventory.locations}
+    steps = [
+        {
+            "location": step.name,
+            "category": declared[step.name].category,
+            "strategy": declared[step.name].erasure.strategy,
+            "legalBasis": declared[step.name].erasure.legal_basis,
+            "counts": step.counts,
+            "confirmations": step.confirmations,
+            "finishedAt": step.finished_at.isoformat() if step.finished_at else None,
+        }
+        for step in request.steps
+        if step.name in declared  # bookkeeping steps (resolve, deliver) are not places data lived
+    ]
     certificate: dict[str, Any] = {
         "certificateId": request.id,
         "requestId": request.id,
         "issuer": ISSUER,
         "type": "erasure",
         "jurisdiction": request.jurisdiction,
-        "receivedAt": request.received_at,
-        "completedAt": issued_at,
+        "receivedAt": request.received_at.isoformat(),
+        "completedAt": issued_at.isoformat(),
         "steps": steps,
     }
     certificate["signature"] = sign(ring, _canonical(certificate), CERTIFICATE_PURPOSE)

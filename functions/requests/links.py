@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from core import problems
 from core.keyring import KeyRing, sign, verify
+from functions.requests.errors import InvalidLink, LinkExpired
 
 LINK_PURPOSE = "dsr-verification-link"
 
@@ -30,20 +31,20 @@ def make_token(ring: KeyRing, claims: LinkClaims) -> str:
 
 
 def read_token(ring: KeyRing, token: str, now: datetime) -> LinkClaims:
-    """The claims of an intact, unexpired token; 400 for an altered one, 410 for an expired one."""
-    invalid = problems.Problem(400, "invalid-link", "Invalid link", "This link is not valid. Request a new one.")
+    """The claims of an intact, unexpired token; :class:`InvalidLink` for an altered one (or any text
+    that is not a token), :class:`LinkExpired` for an expired one."""
     encoded, _, signature = token.partition(".")
     try:
         payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-    except ValueError:
-        raise invalid from None
+    except (ValueError, binascii.Error):  # non-ASCII or not base64 at all
+        raise InvalidLink() from None
     if not verify(ring, payload, signature, LINK_PURPOSE):  # nothing of an unsigned token is parsed
-        raise invalid
+        raise InvalidLink()
     try:
         data = json.loads(payload)
         claims = LinkClaims(str(data["rid"]), str(data["n"]), datetime.fromtimestamp(int(data["exp"]), now.tzinfo))
     except (ValueError, KeyError, TypeError, OverflowError, OSError):
-        raise invalid from None
+        raise InvalidLink() from None
     if claims.expires_at <= now:
-        raise problems.Problem(410, "link-expired", "Link expired", "This link has expired. Submit the request again.")
+        raise LinkExpired()
     return claims

@@ -1,118 +1,183 @@
-"""Bodies of the data-subject request API."""
+"""Bodies and views of the data-subject request API: they validate input and generate the OpenAPI."""
 
 from __future__ import annotations
 
+import re
+import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, StringConstraints
 
-# Syntax only: the verification mail is what proves the address.
-EmailAddress = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
-]
-RequestType = Literal["access", "erasure"]
+from core.models import Body, EmailAddress, View
+from functions.requests.request_record import MailKind, MailStatus, RequestType, Status, StepStatus
+
 JurisdictionName = Literal["GDPR", "CCPA", "OTHER"]
+RequestId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@|-]{1,128}$")]
+USER_ID = re.compile(r"[A-Za-z0-9_.:@|-]{1,128}")
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
+def canonical_request_id(value: str) -> str:
+    return str(uuid.UUID(value))
 
 
-class SubmitRequest(Strict):
+class SubmitRequest(Body):
     model_config = ConfigDict(
-        extra="forbid",
-        populate_by_name=True,
-        defer_build=True,
-        json_schema_extra={"examples": [{"type": "access", "email": "person@example.com", "jurisdiction": "GDPR"}]},
+        json_schema_extra={"examples": [{"type": "access", "email": "person@example.com", "jurisdiction": "GDPR"}]}
     )
     type: RequestType
     email: EmailAddress
     jurisdiction: JurisdictionName = "OTHER"
-    on_behalf_of_child: bool = Field(default=False, alias="onBehalfOfChild",
-                                     description="A parent or guardian asks for their child's data.")  # fmt: skip
+    on_behalf_of_child: bool = Field(default=False, description="A parent or guardian asks for their child's data.")
 
 
-class MySubmitRequest(Strict):
+class MySubmitRequest(Body):
     type: RequestType
     jurisdiction: JurisdictionName = "OTHER"
 
 
-class Accepted(Strict):
-    message: str
-
-
-class VerifyRequest(Strict):
+class VerifyRequest(Body):
     token: str = Field(min_length=10, max_length=2000)
 
 
-class ReasonRequest(Strict):
+class VerifyQuery(Body):
+    token: str = Field(min_length=10, max_length=2000, description="The signed token from the mail.")
+
+
+class ReasonRequest(Body):
     reason: str = Field(min_length=3, max_length=2000, description="Sent to the person (GDPR Art. 12(4)).")
 
 
-class UnderThirteenRequest(Strict):
-    parent_email: EmailAddress | None = Field(default=None, alias="parentEmail")
+class UnderThirteenRequest(Body):
+    parent_email: EmailAddress | None = None
 
 
-class StepView(Strict):
+class StaffRequestQuery(Body):
+    """Query parameters of the staff list; unknown values are refused (422), never an empty list."""
+
+    status: Status | None = None
+    type: RequestType | None = None
+    due_before: datetime | None = Field(default=None, description="ISO 8601; without an offset it means UTC.")
+    email: EmailAddress | None = Field(default=None, description="Found by its keyed hash; never stored for this.")
+    user_id: UserId | None = None
+    page_size: int = Field(default=50, ge=1, le=100)
+    continuation: str | None = Field(default=None, max_length=4000, description="From the previous page.")
+
+
+class Accepted(View):
+    message: str
+
+
+class StepView(View):
     name: str
-    status: str
+    status: StepStatus
     attempts: int
-    started_at: str | None = Field(alias="startedAt")
-    finished_at: str | None = Field(alias="finishedAt")
+    started_at: datetime | None
+    finished_at: datetime | None
     counts: dict[str, int]
     confirmations: list[dict[str, str]]
-    error: str | None
+    error: str | None = Field(description="The error's class on the last failed attempt, never its message.")
 
 
-class RequestView(Strict):
+class MailView(View):
+    kind: MailKind
+    status: MailStatus
+    attempts: int
+    sent_at: datetime | None
+
+
+class RequestView(View):
     id: str
-    type: str
-    status: str
+    type: RequestType
+    status: Status
     jurisdiction: str
-    received_at: str = Field(alias="receivedAt")
-    due_at: str = Field(alias="dueAt")
-    acknowledge_by: str | None = Field(alias="acknowledgeBy")
-    verified_at: str | None = Field(alias="verifiedAt")
+    received_at: datetime
+    due_at: datetime
+    acknowledge_by: datetime | None
+    acknowledged_at: datetime | None
+    verified_at: datetime | None
     source: str
-    on_behalf_of_child: bool = Field(alias="onBehalfOfChild")
+    on_behalf_of_child: bool
     steps: list[StepView]
+
+
+class RequestListView(View):
+    requests: list[RequestView]
+
+
+class DecisionView(View):
+    by: str
+    decision: str
+    at: datetime
+    reason: str | None
+
+
+class ExtensionView(View):
+    by: str
+    reason: str
+    at: datetime
+    previous_due_at: datetime
+
+
+class LogEntryView(View):
+    at: datetime
+    actor: str
+    action: str
+    detail: str
 
 
 class StaffRequestView(RequestView):
     email: str | None
-    decision: dict[str, str] | None
-    extension: dict[str, str] | None
-    log: list[dict[str, str]]
-    certificate_id: str | None = Field(alias="certificateId")
+    user_id: str | None
+    max_due_at: datetime
+    decision: DecisionView | None
+    extension: ExtensionView | None
+    run: int
+    mails: list[MailView] = Field(validation_alias=AliasChoices("mails", "outbox"))
+    log: list[LogEntryView]
+    certificate_id: str | None
 
 
-class RequestList(Strict):
+class StaffRequestPage(View):
     requests: list[StaffRequestView]
+    continuation: str | None = Field(description="Pass it back for the next page; absent on the last page.")
 
 
-class PlanEntryView(Strict):
+class PlanEntryView(View):
     location: str
     category: str
     action: str
-    items: int = Field(description="-1 when only known at run time")
+    items: int | None = Field(description="null when only known at run time (a third party is asked then)")
     reason: str
 
 
-class PlanView(Strict):
-    request_id: str = Field(alias="requestId")
+class ResolvedView(View):
+    user_id: str | None = Field(description="The product user the address resolved to.")
+    stripe_customer_ids: list[str]
+
+
+class PlanView(View):
+    request_id: str
+    resolved: ResolvedView
     entries: list[PlanEntryView]
 
 
-class CertificateCheck(Strict):
+class CertificateCheck(View):
     valid: bool
-    certificate_id: str | None = Field(alias="certificateId")
+    certificate_id: str | None
 
 
-class CertificateDocument(BaseModel):
-    model_config = ConfigDict(extra="allow", defer_build=True)
-    certificate_id: str = Field(alias="certificateId")
-    signature: str
+class CertificateDocument(Body):
+    """A deletion certificate as issued (any extra field is kept: it is covered by the signature)."""
+
+    model_config = ConfigDict(extra="allow", strict=False)
+    certificate_id: str = Field(max_length=64)
+    signature: str = Field(max_length=200)
 
 
-class PoisonView(Strict):
+class PoisonView(View):
     messages: list[dict[str, Any]]
+
+
+RequestIdPath = Annotated[RequestId, AfterValidator(canonical_request_id)]

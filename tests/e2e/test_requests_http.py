@@ -24,7 +24,7 @@ from devstack.demo_data import DemoPerson, Seeded, seed_person
 from devstack.devkeys import DevIdentityProvider
 from devstack.services import COSMOS_LOCAL_KEY, SENDGRID_LOCAL_KEY, STRIPE_LOCAL_KEY
 from devstack.stack import LocalStack
-from functions.consent.service import ConsentLedger
+from functions.consent.ledger_repository import ConsentLedger
 from functions.requests.deadlines import add_months
 from functions.requests.links import LinkClaims, make_token
 

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from core.composition import Services
+from bootstrap import Services
 from core.containers import CONSENT_EVENTS
 from functions.consent.decisions import Caller, event_context
 from functions.consent.ledger import Decision, EventKind, Source
-from functions.consent.service import ConsentLedger, link_visitor_to_user
+from functions.consent.ledger_repository import ConsentLedger
+from functions.consent.linking import link_visitor_to_user
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import azure.functions as func
 import pytest
 
 from adapters.cosmos import RequestCounter
-from core.composition import Services, use_services
+from bootstrap import Services, use_services
 from core.settings import Settings
 from devstack.instrumented import counted_services
 from tests.app_functions import http_handler

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from adapters.stripe_payments import StripeLookupFailed
-from core.composition import Services
+from bootstrap import Services
 from core.containers import DSR_REQUESTS
 from core.problems import Problem
 from core.settings import Settings

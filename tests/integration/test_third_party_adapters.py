@@ -26,7 +26,7 @@ from adapters.sendgrid_email import SendGridMailer, SendGridMarketingContacts
 from adapters.stripe_payments import CARD_FIELDS, StripeLookupFailed, StripePayments
 from core.settings import Settings
 from devstack.stack import LocalStack
-from functions.requests.ports import Confirmation
+from core.ports import Confirmation
 
 pytestmark = pytest.mark.integration
 

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.problems import Problem
+from core.errors import InvalidValues
 from functions.consent.catalog import Catalog, PolicyVersion, Purpose
+from functions.consent.decisions import may_use
 from functions.consent.ledger import ConsentState, Decision, EventContext, EventKind, Source
-from functions.consent.service import may_use
 from functions.cookies.preferences import banner_decisions, gpc_withdrawal, preferences
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -47,9 +47,9 @@ def test_may_use_follows_grant_withdrawal_and_renewal() -> None:
 
 
 def test_may_use_rejects_an_unknown_purpose() -> None:
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(InvalidValues) as caught:
         may_use(ConsentState("user:a"), catalog(("v1", ())), "telepathy")
-    assert caught.value.status == 422
+    assert [e.path for e in caught.value.errors] == ["purpose"]
 
 
 def test_preferences_without_a_decision_ask_for_consent() -> None:
@@ -78,7 +78,7 @@ def test_gpc_turns_marketing_off_unless_explicitly_overridden() -> None:
     assert plain["cookie.marketing"] == Decision(False, Source.GPC)
     override = banner_decisions(cat, {"functional": False, "analytics": False, "marketing": True}, True, True)
     assert override["cookie.marketing"] == Decision(True, Source.BANNER, overrides_gpc=True)
-    with pytest.raises(Problem):
+    with pytest.raises(InvalidValues):
         banner_decisions(cat, {"functional": False, "analytics": False, "marketing": True}, False, True)
 
 

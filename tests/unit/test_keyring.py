@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.keyring import KeyVaultKeyRing, StaticKeyRing, sign, verify
+from adapters.keyvault_keys import KeyVaultKeyRing
+from core.keyring import StaticKeyRing, sign, verify
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 

@@ -12,13 +12,10 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
-from core import problems
 from core.containers import CONSENT_EVENTS, CONSENT_STATE
 from core.ports import DocumentChanged, DocumentConflict, DocumentStore
-from functions.consent.catalog import Catalog
-from functions.consent.decisions import Caller, event_context
+from functions.consent.errors import ConsentBusy
 from functions.consent.ledger import (
     STATE_DOCUMENT_ID,
     ChainVerification,
@@ -27,7 +24,6 @@ from functions.consent.ledger import (
     Decision,
     EventContext,
     EventKind,
-    Source,
     event_id,
     verify_chain,
 )
@@ -92,9 +88,7 @@ class ConsentLedger:
                 continue
             saved = self._save_state(state.apply(event), etag)
             return Recorded(saved, event.seq, replayed=False)
-        raise problems.service_unavailable(
-            "consent-busy", "Too many concurrent writes", "Retry with the same Idempotency-Key."
-        )
+        raise ConsentBusy()
 
     def _fold_next(self, state: ConsentState) -> ConsentState:
         """Apply the event that took the place after ``state`` (it exists: our create conflicted)."""
@@ -125,9 +119,7 @@ class ConsentLedger:
                 # The stored state lags behind our event: rebuild from it, then store again.
                 state, etag = self._catch_up(fresh.state), fresh.etag
                 _back_off(attempt)
-        raise problems.service_unavailable(
-            "consent-busy", "Too many concurrent writes", "Retry with the same Idempotency-Key."
-        )
+        raise ConsentBusy()
 
     def history(self, subject_id: str) -> tuple[list[ConsentEvent], ChainVerification]:
         loaded = self.load(subject_id)
@@ -142,79 +134,6 @@ class ConsentLedger:
         return events, verify_chain(events, head)
 
 
-@dataclass(frozen=True)
-class UseAnswer:
-    allowed: bool
-    reason: str  # granted | not-granted | withdrawn | renewal-required | always-on
-
-
-def may_use(state: ConsentState, catalog: Catalog, purpose_id: str) -> UseAnswer:
-    """May the subject's data be used for the purpose now? Answered from the one state read."""
-    purpose = catalog.purposes.get(purpose_id)
-    if purpose is None:
-        raise problems.validation_failed([problems.FieldError("purpose", "is not a published purpose")])
-    if purpose.always_on:
-        return UseAnswer(True, "always-on")
-    decision = state.purposes.get(purpose_id)
-    if decision is None:
-        return UseAnswer(False, "not-granted")
-    if not decision.granted:
-        return UseAnswer(False, "withdrawn")
-    if catalog.needs_renewal(purpose_id, decision.policy_version):
-        return UseAnswer(False, "renewal-required")
-    return UseAnswer(True, "granted")
-
-
 def _back_off(attempt: int) -> None:
     # Jitter spreads racing writers of one subject so that each round has a clear winner.
     time.sleep(random.uniform(0, min(0.002 * (attempt + 1), 0.05)))
-
-
-def link_visitor_to_user(
-    ledger: ConsentLedger,
-    catalog: Catalog,
-    visitor_id: str,
-    user_id: str,
-    caller: Caller,
-    now: datetime,
-) -> Recorded:
-    """Carry a visitor's decisions over to the user who just signed in, on both chains.
-
-    The user's own decisions win where they are newer. Deterministic idempotency keys make a
-    repeated link call a no-op, and a visitor already linked to someone else cannot be taken over.
-    """
-
-    def not_linked_elsewhere(state: ConsentState) -> None:
-        if state.linked_to not in (None, user_id):
-            raise problems.conflict(
-                "visitor-already-linked", "Visitor already linked", "This visitor id belongs to another account."
-            )
-
-    visitor = ledger.load(visitor_id)
-    not_linked_elsewhere(visitor.state)
-    version = catalog.require_current_version()
-    user = ledger.load(user_id)
-    carried = {
-        purpose: Decision(granted=p.granted, source=Source.LINK)
-        for purpose, p in visitor.state.purposes.items()
-        if purpose not in user.state.purposes or user.state.purposes[purpose].decided_at < p.decided_at
-    }
-    ledger.record(
-        visitor_id,
-        EventKind.LINKED_TO_USER,
-        {},
-        event_context(Source.LINK, version, caller, now),
-        f"link-to:{user_id}",
-        linked_subject=user_id,
-        loaded=visitor,
-        precondition=not_linked_elsewhere,
-    )
-    return ledger.record(
-        user_id,
-        EventKind.VISITOR_LINKED,
-        carried,
-        event_context(Source.LINK, version, caller, now),
-        f"link-from:{visitor_id}",
-        linked_subject=visitor_id,
-        loaded=user,
-    )

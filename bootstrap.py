@@ -1,0 +1,270 @@
+"""The composition root: builds every edge and use case once, lazily, on first use.
+
+It sits above everything (beside ``function_app.py``): capabilities and ``core/`` never import it,
+only triggers do. Nothing here connects at import time, so indexing the function app stays fast and
+a missing setting surfaces on the first call that needs it, with the setting's name.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from core.audit import AuditTrail
+from core.auth import TokenPolicy, TokenValidator
+from core.clock import SystemClock
+from core.containers import database_spec
+from core.http import CorsPolicy
+from core.keyring import KeyRing, StaticKeyRing
+from core.ports import Clock, DocumentStore, Mailer, WorkQueue
+from core.settings import Settings, SettingsError, load_settings
+from functions.consent.catalog_repository import CatalogRepository
+from functions.consent.ledger_repository import ConsentLedger
+from functions.cookies.preferences import decision_max_age
+
+if TYPE_CHECKING:
+    from functions.inventory.locations import StoredLocation
+    from functions.inventory.ports import ArchiveStore, MarketingContacts, PaymentsGateway
+    from functions.requests.deadline_review import DeadlineReview
+    from functions.requests.intake import RequestIntake
+    from functions.requests.parts import RequestParts
+    from functions.requests.ports import Profiles
+    from functions.requests.resolve import SubjectResolver
+    from functions.requests.staff import RequestStaff
+    from functions.requests.worker import StepWorker
+
+
+class Services:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+
+    @classmethod
+    def with_edges(cls, settings: Settings, clock: Clock | None = None, **edges: object) -> Services:
+        """The same wiring over other edges (``documents=``, ``mailer=`` ...): in-memory fakes in unit
+        tests, counted clients in benchmarks. Each name must be one of the edges below."""
+        services = cls(settings, clock)
+        for name, edge in edges.items():
+            if not isinstance(getattr(cls, name, None), cached_property):
+                raise AttributeError(f"Services has no edge named {name}")
+            services.__dict__[name] = edge
+        return services
+
+    # ---- edges -------------------------------------------------------------------------------
+
+    @cached_property
+    def documents(self) -> DocumentStore:
+        from adapters.cosmos import CosmosDocumentStore, connect
+
+        client = connect(
+            self.settings.get("COSMOS_ENDPOINT"),
+            self.settings.get("COSMOS_KEY"),
+            verify_tls=self.settings.get_bool("COSMOS_TLS_VERIFY"),
+        )
+        return CosmosDocumentStore(client, database_spec())
+
+    @cached_property
+    def work_queue(self) -> WorkQueue:
+        from adapters.storage import StorageWorkQueue, queue_service
+
+        return StorageWorkQueue(queue_service(self.settings))
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from adapters.sendgrid_email import SendGridMailer
+
+        return SendGridMailer.from_settings(self.settings)
+
+    @cached_property
+    def archives(self) -> ArchiveStore:
+        from adapters.blob_archives import BlobArchiveStore
+
+        return BlobArchiveStore.from_settings(self.settings)
+
+    @cached_property
+    def payments(self) -> PaymentsGateway:
+        from adapters.stripe_payments import StripePayments
+
+        return StripePayments.from_settings(self.settings)
+
+    @cached_property
+    def contacts(self) -> MarketingContacts:
+        from adapters.sendgrid_email import SendGridMarketingContacts
+
+        return SendGridMarketingContacts.from_settings(self.settings)
+
+    @cached_property
+    def signing_keys(self) -> KeyRing:
+        vault = self.settings.get("KEY_VAULT_URI")
+        if vault:
+            from adapters.keyvault_keys import KeyVaultKeyRing
+
+            return KeyVaultKeyRing.connect(vault, self.settings.get("SIGNING_KEY_SECRET_NAME"))
+        return StaticKeyRing(self.settings.get("SIGNING_KEYS"))
+
+    @cached_property
+    def pepper(self) -> str:
+        return self.settings.get("SUBJECT_HASH_PEPPER")
+
+    @cached_property
+    def user_tokens(self) -> TokenValidator:
+        return TokenValidator(
+            TokenPolicy(
+                issuer=self.settings.get("USER_JWT_ISSUER"),
+                audience=self.settings.get("USER_JWT_AUDIENCE"),
+                jwks_uri=self.settings.get("USER_JWKS_URI"),
+            )
+        )
+
+    @cached_property
+    def staff_tokens(self) -> TokenValidator:
+        return TokenValidator(
+            TokenPolicy(
+                issuer=self.settings.get("STAFF_JWT_ISSUER"),
+                audience=self.settings.get("STAFF_JWT_AUDIENCE"),
+                jwks_uri=self.settings.get("STAFF_JWKS_URI"),
+            )
+        )
+
+    @cached_property
+    def banner_cors(self) -> CorsPolicy:
+        return CorsPolicy(frozenset(self.settings.get_list("CORS_ALLOWED_ORIGINS")))
+
+    @cached_property
+    def audit(self) -> AuditTrail:
+        return AuditTrail(self.documents, self.clock)
+
+    # ---- consent and cookies -----------------------------------------------------------------
+
+    @cached_property
+    def catalog(self) -> CatalogRepository:
+        return CatalogRepository(self.documents, float(self.settings.get_int("CATALOG_CACHE_SECONDS")))
+
+    @cached_property
+    def ledger(self) -> ConsentLedger:
+        return ConsentLedger(self.documents)
+
+    @cached_property
+    def cookie_max_age(self) -> timedelta:
+        return decision_max_age(self.settings.get_int("COOKIE_CONSENT_MAX_AGE_DAYS"))
+
+    # ---- data-subject requests ---------------------------------------------------------------
+
+    @cached_property
+    def locations(self) -> dict[str, StoredLocation]:
+        from functions.inventory.declaration import inventory
+        from functions.inventory.locations import Systems, build_locations
+        from functions.requests.repository import RequestRepository
+
+        systems = Systems(
+            store=self.documents,
+            ledger=self.ledger,
+            payments=self.payments,
+            contacts=self.contacts,
+            archives=self.archives,
+            request_records=RequestRepository(self.documents),
+        )
+        return build_locations(inventory(), systems)
+
+    @cached_property
+    def request_parts(self) -> RequestParts:
+        from functions.inventory.declaration import inventory
+        from functions.requests.config import RequestConfig
+        from functions.requests.dispatch import StepDispatcher
+        from functions.requests.outbox import MailOutbox, RequestMails
+        from functions.requests.parts import RequestParts
+        from functions.requests.repository import RequestRepository
+
+        s = self.settings
+        config = RequestConfig(
+            public_api_url=s.get("PUBLIC_API_URL").rstrip("/"),
+            verification_link_hours=s.get_int("DSR_VERIFICATION_LINK_HOURS"),
+            export_link_hours=s.get_int("EXPORT_LINK_HOURS"),
+            export_retention_days=s.get_int("EXPORT_RETENTION_DAYS"),
+            unverified_close_days=s.get_int("DSR_UNVERIFIED_CLOSE_DAYS"),
+            max_open_per_subject=s.get_int("DSR_MAX_OPEN_PER_EMAIL"),
+            staff_email=s.get("DSR_STAFF_EMAIL") or None,
+            erasure_needs_approval=s.get_bool("DSR_ERASURE_NEEDS_APPROVAL"),
+        )
+        requests = RequestRepository(self.documents)
+        outbox = MailOutbox(requests, self.mailer, RequestMails(config, inventory(), self.archives), self.clock)
+        return RequestParts(requests, outbox, StepDispatcher(self.work_queue), self.clock, config)
+
+    @cached_property
+    def profiles(self) -> Profiles:
+        from functions.requests.profiles import ProductProfiles
+
+        return ProductProfiles(self.documents)
+
+    @cached_property
+    def subject_resolver(self) -> SubjectResolver:
+        from functions.requests.resolve import SubjectResolver
+
+        return SubjectResolver(self.profiles, self.payments)
+
+    @cached_property
+    def request_intake(self) -> RequestIntake:
+        from functions.inventory.declaration import inventory
+        from functions.requests.deadlines import Calendar
+        from functions.requests.intake import RequestIntake
+
+        calendar = Calendar(self._gdpr_zone(), self._public_holidays())
+        return RequestIntake(self.request_parts, self.mailer, self.signing_keys, self.pepper, inventory(), calendar)
+
+    @cached_property
+    def request_staff(self) -> RequestStaff:
+        from functions.requests.staff import RequestStaff
+
+        return RequestStaff(self.request_parts, self.locations, self.subject_resolver, self.pepper)
+
+    @cached_property
+    def request_worker(self) -> StepWorker:
+        from functions.inventory.declaration import inventory
+        from functions.requests.worker import StepWorker
+
+        parts = self.request_parts
+        return StepWorker(parts, self.locations, self.subject_resolver, self.archives, self.signing_keys, inventory())
+
+    @cached_property
+    def deadline_review(self) -> DeadlineReview:
+        from functions.requests.deadline_review import DeadlineReview
+
+        return DeadlineReview(self.request_parts, self.mailer, self.archives)
+
+    def _gdpr_zone(self) -> ZoneInfo:
+        name = self.settings.get("DSR_GDPR_TIME_ZONE")
+        try:
+            return ZoneInfo(name)
+        except (ValueError, KeyError):
+            raise SettingsError(
+                "app setting DSR_GDPR_TIME_ZONE must be an IANA time zone such as Europe/Berlin"
+            ) from None
+
+    def _public_holidays(self) -> frozenset[date]:
+        try:
+            return frozenset(date.fromisoformat(day) for day in self.settings.get_list("DSR_GDPR_PUBLIC_HOLIDAYS"))
+        except ValueError:
+            raise SettingsError("app setting DSR_GDPR_PUBLIC_HOLIDAYS must list ISO dates (2026-12-25,...)") from None
+
+
+_lock = threading.Lock()
+_services: Services | None = None
+
+
+def services() -> Services:
+    global _services
+    if _services is None:
+        with _lock:
+            if _services is None:
+                _services = Services(load_settings())
+    return _services
+
+
+def use_services(replacement: Services | None) -> None:
+    """Swap the root (tests and benchmarks build theirs against the local stack)."""
+    global _services
+    with _lock:
+        _services = replacement

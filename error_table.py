@@ -1,0 +1,70 @@
+"""The one table of the HTTP edge: every domain error class → its status, problem type and title.
+
+Capabilities raise small domain errors and know nothing of HTTP; ``function_app.py`` installs this
+table and the edge renders each error as ``application/problem+json`` from it (subclasses inherit
+their parent's row unless they have one). Queue and timer triggers never see a status code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import DomainError, InvalidValues, NotFound, StillChanging
+from core.ports import InvalidContinuation, MailRejected, MailUnavailable
+from core.problem_types import ProblemType
+from functions.consent.errors import NoPolicyPublished, PolicyVersionExists, PolicyVersionOutdated, VisitorAlreadyLinked
+from functions.cookies.errors import CookiePurposesMissing
+from functions.requests.errors import (
+    AlreadyExtended,
+    CannotDeny,
+    ExtensionTooLate,
+    InvalidLink,
+    LinkAlreadyUsed,
+    LinkExpired,
+    NoEmailOnFile,
+    NotAnErasure,
+    NotAwaitingApproval,
+    NothingToRetry,
+    RequestClosed,
+    StepRunning,
+    TooManyOpenRequests,
+)
+
+RETRY_SOON = {"Retry-After": "5"}
+
+
+def _current_version(error: Any) -> dict[str, Any]:
+    return {"currentPolicyVersion": error.current_version}
+
+
+ERROR_TABLE: dict[type[DomainError], ProblemType] = {
+    # shared
+    NotFound: ProblemType(404, "not-found", "Not found"),
+    InvalidValues: ProblemType(422, "validation-failed", "Validation failed"),
+    InvalidContinuation: ProblemType(422, "invalid-continuation", "Invalid continuation token"),
+    StillChanging: ProblemType(503, "busy", "Busy, try again", RETRY_SOON),
+    MailUnavailable: ProblemType(503, "mail-unavailable", "Mail service unavailable", {"Retry-After": "30"}),
+    MailRejected: ProblemType(422, "address-undeliverable", "Address refused by the mail service"),
+    # consent and cookies
+    NoPolicyPublished: ProblemType(503, "no-policy-published", "No privacy policy published", {"Retry-After": "60"}),
+    PolicyVersionOutdated: ProblemType(409, "policy-version-outdated", "Policy version outdated", {}, _current_version),
+    PolicyVersionExists: ProblemType(409, "policy-version-exists", "Policy version exists"),
+    VisitorAlreadyLinked: ProblemType(409, "visitor-already-linked", "Visitor already linked"),
+    CookiePurposesMissing: ProblemType(
+        503, "cookie-purposes-missing", "Cookie purposes not published", {"Retry-After": "60"}
+    ),
+    # data-subject requests
+    InvalidLink: ProblemType(400, "invalid-link", "Invalid link"),
+    LinkExpired: ProblemType(410, "link-expired", "Link expired"),
+    LinkAlreadyUsed: ProblemType(409, "link-used", "Link already used"),
+    TooManyOpenRequests: ProblemType(429, "too-many-requests", "Too many requests", {"Retry-After": "86400"}),
+    NoEmailOnFile: ProblemType(409, "no-email-on-file", "No email on file"),
+    NotAwaitingApproval: ProblemType(409, "not-awaiting-approval", "Not awaiting approval"),
+    CannotDeny: ProblemType(409, "cannot-deny", "Cannot deny"),
+    RequestClosed: ProblemType(409, "not-open", "Request closed"),
+    AlreadyExtended: ProblemType(409, "already-extended", "Already extended"),
+    ExtensionTooLate: ProblemType(409, "extension-too-late", "Too late to extend"),
+    NothingToRetry: ProblemType(409, "nothing-to-retry", "Nothing to retry"),
+    StepRunning: ProblemType(409, "step-running", "Step running"),
+    NotAnErasure: ProblemType(409, "not-erasure", "Not an erasure"),
+}

@@ -1,0 +1,114 @@
+"""One class per kind of place personal data lives, registered by kind, built from the declaration.
+
+A location finds a subject's items, exports them, says what an erasure will do (the plan) and does
+it. Engines (requests, retention) only ever call these verbs: they never ask which kind a location
+is. A new kind of system is a new class in ``kinds/`` and a line in the declaration.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from core.ports import DocumentStore
+from functions.consent.ledger_repository import ConsentLedger
+from functions.inventory.declaration import RETAIN, Inventory, Location
+from functions.inventory.ports import ArchiveStore, MarketingContacts, PaymentsGateway, RequestRecords
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who a request is about, as far as it is known."""
+
+    request_id: str
+    subject_key: str  # keyed hash of the email
+    email: str | None
+    user_id: str | None
+    stripe_customer_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class Outcome:
+    counts: dict[str, int] = field(default_factory=dict)
+    confirmations: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    location: str
+    category: str
+    action: str  # delete | anonymize | pseudonymize | retain | nothing-found
+    items: int | None  # None when only known at run time (a third party is asked then)
+    reason: str
+
+
+@dataclass(frozen=True)
+class Systems:
+    """Everything a location may reach."""
+
+    store: DocumentStore
+    ledger: ConsentLedger
+    payments: PaymentsGateway
+    contacts: MarketingContacts
+    archives: ArchiveStore
+    request_records: RequestRecords
+
+
+class StoredLocation(ABC):
+    kind: ClassVar[str]
+    # True where items are counted before the first deletion, so counts stay right across a crash.
+    counts_before_erasure: ClassVar[bool] = False
+
+    def __init__(self, declaration: Location, systems: Systems) -> None:
+        self.declaration = declaration
+        self.systems = systems
+
+    @property
+    def id(self) -> str:
+        return self.declaration.id
+
+    def held_items(self, subject: Subject) -> int | None:
+        """How many items the subject has here, when known without asking a third party."""
+        return None
+
+    @abstractmethod
+    def export(self, subject: Subject) -> Iterator[dict[str, Any]]:
+        """The subject's items, streamed (never all held at once)."""
+
+    @abstractmethod
+    def erase(self, subject: Subject, found: int | None) -> Outcome:
+        """Erase the subject's items; safe to repeat. ``found`` is the count taken before a first attempt."""
+
+    def plan(self, subject: Subject) -> PlanEntry:
+        erasure = self.declaration.erasure
+        items = self.held_items(subject)
+        action: str = "pseudonymize" if erasure.strategy == RETAIN and erasure.pseudonymize else erasure.strategy
+        if items == 0:
+            action = "nothing-found"
+        reason = erasure.legal_basis or "erasure"
+        return PlanEntry(self.id, self.declaration.category, action, items, reason)
+
+
+L = TypeVar("L", bound=type[StoredLocation])
+KINDS: dict[str, type[StoredLocation]] = {}
+
+
+def location_kind(kind: str) -> Callable[[L], L]:
+    def register(cls: L) -> L:
+        cls.kind = kind
+        KINDS[kind] = cls
+        return cls
+
+    return register
+
+
+def build_locations(inventory: Inventory, systems: Systems) -> dict[str, StoredLocation]:
+    """Every declared location as its kind's class, in declaration order."""
+    from functions.inventory import kinds  # noqa: F401 - registers every kind
+
+    unknown = sorted({loc.kind for loc in inventory.locations} - set(KINDS))
+    if unknown:
+        raise ValueError(f"the inventory names kinds without a class in functions/inventory/kinds: {unknown}")
+    return {loc.id: KINDS[loc.kind](loc, systems) for loc in inventory.locations}

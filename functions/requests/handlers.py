@@ -1,0 +1,127 @@
+"""HTTP handlers for people and product backends: parse → call → render."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import azure.functions as func
+
+from bootstrap import services
+from core import problems
+from core.errors import DomainError
+from core.http import RequestContext, json_response, model_response
+from core.problem_types import PROBLEM_TYPES
+from functions.requests import pages
+from functions.requests.certificate import is_authentic
+from functions.requests.errors import CertificateNotFound, InvalidLink, NoEmailOnFile, RequestNotFound
+from functions.requests.intake import DASHBOARD, UNDER_13, WEBSITE, Intake
+from functions.requests.models import (
+    USER_ID,
+    Accepted,
+    CertificateCheck,
+    CertificateDocument,
+    MySubmitRequest,
+    RequestListView,
+    SubmitRequest,
+    UnderThirteenRequest,
+    VerifyRequest,
+    canonical_request_id,
+)
+from functions.requests.request_record import RequestType
+from functions.requests.views import request_view
+
+ACCEPTED_TEXT = (
+    "Thank you. If we can reach you at that address, you will receive an email with a link to confirm "
+    "the request. The link works for a limited time."
+)
+FORM = "application/x-www-form-urlencoded"
+
+
+def request_id_from_path(ctx: RequestContext) -> str:
+    """Request ids are UUIDs; anything else cannot name a request (404, and no odd id reaches Cosmos)."""
+    try:
+        return canonical_request_id(ctx.route_param("requestId"))
+    except ValueError:
+        raise RequestNotFound() from None
+
+
+def submit(ctx: RequestContext) -> func.HttpResponse:
+    body = ctx.json_body(SubmitRequest)
+    intake = Intake(body.type, body.email, body.jurisdiction, body.on_behalf_of_child, WEBSITE)
+    services().request_intake.submit(intake)
+    # The same answer whether or not the address is known, whether or not the request joined another.
+    return model_response(Accepted(message=ACCEPTED_TEXT), status=202)
+
+
+def submit_mine(ctx: RequestContext) -> func.HttpResponse:
+    principal = services().user_tokens.principal_from_header(ctx.header("authorization"))
+    body = ctx.json_body(MySubmitRequest)
+    # The profile's address first; a token's email claim only when the identity provider verified it.
+    email = services().profiles.email_of(principal.subject) or (principal.email if principal.email_verified else None)
+    if email is None:
+        raise NoEmailOnFile()
+    intake = Intake(body.type, email, body.jurisdiction, False, DASHBOARD, user_id=principal.subject)
+    return model_response(request_view(services().request_intake.submit(intake)), status=202)
+
+
+def list_mine(ctx: RequestContext) -> func.HttpResponse:
+    principal = services().user_tokens.principal_from_header(ctx.header("authorization"))
+    mine = services().request_intake.requests_of(principal.subject)
+    return model_response(RequestListView(requests=[request_view(r) for r in mine]))
+
+
+def verify_page(ctx: RequestContext) -> func.HttpResponse:
+    token = ctx.query("token") or ""
+    if not 10 <= len(token) <= 2000:
+        return pages.problem_page("Invalid link", InvalidLink.message, 400)
+    return pages.confirm_form(token)
+
+
+def verify(ctx: RequestContext) -> func.HttpResponse:
+    content_type = (ctx.header("content-type") or "").split(";")[0].strip().lower()
+    if content_type != FORM:  # an API client
+        request = services().request_intake.verify(ctx.json_body(VerifyRequest).token)
+        ctx.response_headers["Cache-Control"] = "no-store"
+        return model_response(request_view(request))
+    # A person who pressed the button: answer with a page, errors included.
+    form = parse_qs(ctx.raw_body().decode("utf-8", "replace"))
+    token = form.get("token", [""])[0]
+    try:
+        if not 10 <= len(token) <= 2000:
+            raise InvalidLink()
+        return pages.confirmed_page(services().request_intake.verify(token))
+    except DomainError as error:
+        problem = PROBLEM_TYPES.problem(error) or problems.Problem(500, "internal-error", "Internal error")
+        return pages.problem_page(problem.title, problem.detail, problem.status)
+
+
+def get_certificate(ctx: RequestContext) -> func.HttpResponse:
+    certificate = services().request_intake.certificate(request_id_from_path(ctx))
+    if certificate is None:
+        raise CertificateNotFound()
+    return json_response(certificate)
+
+
+def check_certificate(ctx: RequestContext) -> func.HttpResponse:
+    document = ctx.json_body(CertificateDocument)
+    valid = is_authentic(document.model_dump(by_alias=True), services().signing_keys)
+    return model_response(CertificateCheck(valid=valid, certificate_id=document.certificate_id if valid else None))
+
+
+def flag_under_thirteen(ctx: RequestContext) -> func.HttpResponse:
+    """The product flagged an account as under 13: the policy prohibits it, so its data is erased."""
+    user_id = ctx.route_param("userId")
+    if not USER_ID.fullmatch(user_id):
+        raise problems.validation_failed([problems.FieldError("path/userId", "has an invalid format")])
+    body = ctx.json_body(UnderThirteenRequest)
+    profiles = services().profiles
+    intake = Intake(
+        RequestType.ERASURE,
+        profiles.email_of(user_id),
+        "OTHER",
+        True,
+        UNDER_13,
+        user_id=user_id,
+        parent_email=body.parent_email or profiles.parent_email_of(user_id),
+    )
+    return model_response(request_view(services().request_intake.submit(intake)), status=202)

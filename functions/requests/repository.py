@@ -1,0 +1,137 @@
+"""Loading and saving requests: etag-guarded read-modify-write, and the few queries staff and timers need."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.containers import DSR_REQUESTS
+from core.errors import StillChanging
+from core.models import utc_text
+from core.ports import DocumentChanged, DocumentStore
+from functions.requests.errors import RequestNotFound
+from functions.requests.request_record import OPEN_STATUSES, DsrRequest, RequestType, Status
+
+MAX_CHANGE_ATTEMPTS = 10
+_OPEN = ", ".join(f"'{status.value}'" for status in sorted(OPEN_STATUSES))
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    status: Status | None = None
+    type: RequestType | None = None
+    due_before: datetime | None = None
+    subject_key: str | None = None  # the keyed hash of an address staff search for
+    user_id: str | None = None
+
+
+class RequestRepository:
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def get(self, request_id: str) -> DsrRequest | None:
+        found = self._store.read(DSR_REQUESTS, request_id, request_id)
+        return DsrRequest.from_document(found.body, found.etag) if found else None
+
+    def require(self, request_id: str) -> DsrRequest:
+        request = self.get(request_id)
+        if request is None:
+            raise RequestNotFound()
+        return request
+
+    def save(self, request: DsrRequest) -> DsrRequest:
+        """Creates a new request or replaces the one read (DocumentChanged if it changed since)."""
+        if request.etag is None:
+            saved = self._store.create(DSR_REQUESTS, request.to_document())
+        else:
+            saved = self._store.replace(DSR_REQUESTS, request.to_document(), request.etag)
+        return DsrRequest.from_document(saved.body, saved.etag)
+
+    def change(self, request_id: str, change: Callable[[DsrRequest], None]) -> DsrRequest:
+        """Read, change, write if unchanged meanwhile; a concurrent change is re-read and ``change``
+        applied again, so it must decide from what it is given (and may raise to refuse)."""
+        for _ in range(MAX_CHANGE_ATTEMPTS):
+            request = self.require(request_id)
+            change(request)
+            try:
+                return self.save(request)
+            except DocumentChanged:
+                continue
+        raise StillChanging()
+
+    def open_for(self, subject_key: str) -> list[DsrRequest]:
+        return self._find(f"c.subjectKey = @key AND c.status IN ({_OPEN})", {"@key": subject_key})
+
+    def for_user(self, user_id: str) -> list[DsrRequest]:
+        return sorted(self._find("c.userId = @user", {"@user": user_id}), key=lambda r: r.received_at)
+
+    def open_requests(self) -> Iterator[DsrRequest]:
+        for document in self._store.query_across_partitions(
+            DSR_REQUESTS,
+            f"SELECT * FROM c WHERE c.status IN ({_OPEN})",  # noqa: S608 - constants
+            {},
+        ):
+            yield DsrRequest.from_document(document, None)
+
+    def with_outstanding_mail(self) -> Iterator[DsrRequest]:
+        """Closed requests whose mails are not all sent yet (open ones are reviewed anyway)."""
+        for document in self._store.query_across_partitions(
+            DSR_REQUESTS,
+            f"SELECT * FROM c WHERE c.mailOutstanding = true AND NOT (c.status IN ({_OPEN}))",  # noqa: S608
+            {},
+        ):
+            yield DsrRequest.from_document(document, None)
+
+    def archived_exports(self) -> Iterator[DsrRequest]:
+        """Completed access requests whose archive still exists."""
+        for document in self._store.query_across_partitions(
+            DSR_REQUESTS,
+            "SELECT * FROM c WHERE c.type = 'access' AND c.status = 'completed' AND IS_STRING(c.archiveBlob)",
+            {},
+        ):
+            yield DsrRequest.from_document(document, None)
+
+    def page(
+        self, where: RequestFilter, page_size: int, continuation: str | None
+    ) -> tuple[list[DsrRequest], str | None]:
+        """One page of requests, soonest due first."""
+        clauses, parameters = ["1 = 1"], {}
+        for column, value in (
+            ("status", where.status),
+            ("type", where.type),
+            ("subjectKey", where.subject_key),
+            ("userId", where.user_id),
+        ):
+            if value is not None:
+                clauses.append(f"c.{column} = @{column}")
+                parameters[f"@{column}"] = str(value)
+        if where.due_before is not None:
+            clauses.append("c.dueAt <= @dueBefore")
+            parameters["@dueBefore"] = utc_text(where.due_before)
+        sql = f"SELECT * FROM c WHERE {' AND '.join(clauses)} ORDER BY c.dueAt"  # noqa: S608 - fixed clauses
+        page = self._store.query_page(DSR_REQUESTS, sql, parameters, page_size, continuation)
+        return [DsrRequest.from_document(d, None) for d in page.items], page.continuation
+
+    def forget_address(self, subject_key: str, except_request_id: str) -> int:
+        """The person's closed requests lose their address; open ones still need it to answer."""
+        cleared = 0
+        for other in self._find("c.subjectKey = @key AND IS_STRING(c.email)", {"@key": subject_key}):
+            if other.id == except_request_id or other.is_open:
+                continue
+
+            def forget(request: DsrRequest) -> None:
+                if not request.is_open:
+                    request.email = None
+
+            self.change(other.id, forget)
+            cleared += 1
+        return cleared
+
+    def _find(self, where: str, parameters: dict[str, str]) -> list[DsrRequest]:
+        documents = self._store.query_across_partitions(
+            DSR_REQUESTS,
+            f"SELECT * FROM c WHERE {where}",  # noqa: S608 - callers pass fixed clauses, values are parameters
+            parameters,
+        )
+        return [DsrRequest.from_document(d, None) for d in documents]

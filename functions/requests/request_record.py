@@ -1,0 +1,198 @@
+"""A data-subject request as it is stored in ``dsr-requests``: its steps, its mails and its log.
+
+Declared once: the stored document, the API views and the staff views all come from these fields.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import Field, PrivateAttr, computed_field
+
+from core.models import StoredDocument, UtcDateTime
+from functions.inventory.locations import Subject
+
+STEPS_QUEUE = "dsr-steps"  # declared in declarations/storage.json
+RESOLVE_STEP = "resolve-subject"
+DELIVER_STEP = "deliver"
+EXPORT_MESSAGE = "export"  # an access request exports every location in one step message
+
+
+class RequestType(StrEnum):
+    ACCESS = "access"
+    ERASURE = "erasure"
+
+
+class Status(StrEnum):
+    AWAITING_VERIFICATION = "awaiting-verification"
+    AWAITING_APPROVAL = "awaiting-approval"
+    IN_PROGRESS = "in-progress"
+    FAILED = "failed"
+    COMPLETED = "completed"
+    DENIED = "denied"
+    CLOSED_UNVERIFIED = "closed-unverified"
+
+
+OPEN_STATUSES = frozenset({Status.AWAITING_VERIFICATION, Status.AWAITING_APPROVAL, Status.IN_PROGRESS, Status.FAILED})
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Step(StoredDocument):
+    name: str
+    status: StepStatus = StepStatus.PENDING
+    attempts: int = 0
+    started_at: UtcDateTime | None = None
+    finished_at: UtcDateTime | None = None
+    counts: dict[str, int] = Field(default_factory=dict)
+    confirmations: list[dict[str, str]] = Field(default_factory=list)
+    error: str | None = None  # an exception type, never a message (it may hold personal data)
+    # The queue message running the step: its own redelivery resumes the step, any other copy is dropped.
+    claimed_by: str | None = None
+    claimed_at: UtcDateTime | None = None
+
+
+class MailKind(StrEnum):
+    ACKNOWLEDGEMENT = "acknowledgement"
+    RESULT = "result"
+    DENIED = "denied"
+    EXTENDED = "extended"
+    PARENT_NOTICE = "parent-notice"
+
+
+class MailStatus(StrEnum):
+    PENDING = "pending"  # to be sent (again, after the mail service was unavailable)
+    SENDING = "sending"  # handed to the mail service; a crash here leaves it unconfirmed, never resent
+    SENT = "sent"
+    REFUSED = "refused"  # the mail service refused the address for good
+    UNCONFIRMED = "unconfirmed"  # sending was interrupted: staff check the provider's log before resending
+
+
+class OutgoingMail(StoredDocument):
+    kind: MailKind
+    status: MailStatus = MailStatus.PENDING
+    attempts: int = 0
+    queued_at: UtcDateTime
+    claimed_at: UtcDateTime | None = None  # when it was handed to the mail service
+    sent_at: UtcDateTime | None = None
+    message_id: str | None = None
+    error: str | None = None
+
+
+class LogEntry(StoredDocument):
+    at: UtcDateTime
+    actor: str
+    action: str
+    detail: str = ""
+
+
+class Decision(StoredDocument):
+    by: str
+    decision: Literal["approved", "denied"]
+    at: UtcDateTime
+    reason: str | None = None
+
+
+class Extension(StoredDocument):
+    by: str
+    reason: str
+    at: UtcDateTime
+    previous_due_at: UtcDateTime
+
+
+class DsrRequest(StoredDocument):
+    id: str
+    type: RequestType
+    status: Status
+    jurisdiction: str
+    subject_key: str  # keyed hash of the email: finds the person's requests without storing the email twice
+    email: str | None  # in clear only while mail must still be sent; removed when the request closes
+    parent_email: str | None = None  # an under-13 account's parent, until they have been told
+    received_at: UtcDateTime
+    due_at: UtcDateTime
+    max_due_at: UtcDateTime  # the latest an extension may reach
+    acknowledge_by: UtcDateTime | None = None
+    acknowledged_at: UtcDateTime | None = None
+    source: str  # website | dashboard | under-13
+    on_behalf_of_child: bool = False
+    user_id: str | None = None
+    stripe_customer_ids: list[str] = Field(default_factory=list)
+    verification_nonce: str | None = None
+    verification_mails: int = 0  # sent in the current window (one link lifetime)
+    verification_window_start: UtcDateTime | None = None
+    verified_at: UtcDateTime | None = None
+    decision: Decision | None = None
+    extension: Extension | None = None
+    archive_blob: str | None = None
+    certificate: dict[str, Any] | None = None
+    run: int = 0  # raised by every start and retry: step messages of an earlier run are dropped
+    steps: list[Step] = Field(default_factory=list)
+    outbox: list[OutgoingMail] = Field(default_factory=list)
+    log: list[LogEntry] = Field(default_factory=list)
+
+    _etag: str | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any], etag: str | None) -> DsrRequest:
+        request = cls.model_validate(document)
+        request._etag = etag
+        return request
+
+    @property
+    def etag(self) -> str | None:
+        return self._etag
+
+    @property
+    def certificate_id(self) -> str | None:
+        return str(self.certificate["certificateId"]) if self.certificate else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @computed_field  # stored, so the hourly review finds closed requests that still owe a mail
+    @property
+    def mail_outstanding(self) -> bool:
+        return any(m.status in (MailStatus.PENDING, MailStatus.SENDING) for m in self.outbox)
+
+    def step(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)
+
+    def next_pending_step(self) -> Step | None:
+        return next((s for s in self.steps if s.status != StepStatus.DONE), None)
+
+    def note(self, at: datetime, actor: str, action: str, detail: str = "") -> None:
+        self.log.append(LogEntry(at=at, actor=actor, action=action, detail=detail))
+
+    def mail(self, kind: MailKind) -> OutgoingMail | None:
+        return next((m for m in self.outbox if m.kind == kind), None)
+
+    def queue_mail(self, kind: MailKind, now: datetime) -> None:
+        """Queues a mail of this kind once; queuing it again changes nothing."""
+        if self.mail(kind) is None:
+            self.outbox.append(OutgoingMail(kind=kind, queued_at=now))
+
+    def forget_addresses_if_done(self) -> None:
+        """A closed request keeps no address once no mail of it is still to be sent."""
+        if not self.is_open and not self.mail_outstanding:
+            self.email = None
+            self.parent_email = None
+
+    def subject(self) -> Subject:
+        return Subject(
+            request_id=self.id,
+            subject_key=self.subject_key,
+            email=self.email,
+            user_id=self.user_id,
+            stripe_customer_ids=tuple(self.stripe_customer_ids),
+        )

@@ -1,0 +1,168 @@
+"""What privacy staff do with requests: find them, check an erasure's plan, approve, deny, extend, retry.
+
+Every decision that owes the person a mail queues it in the same write (see outbox.py), so a double
+click or a crash never mails twice; every change is etag-guarded, so two staff members pressing at
+once get one decision and a clear refusal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.pseudonyms import keyed_hash
+from functions.inventory.locations import PlanEntry, StoredLocation, Subject
+from functions.requests.errors import (
+    AlreadyExtended,
+    CannotDeny,
+    ExtensionTooLate,
+    NotAnErasure,
+    NotAwaitingApproval,
+    NothingToRetry,
+    RequestClosed,
+    StepRunning,
+)
+from functions.requests.parts import RequestParts
+from functions.requests.repository import RequestFilter
+from functions.requests.request_record import (
+    Decision,
+    DsrRequest,
+    Extension,
+    MailKind,
+    RequestType,
+    Status,
+    StepStatus,
+)
+from functions.requests.resolve import Resolved, SubjectResolver
+
+DENIABLE = (Status.AWAITING_VERIFICATION, Status.AWAITING_APPROVAL, Status.FAILED)
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class StaffSearch:
+    status: Status | None = None
+    type: RequestType | None = None
+    due_before: datetime | None = None
+    email: str | None = None
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ErasurePlan:
+    request: DsrRequest
+    resolved: Resolved  # whom the address resolved to, for staff to check before approving
+    entries: list[PlanEntry]
+
+
+class RequestStaff:
+    def __init__(
+        self, parts: RequestParts, locations: dict[str, StoredLocation], resolver: SubjectResolver, pepper: str
+    ) -> None:
+        self._parts = parts
+        self._requests = parts.requests
+        self._locations = locations
+        self._resolver = resolver
+        self._pepper = pepper
+
+    def get(self, request_id: str) -> DsrRequest:
+        return self._requests.require(request_id)
+
+    def search(
+        self, search: StaffSearch, page_size: int, continuation: str | None
+    ) -> tuple[list[DsrRequest], str | None]:
+        """A page of requests, soonest due first; an address is looked up by its keyed hash, never stored."""
+        where = RequestFilter(
+            status=search.status,
+            type=search.type,
+            due_before=search.due_before,
+            subject_key=keyed_hash(self._pepper, search.email) if search.email else None,
+            user_id=search.user_id,
+        )
+        return self._requests.page(where, min(page_size, MAX_PAGE_SIZE), continuation)
+
+    def approve(self, request_id: str, actor: str) -> DsrRequest:
+        now = self._parts.clock.now()
+
+        def approve(request: DsrRequest) -> None:
+            if request.status != Status.AWAITING_APPROVAL:
+                raise NotAwaitingApproval()
+            request.status, request.run = Status.IN_PROGRESS, request.run + 1
+            request.decision = Decision(by=actor, decision="approved", at=now)
+            request.note(now, actor, "approved")
+
+        request = self._requests.change(request_id, approve)
+        self._parts.dispatcher.send_next(request)
+        return request
+
+    def deny(self, request_id: str, actor: str, reason: str) -> DsrRequest:
+        """GDPR Art. 12(4): the person is told why, and of their right to complain."""
+        now = self._parts.clock.now()
+
+        def deny(request: DsrRequest) -> None:
+            if request.status not in DENIABLE:
+                raise CannotDeny()
+            request.status = Status.DENIED
+            request.decision = Decision(by=actor, decision="denied", at=now, reason=reason)
+            request.verification_nonce = None
+            request.queue_mail(MailKind.DENIED, now)
+            request.note(now, actor, "denied")
+
+        self._requests.change(request_id, deny)
+        return self._parts.outbox.deliver(request_id)
+
+    def extend(self, request_id: str, actor: str, reason: str) -> DsrRequest:
+        """GDPR Art. 12(3): once, with reasons, and only while the first month has not run out."""
+        now = self._parts.clock.now()
+
+        def extend(request: DsrRequest) -> None:
+            if not request.is_open:
+                raise RequestClosed()
+            if request.extension is not None:
+                raise AlreadyExtended()
+            if now > request.due_at:
+                raise ExtensionTooLate()
+            request.extension = Extension(by=actor, reason=reason, at=now, previous_due_at=request.due_at)
+            request.due_at = request.max_due_at
+            request.queue_mail(MailKind.EXTENDED, now)
+            request.note(now, actor, "extended", request.due_at.isoformat())
+
+        self._requests.change(request_id, extend)
+        return self._parts.outbox.deliver(request_id)
+
+    def retry(self, request_id: str, actor: str) -> DsrRequest:
+        """Re-runs the unfinished steps under a new run number: any step message still queued from the
+        earlier run is dropped by the worker, so no step ever runs twice at once."""
+        now = self._parts.clock.now()
+        lease = self._parts.config.step_lease
+
+        def retry(request: DsrRequest) -> None:
+            if request.status not in (Status.FAILED, Status.IN_PROGRESS) or request.next_pending_step() is None:
+                raise NothingToRetry()
+            for step in request.steps:
+                if step.status == StepStatus.RUNNING and step.claimed_at and now - step.claimed_at < lease:
+                    raise StepRunning()
+            for step in request.steps:
+                if step.status in (StepStatus.RUNNING, StepStatus.FAILED):
+                    step.status, step.claimed_by, step.claimed_at = StepStatus.PENDING, None, None
+            request.status, request.run = Status.IN_PROGRESS, request.run + 1
+            request.note(now, actor, "retried", f"run={request.run}")
+
+        request = self._requests.change(request_id, retry)
+        self._parts.dispatcher.send_next(request)
+        return request
+
+    def erasure_plan(self, request_id: str) -> ErasurePlan:
+        """What an erasure will do in each location, read-only: nothing is stored, no third party told."""
+        request = self._requests.require(request_id)
+        if request.type != RequestType.ERASURE:
+            raise NotAnErasure()
+        resolved = self._resolver.resolve(request)
+        subject = Subject(
+            request_id=request.id,
+            subject_key=request.subject_key,
+            email=request.email,
+            user_id=resolved.user_id,
+            stripe_customer_ids=resolved.stripe_customer_ids,
+        )
+        return ErasurePlan(request, resolved, [location.plan(subject) for location in self._locations.values()])

@@ -1,0 +1,307 @@
+"""In-memory fakes of the ports, for unit tests of logic only (integration tests use the real stand-ins).
+
+The document store honours what the app relies on in Cosmos DB: etags change on every write, a
+replace with a stale etag raises DocumentChanged, a create of an existing id raises
+DocumentConflict, and queries understand exactly the SQL shapes the app sends (anything else
+raises, so a new query shape is noticed here first).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import operator
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from core.ports import (
+    Confirmation,
+    Document,
+    DocumentChanged,
+    DocumentConflict,
+    InvalidContinuation,
+    MailRejected,
+    MailUnavailable,
+    Page,
+    Versioned,
+)
+
+_QUERY = re.compile(
+    r"^SELECT (?P<fields>.+?) FROM c(?: WHERE (?P<where>.+?))?(?: ORDER BY c\.(?P<order>\w+)(?P<desc> DESC)?)?$"
+)
+_COMPARE = re.compile(r"^c\.(\w+) (=|<=|>=|<|>) (@\w+|true|false|'[^']*')$")
+_IN = re.compile(r"^(NOT \()?c\.(\w+) IN \(([^)]*)\)\)?$")
+_IS_STRING = re.compile(r"^IS_STRING\(c\.(\w+)\)$")
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq, "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt,
+}  # fmt: skip
+
+
+def _literal(token: str, parameters: Mapping[str, Any]) -> Any:
+    if token.startswith("@"):
+        return parameters[token]
+    if token in ("true", "false"):
+        return token == "true"
+    return token.strip("'")
+
+
+def _condition(text: str, parameters: Mapping[str, Any]) -> Callable[[Document], bool]:
+    text = text.strip()
+    if text == "1 = 1":
+        return lambda doc: True
+    if match := _COMPARE.match(text):
+        name, op, token = match.groups()
+        value, compare = _literal(token, parameters), _OPERATORS[op]
+        return lambda doc: doc.get(name) is not None and compare(doc.get(name), value)
+    if match := _IN.match(text):
+        negated, name, listed = match.groups()
+        values = {_literal(v.strip(), parameters) for v in listed.split(",")}
+        return lambda doc: (doc.get(name) in values) != bool(negated)
+    if match := _IS_STRING.match(text):
+        name = match.group(1)
+        return lambda doc: isinstance(doc.get(name), str)
+    raise NotImplementedError(f"the fake store does not understand this condition: {text}")
+
+
+def _run(documents: Iterable[Document], sql: str, parameters: Mapping[str, Any]) -> list[Document]:
+    match = _QUERY.match(" ".join(sql.split()))
+    if match is None:
+        raise NotImplementedError(f"the fake store does not understand this query: {sql}")
+    conditions = [_condition(c, parameters) for c in (match["where"] or "1 = 1").split(" AND ")]
+    found = [dict(d) for d in documents if all(check(d) for check in conditions)]
+    if match["order"]:
+        found.sort(key=lambda d: (d.get(match["order"]) is None, d.get(match["order"])), reverse=bool(match["desc"]))
+    if match["fields"].strip() != "*":
+        names = [f.strip().removeprefix("c.") for f in match["fields"].split(",")]
+        found = [{name: d.get(name) for name in names} for d in found]
+    return found
+
+
+class InMemoryDocumentStore:
+    def __init__(self, partition_keys: Mapping[str, str]) -> None:
+        self._keys = dict(partition_keys)  # container → partition key field
+        self._items: dict[str, dict[tuple[str, str], tuple[Document, str]]] = {c: {} for c in partition_keys}
+        self._etags = itertools.count(1)
+        self.requests = 0
+
+    def _partition(self, container: str, body: Mapping[str, Any]) -> str:
+        return str(body[self._keys[container]])
+
+    def _stored(self, container: str, body: Document) -> Versioned:
+        etag = f'"{next(self._etags)}"'
+        copy = json.loads(json.dumps(body))  # stored as JSON, like the real store
+        self._items[container][(self._partition(container, body), str(body["id"]))] = (copy, etag)
+        return Versioned(json.loads(json.dumps(copy)), etag)
+
+    def read(self, container: str, doc_id: str, partition_key: str) -> Versioned | None:
+        self.requests += 1
+        found = self._items[container].get((partition_key, doc_id))
+        return Versioned(json.loads(json.dumps(found[0])), found[1]) if found else None
+
+    def create(self, container: str, body: Document) -> Versioned:
+        self.requests += 1
+        if (self._partition(container, body), str(body["id"])) in self._items[container]:
+            raise DocumentConflict(container)
+        return self._stored(container, body)
+
+    def replace(self, container: str, body: Document, etag: str) -> Versioned:
+        self.requests += 1
+        found = self._items[container].get((self._partition(container, body), str(body["id"])))
+        if found is None or found[1] != etag:
+            raise DocumentChanged(container)
+        return self._stored(container, body)
+
+    def upsert(self, container: str, body: Document) -> Versioned:
+        self.requests += 1
+        return self._stored(container, body)
+
+    def delete(self, container: str, doc_id: str, partition_key: str) -> bool:
+        self.requests += 1
+        return self._items[container].pop((partition_key, doc_id), None) is not None
+
+    def query(self, container: str, partition_key: str, sql: str, parameters: Mapping[str, Any]) -> Iterator[Document]:
+        self.requests += 1
+        in_partition = (body for (pk, _), (body, _) in self._items[container].items() if pk == partition_key)
+        return iter(_run(in_partition, sql, parameters))
+
+    def query_across_partitions(self, container: str, sql: str, parameters: Mapping[str, Any]) -> Iterator[Document]:
+        self.requests += 1
+        return iter(_run((body for body, _ in self._items[container].values()), sql, parameters))
+
+    def query_page(
+        self, container: str, sql: str, parameters: Mapping[str, Any], page_size: int, continuation: str | None
+    ) -> Page:
+        self.requests += 1
+        try:
+            start = int(continuation or "0")
+        except ValueError:
+            raise InvalidContinuation() from None
+        found = _run((body for body, _ in self._items[container].values()), sql, parameters)
+        end = start + page_size
+        return Page(found[start:end], str(end) if end < len(found) else None)
+
+    def ping(self) -> None:
+        return None
+
+    def all(self, container: str) -> list[Document]:
+        return [json.loads(json.dumps(body)) for body, _ in self._items[container].values()]
+
+
+@dataclass
+class QueuedMessage:
+    id: str
+    body: dict[str, Any]
+    dequeue_count: int = 0
+
+
+class InMemoryWorkQueue:
+    def __init__(self) -> None:
+        self.queues: dict[str, list[QueuedMessage]] = {}
+
+    def send(self, queue: str, message: Mapping[str, Any]) -> None:
+        self.queues.setdefault(queue, []).append(QueuedMessage(uuid.uuid4().hex, dict(message)))
+
+    def peek_poison(self, queue: str, limit: int) -> list[Document]:
+        return [{"messageId": m.id, "message": m.body} for m in self.queues.get(f"{queue}-poison", [])[:limit]]
+
+    def ping(self) -> None:
+        return None
+
+    def take(self, queue: str) -> QueuedMessage | None:
+        """Hands out the oldest message, as a dequeue does (it counts one more delivery)."""
+        waiting = self.queues.get(queue, [])
+        if not waiting:
+            return None
+        message = waiting.pop(0)
+        message.dequeue_count += 1
+        return message
+
+    def put_back(self, queue: str, message: QueuedMessage) -> None:
+        """A failed or crashed invocation: the same message (same id) is delivered again later."""
+        self.queues.setdefault(queue, []).append(message)
+
+
+@dataclass
+class SentMail:
+    to: str
+    subject: str
+    text: str
+    category: str
+    message_id: str
+
+
+class RecordingMailer:
+    """Keeps what it sends; ``unavailable`` makes the next sends fail as a mail service outage does."""
+
+    def __init__(self) -> None:
+        self.sent: list[SentMail] = []
+        self.unavailable = 0
+        self.refused: set[str] = set()
+
+    def send(self, to: str, subject: str, text: str, category: str) -> str:
+        if self.unavailable > 0:
+            self.unavailable -= 1
+            raise MailUnavailable()
+        if to in self.refused:
+            raise MailRejected()
+        message_id = uuid.uuid4().hex
+        self.sent.append(SentMail(to, subject, text, category, message_id))
+        return message_id
+
+    def to(self, address: str, subject_part: str = "") -> list[SentMail]:
+        return [m for m in self.sent if m.to == address and subject_part in m.subject]
+
+
+@dataclass
+class FakePayments:
+    customers: dict[str, str] = field(default_factory=dict)  # id → email
+    deletes: list[tuple[str, str]] = field(default_factory=list)  # (customer id, idempotency key)
+
+    def find_customer_ids(self, email: str) -> list[str]:
+        return [cid for cid, address in self.customers.items() if address.lower() == email.lower()]
+
+    def export_customer(self, customer_id: str) -> dict[str, Any]:
+        return {"customer": {"id": customer_id, "email": self.customers.get(customer_id)}, "charges": []}
+
+    def delete_customer(self, customer_id: str, idempotency_key: str) -> Confirmation:
+        if customer_id in self.customers:
+            self.deletes.append((customer_id, idempotency_key))
+            del self.customers[customer_id]
+        return Confirmation("stripe", "customer.deleted", customer_id)
+
+
+@dataclass
+class FakeContacts:
+    contacts: dict[str, str] = field(default_factory=dict)  # email → contact id
+    suppressed: set[str] = field(default_factory=set)
+    deletes: list[str] = field(default_factory=list)
+
+    def export_contact(self, email: str) -> dict[str, Any]:
+        contact = {"id": self.contacts[email], "email": email} if email in self.contacts else None
+        suppression = {"recipient_email": email} if email in self.suppressed else None
+        return {"contact": contact, "globalSuppression": suppression, "unsubscribes": []}
+
+    def delete_contact(self, email: str) -> Confirmation | None:
+        contact_id = self.contacts.pop(email, None)
+        if contact_id is None:
+            return None
+        self.deletes.append(contact_id)
+        return Confirmation("sendgrid", "contact.deleted", f"job-{contact_id}")
+
+    def suppress(self, email: str) -> Confirmation:
+        self.suppressed.add(email)
+        return Confirmation("sendgrid", "suppression.added", "asm-global")
+
+
+class InMemoryArchiveWriter:
+    def __init__(self, store: InMemoryArchives, name: str) -> None:
+        self._store, self._name, self.files = store, name, {}
+
+    def add_json_array(self, name: str, items: Iterable[Mapping[str, Any]]) -> int:
+        rows = [dict(item) for item in items]
+        self.files[name] = json.dumps(rows, default=str)
+        return len(rows)
+
+    def add_json(self, name: str, document: Mapping[str, Any]) -> None:
+        self.files[name] = json.dumps(dict(document), default=str)
+
+    def add_text(self, name: str, text: str) -> None:
+        self.files[name] = text
+
+    def close(self) -> str:
+        self._store.archives[self._name] = dict(self.files)
+        return self._name
+
+
+class InMemoryArchives:
+    def __init__(self) -> None:
+        self.archives: dict[str, dict[str, str]] = {}
+
+    def open_archive(self, subject_key: str, request_id: str) -> InMemoryArchiveWriter:
+        return InMemoryArchiveWriter(self, f"{subject_key}/{request_id}.zip")
+
+    def share_link(self, blob_name: str, valid_for: timedelta) -> str:
+        return f"https://archives.invalid/{blob_name}?expires={(datetime.now(UTC) + valid_for).isoformat()}"
+
+    def delete_archive(self, blob_name: str) -> Confirmation:
+        self.archives.pop(blob_name, None)
+        return Confirmation("blob", "archive.deleted", blob_name)
+
+    def delete_archives(self, subject_key: str) -> list[Confirmation]:
+        names = [n for n in self.archives if n.startswith(f"{subject_key}/")]
+        return [self.delete_archive(name) for name in names]
+
+
+@dataclass
+class MovableClock:
+    moment: datetime
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
