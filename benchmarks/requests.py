@@ -28,8 +28,10 @@ from devstack.demo_data import DemoPerson, seed_person
 from devstack.instrumented import counted_services
 from devstack.services import STRIPE_LOCAL_KEY, StackPorts
 from devstack.stack import LocalStack
-from functions.requests.model import DELIVER_STEP, RESOLVE_STEP, Intake
-from functions.requests.service import EXPORT_MESSAGE, RequestService
+from functions.requests.dispatch import StepMessage
+from functions.requests.intake import DASHBOARD, Intake
+from functions.requests.request_record import DELIVER_STEP, EXPORT_MESSAGE, RESOLVE_STEP, RequestType, Status
+from functions.requests.worker import StepWorker
 
 SIZES = (1_000, 10_000, 20_000)
 SHARE = {"navigation": 0.7, "language": 0.2, "devices": 0.05, "orders": 0.05}
@@ -63,9 +65,9 @@ def _bare_sdk_delete_seconds(client: CosmosClient, n: int) -> float:
     return (time.perf_counter() - start) / n
 
 
-def _run_all(service: RequestService, request_id: str, steps: list[str]) -> None:
+def _run_all(worker: StepWorker, request_id: str, run: int, steps: list[str]) -> None:
     for step in steps:
-        service.run(request_id, step, final_attempt=False)
+        worker.run(StepMessage(request_id, step, run), f"bench-{request_id}-{step}", final_attempt=False)
 
 
 Figures = tuple[float, float, int]
@@ -81,14 +83,16 @@ def _one_subject(
     seeded = seed_person(svc.documents, settings.get("SUBJECT_HASH_PEPPER"), person,
                          stripe_client=stripe_client, **counts)  # fmt: skip
     items = sum(seeded.counts.values())
-    access = svc.requests.submit(Intake("access", person.email, "GDPR", False, "dashboard", user_id=seeded.user_id))
+    intake = svc.request_intake
+    access = intake.submit(Intake(RequestType.ACCESS, person.email, "GDPR", False, DASHBOARD, user_id=seeded.user_id))
     access_steps = [RESOLVE_STEP, EXPORT_MESSAGE, DELIVER_STEP]
-    export = _measure(partial(_run_all, svc.requests, access.id, access_steps), counter, traced)
-    erasure = svc.requests.submit(Intake("erasure", person.email, "GDPR", False, "dashboard", user_id=seeded.user_id))
+    export = _measure(partial(_run_all, svc.request_worker, access.id, access.run, access_steps), counter, traced)
+    erasure = intake.submit(Intake(RequestType.ERASURE, person.email, "GDPR", False, DASHBOARD, user_id=seeded.user_id))
     # The bare SDK deleting items beside the subject's: same collection size, same server.
     bare_delete = _bare_sdk_delete_seconds(client, 500)
-    erase = _measure(partial(_run_all, svc.requests, erasure.id, [s.name for s in erasure.steps]), counter, traced)
-    assert svc.requests.require(erasure.id).status == "completed"
+    erasure_steps = [s.name for s in erasure.steps]
+    erase = _measure(partial(_run_all, svc.request_worker, erasure.id, erasure.run, erasure_steps), counter, traced)
+    assert svc.request_staff.get(erasure.id).status == Status.COMPLETED
     return items, export, erase, bare_delete
 
 

@@ -259,7 +259,8 @@ class FakeContacts:
 
 class InMemoryArchiveWriter:
     def __init__(self, store: InMemoryArchives, name: str) -> None:
-        self._store, self._name, self.files = store, name, {}
+        self._store, self._name = store, name
+        self.files: dict[str, str] = {}
 
     def add_json_array(self, name: str, items: Iterable[Mapping[str, Any]]) -> int:
         rows = [dict(item) for item in items]

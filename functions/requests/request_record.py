@@ -157,7 +157,7 @@ class DsrRequest(StoredDocument):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    @computed_field  # stored, so the hourly review finds closed requests that still owe a mail
+    @computed_field  # type: ignore[prop-decorator]  # stored: the hourly review finds requests owing a mail
     @property
     def mail_outstanding(self) -> bool:
         return any(m.status in (MailStatus.PENDING, MailStatus.SENDING) for m in self.outbox)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,22 +13,17 @@ import pytest
 from adapters.stripe_payments import StripeLookupFailed
 from bootstrap import Services
 from core.containers import DSR_REQUESTS
-from core.problems import Problem
 from core.settings import Settings
 from devstack.stack import LocalStack
-from functions.requests.model import Intake
+from functions.requests.dispatch import StepMessage
+from functions.requests.errors import AlreadyExtended, TooManyOpenRequests
+from functions.requests.intake import DASHBOARD, WEBSITE, Intake
+from functions.requests.request_record import RequestType, Status, StepStatus
+from tests.fakes import MovableClock
 
 pytestmark = pytest.mark.integration
 
 STAFF_MAILBOX = "dpo-digest@example.com"
-
-
-@dataclass
-class MovableClock:
-    moment: datetime
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 @pytest.fixture
@@ -47,34 +41,40 @@ def mails(local_stack: LocalStack, to: str) -> list[dict[str, Any]]:
     return found
 
 
-def anonymous(svc: Services, kind: str = "erasure") -> tuple[str, str]:
+def anonymous(svc: Services, kind: RequestType = RequestType.ERASURE) -> tuple[str, str]:
     email = f"life-{uuid.uuid4().hex[:10]}@example.com"
-    request = svc.requests.submit(Intake(kind, email, "GDPR", False, "website"))
+    request = svc.request_intake.submit(Intake(kind, email, "GDPR", False, WEBSITE))
     return request.id, email
+
+
+def wait_for(svc: Services, request_id: str, status: Status, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while svc.request_staff.get(request_id).status != status:
+        assert time.monotonic() < deadline, svc.request_staff.get(request_id).steps
+        time.sleep(0.3)
 
 
 def test_a_denial_tells_the_person_why_and_forgets_the_address(svc: Services, local_stack: LocalStack) -> None:
     request_id, email = anonymous(svc)
-    denied = svc.requests.deny(request_id, "dpo-3", "We could not confirm the identity of the requester.")
-    assert denied.status == "denied"
+    denied = svc.request_staff.deny(request_id, "dpo-3", "We could not confirm the identity of the requester.")
+    assert denied.status == Status.DENIED
     assert denied.email is None
     assert denied.decision is not None
-    assert denied.decision["reason"].startswith("We could not confirm")
+    assert (denied.decision.reason or "").startswith("We could not confirm")
     (notice,) = [m for m in mails(local_stack, email) if m["subject"] == "Your privacy request"]
     assert "We could not confirm the identity" in notice["content"][0]["value"]
     assert "supervisory authority" in notice["content"][0]["value"]
 
 
 def test_an_extension_moves_the_deadline_once_with_notice(svc: Services, local_stack: LocalStack) -> None:
-    request_id, email = anonymous(svc, "access")
-    before = svc.requests.require(request_id)
-    extended = svc.requests.extend(request_id, "dpo-3", "The request covers several years of records.")
+    request_id, email = anonymous(svc, RequestType.ACCESS)
+    before = svc.request_staff.get(request_id)
+    extended = svc.request_staff.extend(request_id, "dpo-3", "The request covers several years of records.")
     assert extended.due_at == before.max_due_at
-    assert datetime.fromisoformat(extended.due_at) > datetime.fromisoformat(before.due_at) + timedelta(days=55)
+    assert extended.due_at > before.due_at + timedelta(days=55)
     assert any("take longer" in m["subject"] for m in mails(local_stack, email))
-    with pytest.raises(Problem) as again:
-        svc.requests.extend(request_id, "dpo-3", "again")
-    assert again.value.status == 409
+    with pytest.raises(AlreadyExtended):
+        svc.request_staff.extend(request_id, "dpo-3", "again")
 
 
 def test_unverified_requests_close_and_deadlines_reach_staff(
@@ -82,19 +82,19 @@ def test_unverified_requests_close_and_deadlines_reach_staff(
 ) -> None:
     stale_id, _ = anonymous(svc)
     clock.moment += timedelta(days=15)
-    result = svc.requests.review_deadlines()
-    assert stale_id in result["closed"]
-    closed = svc.requests.require(stale_id)
-    assert closed.status == "closed-unverified"
+    result = svc.deadline_review.run()
+    assert stale_id in result.closed
+    closed = svc.request_staff.get(stale_id)
+    assert closed.status == Status.CLOSED_UNVERIFIED
     assert closed.email is None
 
     waiting_id, _ = anonymous(svc)
-    request = svc.requests.require(waiting_id)
+    request = svc.request_staff.get(waiting_id)
     svc.documents.upsert(DSR_REQUESTS, {**request.to_document(), "status": "awaiting-approval"})
-    clock.moment += timedelta(days=27)  # due in about 4 days
-    assert waiting_id in svc.requests.review_deadlines()["near"]
+    clock.moment = request.due_at - timedelta(days=4)
+    assert waiting_id in svc.deadline_review.run().near
     clock.moment += timedelta(days=5)
-    assert waiting_id in svc.requests.review_deadlines()["overdue"]
+    assert waiting_id in svc.deadline_review.run().overdue
     digests = [m for m in mails(local_stack, STAFF_MAILBOX) if "overdue" in m["subject"]]
     assert any(waiting_id in m["content"][0]["value"] for m in digests)
 
@@ -103,22 +103,22 @@ def test_a_failing_step_is_recorded_and_staff_can_rerun_it(
     svc: Services, app_settings: dict[str, str], functions_url: str
 ) -> None:
     request_id, _ = anonymous(svc)
-    request = svc.requests.require(request_id)
-    svc.documents.upsert(DSR_REQUESTS, {**request.to_document(), "status": "in-progress", "verificationNonce": None})
+    request = svc.request_staff.get(request_id)
+    svc.documents.upsert(
+        DSR_REQUESTS, {**request.to_document(), "status": "in-progress", "verificationNonce": None, "run": 1}
+    )
     broken = Services(Settings({**app_settings, "STRIPE_API_BASE": "http://127.0.0.1:9"}))  # nobody listens there
     with pytest.raises(StripeLookupFailed) as failure:
-        broken.requests.run(request_id, "resolve-subject", final_attempt=True)
-    failed = svc.requests.require(request_id)
-    assert failed.status == "failed"
-    assert failed.step("resolve-subject").error == type(failure.value).__name__
+        broken.request_worker.run(StepMessage(request_id, "resolve-subject", 1), "message-1", final_attempt=True)
+    failed = svc.request_staff.get(request_id)
+    assert failed.status == Status.FAILED
+    step = failed.step("resolve-subject")
+    assert (step.status, step.error) == (StepStatus.FAILED, type(failure.value).__name__)
     assert "@" not in str(failure.value)
 
-    svc.requests.retry(request_id, "dpo-3")  # the local host's worker picks the step up again
-    deadline = time.monotonic() + 60
-    while svc.requests.require(request_id).status != "completed":
-        assert time.monotonic() < deadline, svc.requests.require(request_id).steps
-        time.sleep(0.3)
-    done = svc.requests.require(request_id)
+    svc.request_staff.retry(request_id, "dpo-3")  # the local host's worker picks the step up again
+    wait_for(svc, request_id, Status.COMPLETED)
+    done = svc.request_staff.get(request_id)
     assert done.certificate is not None
     assert done.step("resolve-subject").attempts == 2
 
@@ -129,41 +129,54 @@ def test_export_archives_are_deleted_after_their_retention(
     from azure.storage.blob import BlobServiceClient
 
     email = f"archive-{uuid.uuid4().hex[:8]}@example.com"
-    request = svc.requests.submit(Intake("access", email, "GDPR", False, "dashboard", user_id=f"u-{uuid.uuid4().hex}"))
-    deadline = time.monotonic() + 60
-    while svc.requests.require(request.id).status != "completed":  # the local host's worker exports it
-        assert time.monotonic() < deadline
-        time.sleep(0.3)
-    blob_name = svc.requests.require(request.id).archive_blob
+    intake = Intake(RequestType.ACCESS, email, "GDPR", False, DASHBOARD, user_id=f"u-{uuid.uuid4().hex}")
+    request = svc.request_intake.submit(intake)
+    wait_for(svc, request.id, Status.COMPLETED)  # the local host's worker exports it
+    blob_name = svc.request_staff.get(request.id).archive_blob
     assert blob_name
     blob = BlobServiceClient.from_connection_string(app_settings["AzureWebJobsStorage"]).get_blob_client(
         "exports", blob_name
     )
     assert blob.exists()
     clock.moment += timedelta(days=6)
-    assert request.id not in svc.requests.review_deadlines()["archivesDeleted"]
+    assert request.id not in svc.deadline_review.run().archives_deleted
     clock.moment += timedelta(days=2)
-    assert request.id in svc.requests.review_deadlines()["archivesDeleted"]
+    assert request.id in svc.deadline_review.run().archives_deleted
     assert not blob.exists()
-    assert svc.requests.require(request.id).archive_blob is None
+    assert svc.request_staff.get(request.id).archive_blob is None
 
 
 def test_an_unverified_request_by_someone_else_cannot_hold_back_a_verified_one(svc: Services) -> None:
     request_id, email = anonymous(svc)  # filed through the public form, never confirmed
     user_id = f"u-{uuid.uuid4().hex}"
-    joined = svc.requests.submit(Intake("erasure", email, "GDPR", False, "dashboard", user_id=user_id))
+    joined = svc.request_intake.submit(Intake(RequestType.ERASURE, email, "GDPR", False, DASHBOARD, user_id=user_id))
     assert joined.id == request_id
-    assert joined.status == "awaiting-approval"  # verified by the token, now waiting for staff
+    assert joined.status == Status.AWAITING_APPROVAL  # verified by the token, now waiting for staff
     assert joined.verified_at is not None
     assert joined.user_id == user_id
 
 
 def test_the_resend_limit_lasts_one_link_lifetime_only(svc: Services, clock: MovableClock) -> None:
-    request_id, email = anonymous(svc, "access")
+    request_id, email = anonymous(svc, RequestType.ACCESS)
     for _ in range(2):
-        svc.requests.submit(Intake("access", email, "GDPR", False, "website"))
-    with pytest.raises(Problem) as limited:
-        svc.requests.submit(Intake("access", email, "GDPR", False, "website"))
-    assert limited.value.status == 429
+        svc.request_intake.submit(Intake(RequestType.ACCESS, email, "GDPR", False, WEBSITE))
+    with pytest.raises(TooManyOpenRequests):
+        svc.request_intake.submit(Intake(RequestType.ACCESS, email, "GDPR", False, WEBSITE))
     clock.moment += timedelta(hours=25)  # the links sent so far have expired
-    assert svc.requests.submit(Intake("access", email, "GDPR", False, "website")).id == request_id
+    assert svc.request_intake.submit(Intake(RequestType.ACCESS, email, "GDPR", False, WEBSITE)).id == request_id
+
+
+def test_staff_pages_through_requests_with_the_stores_continuation_tokens(svc: Services) -> None:
+    from functions.requests.staff import StaffSearch
+
+    ids = {anonymous(svc, RequestType.ACCESS)[0] for _ in range(5)}
+    seen: list[str] = []
+    continuation = None
+    for _ in range(50):
+        page, continuation = svc.request_staff.search(StaffSearch(status=Status.AWAITING_VERIFICATION), 2, continuation)
+        assert len(page) <= 2
+        seen += [r.id for r in page]
+        if continuation is None:
+            break
+    assert ids <= set(seen)
+    assert len(seen) == len(set(seen))
