@@ -16,7 +16,7 @@ from .catalog import FunctionSpec, HttpTriggerSpec, QueueTriggerSpec, TimerTrigg
 from .http_front import HttpFront
 from .invocation import Invoker
 from .keys import KeyAuthorizer
-from .options import HttpOptions, QueueOptions
+from .options import HttpOptions, QueueOptions, refuse_unsupported_settings
 from .queues import QueueListener
 from .server import serve
 from .timers import TimerRunner
@@ -40,6 +40,7 @@ class LocalFunctionsHost:
     ) -> None:
         self.host = host
         self.port = port
+        refuse_unsupported_settings(settings)
         self.http_options = HttpOptions.from_config(host_json, settings)
         self.queue_options = QueueOptions.from_config(host_json, settings)
         self.functions = index_app(app, settings)

@@ -26,6 +26,8 @@ DEFAULT_QUEUE_LEASE_SECONDS = 600  # LOCAL_HOST_QUEUE_LEASE_SECONDS: the host's 
 
 _HTTP_KEYS = {"routeprefix"}
 _QUEUE_KEYS = {"batchsize", "maxdequeuecount", "visibilitytimeout", "maxpollinginterval", "messageencoding"}
+# App settings that change how the host behaves, for features this host does not implement.
+_UNSUPPORTED_SETTINGS = re.compile(r"WEBSITE_TIME_ZONE|Host__CORS\w*|AzureWebJobs[._].+[._]Disabled")
 _TIMESPAN = re.compile(
     r"^(?:(?P<days>\d+)\.)?(?P<hours>\d{1,2}):(?P<minutes>\d{1,2})"
     r"(?::(?P<seconds>\d{1,2})(?:\.(?P<fraction>\d{1,7}))?)?$"
@@ -34,6 +36,12 @@ _TIMESPAN = re.compile(
 
 class HostConfigError(ValueError):
     """host.json, an app setting or a function's declaration cannot be used as written."""
+
+
+def refuse_unsupported_settings(settings: Mapping[str, str]) -> None:
+    """Time zones, platform CORS and disabled functions would silently behave differently here: refused."""
+    if found := sorted(name for name in settings if _UNSUPPORTED_SETTINGS.fullmatch(name)):
+        raise HostConfigError(f"app setting {found[0]} is not supported by the local host")
 
 
 def parse_timespan(text: str) -> timedelta:

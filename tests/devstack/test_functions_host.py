@@ -355,6 +355,9 @@ def test_features_the_host_does_not_implement_are_refused_naming_the_function(
         ({"extensions": {"queues": {"messageEncoding": "none"}}}, {}, "messageEncoding 'none' is not supported"),
         ({}, {"LOCAL_HOST_REQUEST_BODY_TIMEOUT_SECONDS": "soon"}, "must be a positive number"),
         ({}, {"LOCAL_HOST_QUEUE_LEASE_SECONDS": "0"}, "must be a positive number"),
+        ({}, {"AzureWebJobs.f.Disabled": "true"}, "app setting AzureWebJobs.f.Disabled is not supported"),
+        ({}, {"WEBSITE_TIME_ZONE": "Europe/Berlin"}, "app setting WEBSITE_TIME_ZONE is not supported"),
+        ({}, {"Host__CORS": "https://app.example"}, "app setting Host__CORS is not supported"),
     ],
 )
 def test_host_options_the_host_does_not_implement_are_refused(
