@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 import uuid
@@ -73,20 +72,10 @@ def providers(key_dir: Path) -> tuple[DevIdentityProvider, DevIdentityProvider]:
     return DevIdentityProvider("user", USER_ISSUER, key_dir), DevIdentityProvider("staff", STAFF_ISSUER, key_dir)
 
 
-def main() -> None:
-    from devstack.stack import DEFAULT_STATE_DIR
-
-    parser = argparse.ArgumentParser(description="Print a locally signed bearer token for the local stack.")
-    parser.add_argument("kind", choices=["user", "staff"])
-    parser.add_argument("--sub", default="local-user-1", help="the token's subject")
-    parser.add_argument("--role", action="append", default=[], help="app role (staff), repeatable")
-    parser.add_argument("--minutes", type=int, default=60)
-    args = parser.parse_args()
-    user, staff = providers(DEFAULT_STATE_DIR / "keys")
-    provider = user if args.kind == "user" else staff
-    roles = args.role or (["Privacy.Publisher", "Privacy.Auditor"] if args.kind == "staff" else [])
-    print(provider.token(args.sub, roles, args.minutes * 60))
-
-
-if __name__ == "__main__":
-    main()
+def dev_token(key_dir: Path, kind: str, subject: str, roles: list[str], minutes: int) -> str:
+    """A token from the stack whose keys are in ``key_dir``; never new keys, which no running stack would trust."""
+    user, staff = providers(key_dir)
+    provider = user if kind == "user" else staff
+    if not provider.private_key_path.exists():
+        raise FileNotFoundError(f"no signing keys in {key_dir}: start the stack with this --state-dir first")
+    return provider.token(subject, roles, minutes * 60)

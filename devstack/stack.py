@@ -47,6 +47,11 @@ class StackAlreadyRunning(RuntimeError):
     pass
 
 
+def key_dir(state_dir: Path) -> Path:
+    """Signing keys and host keys of the stack that keeps its state in ``state_dir``."""
+    return state_dir / "keys"
+
+
 def read_local_settings(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
@@ -81,7 +86,15 @@ class LocalStack:
     @property
     def function_key(self) -> str:
         """The key server-to-server callers send (x-functions-key), made once per state folder."""
-        path = self.state_dir / "keys" / "function-key"
+        return self._host_key("function-key")
+
+    @property
+    def master_key(self) -> str:
+        """The host's master key: the admin API (running timer and queue functions on demand) takes only it."""
+        return self._host_key("master-key")
+
+    def _host_key(self, name: str) -> str:
+        path = key_dir(self.state_dir) / name
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(secrets.token_urlsafe(32))
@@ -90,7 +103,7 @@ class LocalStack:
 
     def app_settings(self) -> dict[str, str]:
         """Every app setting the code reads, pointing at this stack's stand-ins."""
-        user, staff = providers(self.state_dir / "keys")
+        user, staff = providers(key_dir(self.state_dir))
         settings = read_local_settings(EXAMPLE_SETTINGS)
         if self.settings_file is not None:
             settings.update(read_local_settings(self.settings_file))
@@ -129,7 +142,7 @@ class LocalStack:
 
     def start_backends(self) -> None:
         self._claim()
-        for provider in providers(self.state_dir / "keys"):
+        for provider in providers(key_dir(self.state_dir)):
             provider.ensure_keys()
         data = self.state_dir / "data" if self.persistent else None
         try:
@@ -200,6 +213,7 @@ class LocalStack:
         env = {
             **self.app_settings(),
             "LOCAL_HOST_FUNCTION_KEYS": self.function_key,
+            "LOCAL_HOST_MASTER_KEY": self.master_key,
             "PYTHONPATH": str(PROJECT_ROOT),
             "PYTHONWARNINGS": "ignore:Unverified HTTPS",
             **(extra_env or {}),

@@ -1,11 +1,11 @@
 """A local Azure Functions host for the v2 Python programming model, for machines without Core Tools.
 
-It indexes a ``func.FunctionApp`` with the azure-functions library itself and serves HTTP, timer and
-storage queue triggers with the real host's semantics (routes, keys, CORS, schedules, poison queues).
+It indexes a ``func.FunctionApp`` with the azure-functions library itself and serves exactly what the
+app uses, with the real host's semantics: HTTP routes and keys, NCRONTAB timers, storage queue
+triggers with poison queues, and the admin API's on-demand runs. Anything else is refused at start-up.
 """
 
-from .catalog import FunctionInError
 from .host import LocalFunctionsHost
 from .options import HostConfigError
 
-__all__ = ["FunctionInError", "HostConfigError", "LocalFunctionsHost"]
+__all__ = ["HostConfigError", "LocalFunctionsHost"]

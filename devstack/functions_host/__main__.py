@@ -77,7 +77,6 @@ def main(argv: list[str] | None = None) -> int:
             os.environ,
             host=arguments.host,
             port=arguments.port,
-            script_root=script_root,
         )
         host.run()
     except HostConfigError as error:

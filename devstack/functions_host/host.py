@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 import azure.functions as func
 from aiohttp import web
 
+from .admin import AdminApi
 from .catalog import FunctionSpec, HttpTriggerSpec, QueueTriggerSpec, TimerTriggerSpec, index_app
 from .http_front import HttpFront
 from .invocation import Invoker
-from .options import HttpOptions, QueueOptions
-from .queues import QueueClients, QueueListener, QueueOutputWriter
-from .schedules import schedule_time_zone
+from .keys import KeyAuthorizer
+from .options import HttpOptions, QueueOptions, refuse_unsupported_settings
+from .queues import QueueListener
+from .server import serve
 from .timers import TimerRunner
 
 logger = logging.getLogger("devstack.functions_host")
@@ -28,6 +28,8 @@ HTTP_SHUTDOWN_GRACE_SECONDS = 30.0
 
 
 class LocalFunctionsHost:
+    """Refuses, with a HostConfigError, an app or host.json that uses what this host does not implement."""
+
     def __init__(
         self,
         app: func.FunctionRegister,
@@ -35,56 +37,49 @@ class LocalFunctionsHost:
         settings: Mapping[str, str],
         host: str = "127.0.0.1",
         port: int = 7071,
-        script_root: str | os.PathLike[str] = ".",
     ) -> None:
-        self._settings = dict(settings)
         self.host = host
         self.port = port
-        self.script_root = Path(script_root).resolve()
-        self.http_options = HttpOptions.from_config(host_json, self._settings)
-        self.queue_options = QueueOptions.from_config(host_json)
-        self._zone = schedule_time_zone(self._settings)
-        self.functions, self.functions_in_error = index_app(app, self._settings)
+        refuse_unsupported_settings(settings)
+        self.http_options = HttpOptions.from_config(host_json, settings)
+        self.queue_options = QueueOptions.from_config(host_json, settings)
+        self.functions = index_app(app, settings)
+        self._authorizer = KeyAuthorizer(settings)
         self._stopping = asyncio.Event()
-        self._queue_clients = QueueClients()
-        self._runner: web.AppRunner | None = None
-        self._background: list[asyncio.Task[None]] = []
+        self._runner: web.ServerRunner | None = None
+        self._background: set[asyncio.Task[Any]] = set()
         self._invoker: Invoker | None = None
-
-    @property
-    def base_url(self) -> str:
-        prefix = self.http_options.route_prefix
-        return f"http://{self.host}:{self.port}/{prefix}" if prefix else f"http://{self.host}:{self.port}"
 
     async def start(self) -> None:
         self._stopping.clear()
-        writer = QueueOutputWriter(self._queue_clients, self.queue_options)
-        self._invoker = Invoker(str(self.script_root), self._thread_count(), writer.flush)
-        self._report_loading_problems()
-        await self._start_http(self._invoker)
-        await self._start_queue_listeners(self._invoker)
-        self._start_timers(self._invoker)
-
-    def _report_loading_problems(self) -> None:
-        for failed in self.functions_in_error:
-            logger.error("Function '%s' is in error and will not run: %s", failed.name, failed.reason)
+        invoker = self._invoker = Invoker()
+        if not self._authorizer.keys_configured and any(
+            isinstance(spec.trigger, HttpTriggerSpec) and spec.trigger.needs_key for spec in self.functions
+        ):
+            logger.warning(
+                "No LOCAL_HOST_FUNCTION_KEYS or LOCAL_HOST_MASTER_KEY set: no key is checked, as under func start"
+            )
+        admin = AdminApi(self.functions, self._authorizer, self.http_options, invoker, self._start_background)
+        front = HttpFront(self.functions, self.http_options, self._authorizer, invoker, admin)
+        self._runner = await serve(front.handle, self.host, self.port, HTTP_SHUTDOWN_GRACE_SECONDS)
+        self.port = int(self._runner.addresses[0][1])  # the real one when port 0 was asked for
         for spec in self.functions:
-            if spec.retry is not None and not isinstance(spec.trigger, TimerTriggerSpec):
-                logger.warning("Function '%s': retry policies apply to timer triggers only; ignored", spec.name)
+            if isinstance(spec.trigger, QueueTriggerSpec):
+                self._start_background(QueueListener(spec, self.queue_options, invoker, self._stopping).run())
+            elif isinstance(spec.trigger, TimerTriggerSpec):
+                self._start_background(TimerRunner(spec, invoker, self._stopping).run())
 
     async def stop(self) -> None:
-        """Stops taking work, then waits for what is in flight: HTTP requests, timer runs, queue messages."""
+        """Stops taking work, then waits for what is in flight: HTTP requests, timer and manual runs, queue messages."""
         self._stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
-            self._background = []
         if self._invoker is not None:
             await self._invoker.close()
             self._invoker = None
-        await self._queue_clients.close()
 
     def run(self) -> None:
         """Serves until SIGINT or SIGTERM, then stops cleanly."""
@@ -92,18 +87,33 @@ class LocalFunctionsHost:
 
     def listing(self) -> list[str]:
         """What func start prints: where the host listens, then one line per function."""
-        lines = [f"Functions host listening on http://{self.host}:{self.port}/{self.http_options.route_prefix}"]
-        lines += [f"  {spec.name}: {self._describe(spec)}" for spec in sorted(self.functions, key=lambda s: s.name)]
+        root = f"http://{self.host}:{self.port}"
+        lines = [f"Functions host listening on {root}/{self.http_options.route_prefix}"]
+        lines += [
+            f"  {spec.name}: {self._describe(spec, root)}" for spec in sorted(self.functions, key=lambda s: s.name)
+        ]
+        if any(not isinstance(spec.trigger, HttpTriggerSpec) for spec in self.functions):
+            lines.append(f"  run a timer or queue function now: POST {root}/admin/functions/<name> (master key)")
         return lines
 
-    def _describe(self, spec: FunctionSpec) -> str:
+    def _describe(self, spec: FunctionSpec, root: str) -> str:
         trigger = spec.trigger
         if isinstance(trigger, HttpTriggerSpec):
-            url = f"{self.base_url}/{trigger.route.template}".rstrip("/")
+            url = "/".join(part for part in (root, self.http_options.route_prefix, trigger.route.template) if part)
             return f"[{','.join(sorted(trigger.methods))}] {url}" if trigger.methods else url
         if isinstance(trigger, TimerTriggerSpec):
-            return f"timer {trigger.schedule.describe()}"
+            return f"timer {trigger.schedule.expression}"
         return f"queue {trigger.queue_name}"
+
+    def _start_background(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            logger.error("A timer or queue listener stopped: %s", type(error).__name__)
 
     async def _serve_until_signalled(self) -> None:
         loop = asyncio.get_running_loop()
@@ -117,36 +127,3 @@ class LocalFunctionsHost:
             logger.info("Stopping: finishing in-flight invocations")
         finally:
             await self.stop()
-
-    def _thread_count(self) -> int | None:
-        # PYTHON_THREADPOOL_THREAD_COUNT sizes the worker's pool for sync functions; unset, Python picks.
-        configured = self._settings.get("PYTHON_THREADPOOL_THREAD_COUNT", "").strip()
-        return int(configured) if configured else None
-
-    async def _start_http(self, invoker: Invoker) -> None:
-        front = HttpFront(self.functions, self.http_options, self._settings, invoker)
-        # No access log: paths and query strings can carry personal data or keys.
-        self._runner = web.AppRunner(
-            front.application(), access_log=None, handle_signals=False, shutdown_timeout=HTTP_SHUTDOWN_GRACE_SECONDS
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])  # the real one when port 0 was asked for
-
-    async def _start_queue_listeners(self, invoker: Invoker) -> None:
-        listeners = [
-            QueueListener(spec, self._queue_clients, self.queue_options, invoker, self._stopping)
-            for spec in self.functions
-            if isinstance(spec.trigger, QueueTriggerSpec)
-        ]
-        await asyncio.gather(*(listener.prepare() for listener in listeners))
-        self._background += [asyncio.create_task(listener.run()) for listener in listeners]
-
-    def _start_timers(self, invoker: Invoker) -> None:
-        runners = [
-            TimerRunner(spec, invoker, self._zone, self._stopping)
-            for spec in self.functions
-            if isinstance(spec.trigger, TimerTriggerSpec)
-        ]
-        self._background += [asyncio.create_task(runner.run()) for runner in runners]

@@ -1,15 +1,22 @@
-"""The local stack's own promises: one stack per state folder, clear messages, clean stop."""
+"""The local stack's own promises: one stack per state folder, clear messages, keys and tokens, a quiet host."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
+import jwt
 import pytest
 
-from devstack.services import LOOPBACK, ServiceStartError, StackPorts, start_cosmos
-from devstack.stack import LocalStack, StackAlreadyRunning
+from devstack.__main__ import summary
+from devstack.devkeys import AUDIENCE, STAFF_ISSUER, providers
+from devstack.services import LOOPBACK, PROJECT_ROOT, ServiceStartError, StackPorts, start_cosmos
+from devstack.stack import LocalStack, StackAlreadyRunning, key_dir
+from tests.devstack.raw_http import exchange, get
 
 
 def test_a_second_stack_on_the_same_state_folder_says_one_is_running(tmp_path: Path) -> None:
@@ -45,3 +52,63 @@ def test_app_settings_point_at_the_stack_and_cover_every_declared_setting(tmp_pa
     assert settings["COSMOS_ENDPOINT"] == f"https://127.0.0.1:{stack.ports.cosmos}/"
     assert f":{stack.ports.queue}/" in settings["AzureWebJobsStorage"]
     assert settings["SENDGRID_API_HOST"] == f"http://127.0.0.1:{stack.ports.mail}"
+
+
+def test_up_prints_the_function_key_and_the_master_key(tmp_path: Path) -> None:
+    stack = LocalStack(StackPorts.free(), tmp_path, persistent=False, settings_file=None)
+    printed = summary(stack)
+    assert f"function key    {stack.function_key}   (x-functions-key header" in printed
+    assert f"master key      {stack.master_key}   (x-functions-key header, POST /admin/functions/<name>)" in printed
+    assert stack.master_key != stack.function_key
+
+
+def run_token_command(*arguments: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "devstack", "token", *arguments]
+    return subprocess.run(argv, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_token_command_signs_with_the_keys_of_the_given_state_folder(tmp_path: Path) -> None:
+    user, staff = providers(key_dir(tmp_path))
+    for provider in (user, staff):
+        provider.ensure_keys()
+    made = run_token_command("staff", "--sub", "dpo-9", "--state-dir", str(tmp_path))
+    assert made.returncode == 0, made.stderr
+    jwk = jwt.PyJWK(json.loads(staff.jwks_path.read_text())["keys"][0])
+    claims = jwt.decode(made.stdout.strip(), jwk.key, algorithms=["RS256"], audience=AUDIENCE, issuer=STAFF_ISSUER)
+    assert (claims["sub"], claims["roles"]) == ("dpo-9", ["Privacy.Publisher", "Privacy.Auditor"])
+
+
+def test_token_command_refuses_a_folder_that_holds_no_stack(tmp_path: Path) -> None:
+    missing = tmp_path / "elsewhere"
+    refused = run_token_command("user", "--state-dir", str(missing))
+    assert refused.returncode == 1
+    assert "no signing keys in" in refused.stderr
+    assert refused.stdout == ""
+    assert not missing.exists()  # no keys were made that no stack would trust
+
+
+def test_the_stack_host_answers_problems_and_logs_nothing_of_a_request(
+    functions_url: str, local_stack: LocalStack
+) -> None:
+    port = local_stack.ports.functions
+    address = b"grace.hopper@example.org"
+    for request, status in (
+        (get(b"/api/health", b"X-Note: " + address + b"a" * 9000), 431),
+        (b"GET /api/" + address + b" HTTP/1.1 extra\r\nHost: 127.0.0.1\r\n\r\n", 400),
+        (get(b"/api/" + address + b"%0A"), 404),
+        (get(b"/api/%zz"), 404),
+        (get(b"/"), 404),
+    ):
+        response = exchange(port, request)
+        assert response.status == status
+        response.problem()
+        assert address not in response.body
+    # Bytes that are not UTF-8 in headers reach the app, and the app answers.
+    denied = exchange(
+        port, get(b"/api/me/consents", b"User-Agent: \xff" + address, b"Authorization: Bearer \xc3" + address)
+    )
+    assert denied.status == 401
+    assert json.loads(denied.body)["status"] == 401
+    assert exchange(port, get(b"/api/catalog", b"User-Agent: agent \xff\xfe")).status == 200
+    for log in local_stack.log_dir.iterdir():
+        assert address not in log.read_bytes(), log.name
