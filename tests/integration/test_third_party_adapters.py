@@ -12,7 +12,7 @@ import tracemalloc
 import uuid
 import zipfile
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
