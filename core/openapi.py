@@ -128,7 +128,7 @@ def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, st
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def _parameters(path: str, endpoint: Endpoint) -> list[dict[str, Any]]:
+def _parameters(path: str, endpoint: Endpoint, schemas: dict[str, Any]) -> list[dict[str, Any]]:
     parameters = []
     for part in path.split("/"):
         if part.startswith("{"):
@@ -137,7 +137,8 @@ def _parameters(path: str, endpoint: Endpoint) -> list[dict[str, Any]]:
             schema = TypeAdapter(declared).json_schema() if declared is not None else {"type": "string"}
             parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     if endpoint.query is not None:
-        query_schema = endpoint.query.model_json_schema(by_alias=True)
+        query_schema = endpoint.query.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+        schemas.update(query_schema.pop("$defs", {}))
         required = set(query_schema.get("required", []))
         for name, schema in query_schema.get("properties", {}).items():
             description = schema.pop("description", None)
@@ -213,7 +214,7 @@ def _operation(
         "security": _security(endpoint, function_key),
         "responses": {},
     }
-    parameters = _parameters(path, endpoint)
+    parameters = _parameters(path, endpoint, schemas)
     if parameters:
         operation["parameters"] = parameters
     if endpoint.request is not None:

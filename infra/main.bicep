@@ -102,6 +102,12 @@ param dsrStaffEmail string = ''
 @description('Whether erasures wait for a staff approval after verification (DSR_ERASURE_NEEDS_APPROVAL).')
 param dsrErasureNeedsApproval bool = true
 
+@description('IANA time zone of the Member State whose calendar counts GDPR deadlines (DSR_GDPR_TIME_ZONE).')
+param dsrGdprTimeZone string = 'Europe/Helsinki'
+
+@description('That Member State\'s public holidays, comma-separated ISO dates; a deadline on one moves to the next working day (DSR_GDPR_PUBLIC_HOLIDAYS).')
+param dsrGdprPublicHolidays string = ''
+
 @description('Key Vault secret whose enabled versions are the signing key ring: newest signs, any verifies (SIGNING_KEY_SECRET_NAME).')
 @minLength(1)
 @maxLength(127)
@@ -338,6 +344,8 @@ module appSettings 'modules/appsettings.bicep' = {
     mailFrom: mailFrom
     dsrStaffEmail: dsrStaffEmail
     dsrErasureNeedsApproval: dsrErasureNeedsApproval
+    dsrGdprTimeZone: dsrGdprTimeZone
+    dsrGdprPublicHolidays: dsrGdprPublicHolidays
     exportLinkHours: 72
     exportRetentionDays: exportRetentionDays
   }

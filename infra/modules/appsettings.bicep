@@ -88,6 +88,12 @@ param dsrStaffEmail string
 @description('Whether erasures wait for a staff approval (DSR_ERASURE_NEEDS_APPROVAL).')
 param dsrErasureNeedsApproval bool
 
+@description('IANA time zone whose calendar counts GDPR deadlines (DSR_GDPR_TIME_ZONE).')
+param dsrGdprTimeZone string
+
+@description('Public holidays of that Member State, comma-separated ISO dates (DSR_GDPR_PUBLIC_HOLIDAYS).')
+param dsrGdprPublicHolidays string
+
 @description('Hours a data-export download link works (EXPORT_LINK_HOURS); archives are deleted after exportRetentionDays.')
 @minValue(1)
 @maxValue(168)
@@ -153,6 +159,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     DSR_UNVERIFIED_CLOSE_DAYS: string(dsrUnverifiedCloseDays)
     DSR_MAX_OPEN_PER_EMAIL: string(dsrMaxOpenPerEmail)
     DSR_ERASURE_NEEDS_APPROVAL: string(dsrErasureNeedsApproval)
+    DSR_GDPR_TIME_ZONE: dsrGdprTimeZone
+    DSR_GDPR_PUBLIC_HOLIDAYS: dsrGdprPublicHolidays
     EXPORT_LINK_HOURS: string(exportLinkHours)
     EXPORT_RETENTION_DAYS: string(exportRetentionDays)
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString

@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -25,7 +26,7 @@ from devstack.devkeys import DevIdentityProvider
 from devstack.services import COSMOS_LOCAL_KEY, SENDGRID_LOCAL_KEY, STRIPE_LOCAL_KEY
 from devstack.stack import LocalStack
 from functions.consent.ledger_repository import ConsentLedger
-from functions.requests.deadlines import add_months
+from functions.requests.deadlines import Calendar, deadlines
 from functions.requests.links import LinkClaims, make_token
 
 pytestmark = pytest.mark.e2e
@@ -122,7 +123,9 @@ def test_access_request_delivers_an_archive_with_the_seeded_data(
     view = wait_for_status(api, officer, request_id, "completed")
     assert view["email"] is None
     assert all(step["status"] == "done" for step in view["steps"])
-    assert view["dueAt"] == add_months(datetime.fromisoformat(view["receivedAt"]), 1).isoformat()  # GDPR: a month
+    helsinki = Calendar(ZoneInfo("Europe/Helsinki"))  # the stack's DSR_GDPR_TIME_ZONE (the default)
+    due = deadlines("GDPR", datetime.fromisoformat(view["receivedAt"]), helsinki).due_at
+    assert datetime.fromisoformat(view["dueAt"]) == due  # GDPR Art. 12(3): a month, to the end of that day
 
     (ready,) = mails_to(mail, person.email, "Your personal data is ready")
     archive = httpx.get(link_in(ready), timeout=30)
