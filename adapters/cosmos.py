@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -123,14 +125,20 @@ class CosmosDocumentStore:
             max_item_count=page_size,
             enable_cross_partition_query=True,
         )
+        sdk_token = _unwrap(continuation) if continuation is not None else None
         try:
-            pages: Any = items.by_page(continuation)  # its continuation_token is set once a page is read
+            pages: Any = items.by_page(sdk_token)  # its continuation_token is set once a page is read
             page = [_strip_system(item) for item in next(pages, [])]
         except exceptions.CosmosHttpResponseError as exc:
-            if continuation is not None and exc.status_code == 400:
+            if sdk_token is not None and exc.status_code == 400:
                 raise InvalidContinuation() from None
             raise
-        return Page(page, pages.continuation_token or None)
+        except (ValueError, TypeError, KeyError):  # the SDK could not read a token that looked like one
+            if sdk_token is None:
+                raise
+            raise InvalidContinuation() from None
+        token = pages.continuation_token
+        return Page(page, base64.urlsafe_b64encode(token.encode()).decode() if token else None)
 
     def upsert(self, container: str, body: Document) -> Versioned:
         return _versioned(self._container(container).upsert_item(body))
@@ -144,6 +152,16 @@ class CosmosDocumentStore:
 
     def ping(self) -> None:
         self._database.read()
+
+
+def _unwrap(continuation: str) -> str:
+    """The SDK's token inside ours (base64url of its JSON); anything else was not handed out here."""
+    try:
+        token = base64.urlsafe_b64decode(continuation.encode("ascii")).decode()
+        json.loads(token)
+    except (ValueError, UnicodeError):
+        raise InvalidContinuation() from None
+    return token
 
 
 def _strip_system(item: Mapping[str, Any]) -> Document:

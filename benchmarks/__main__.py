@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 import azure.functions as func
 from azure.core import MatchConditions
 
+from benchmarks.interleave import interleaved, ratio_of
 from bootstrap import use_services
 from core.containers import CONSENT_STATE, database_spec
 from core.settings import Settings
@@ -34,8 +34,18 @@ from devstack.stack import LocalStack
 from functions.consent.decisions import Caller, event_context
 from functions.consent.ledger import Decision, EventKind, Source
 
-HEAVY_MODULES = ("stripe", "sendgrid", "azure.storage.blob", "azure.storage.queue", "azure.cosmos", "azure.identity",
-                 "jwt", "cryptography", "pydantic", "aiohttp")  # fmt: skip
+HEAVY_MODULES = (
+    "stripe",
+    "sendgrid",
+    "azure.storage.blob",
+    "azure.storage.queue",
+    "azure.cosmos",
+    "azure.identity",
+    "jwt",
+    "cryptography",
+    "pydantic",
+    "aiohttp",
+)
 MUST_NOT_LOAD = ("stripe", "sendgrid", "azure.storage.blob")
 IMPORT_RUNS = 7
 HOT_PATH_RUNS = 300
@@ -64,30 +74,23 @@ def _run_python(code: str) -> dict[str, object]:
 
 
 def import_figures() -> None:
-    app_runs, sdk_runs = [], []
+    pairs: list[tuple[float, float]] = []
     app: dict[str, object] = {}
     for _ in range(IMPORT_RUNS):  # interleaved, so machine noise hits both sides alike
         app = _run_python(IMPORT_APP.format(heavy=repr(HEAVY_MODULES)))
-        app_runs.append(float(app["seconds"]))  # type: ignore[arg-type]
-        sdk_runs.append(float(_run_python(IMPORT_SDKS)["seconds"]))  # type: ignore[arg-type]
-    app_s, sdk_s = statistics.median(app_runs), statistics.median(sdk_runs)
+        sdk = _run_python(IMPORT_SDKS)
+        pairs.append((float(app["seconds"]), float(sdk["seconds"])))  # type: ignore[arg-type]
+    ratio = ratio_of(pairs)
     loaded = list(app["loaded"])  # type: ignore[call-overload]
     forbidden = [m for m in MUST_NOT_LOAD if m in loaded]
-    print(f"(a) cold import + indexing (median of {IMPORT_RUNS} fresh interpreters)")
-    print(f"    function_app import + get_functions(): {app_s * 1000:7.1f} ms  ({app['functions']} functions)")
-    print(f"    azure.functions + azure.cosmos alone:  {sdk_s * 1000:7.1f} ms")
-    print(f"    ratio: {app_s / sdk_s:.2f}  (goal <= 1.5)")
+    print(f"(a) cold import + indexing ({IMPORT_RUNS} pairs of fresh interpreters, interleaved)")
+    print(
+        f"    function_app import + get_functions(): {ratio.a_seconds * 1000:7.1f} ms  ({app['functions']} functions)"
+    )
+    print(f"    azure.functions + azure.cosmos alone:  {ratio.b_seconds * 1000:7.1f} ms")
+    print(f"    ratio: {ratio.text('<= 1.5')}")
     print(f"    heavy modules loaded on that path: {', '.join(loaded) or 'none'}")
     print(f"    must not load (stripe, sendgrid, azure.storage.blob): {forbidden or 'none loaded'}")
-
-
-def _timed(operation: Callable[[], object], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        operation()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def _handler(name: str) -> Callable[[func.HttpRequest], func.HttpResponse]:
@@ -115,9 +118,12 @@ def hot_path_figures(stack: LocalStack) -> None:
 
     def save() -> None:
         request = func.HttpRequest(
-            "PUT", url, headers={"content-type": "application/json"}, route_params={"visitorId": vid},
+            "PUT",
+            url,
+            headers={"content-type": "application/json"},
+            route_params={"visitorId": vid},
             body=json.dumps(body).encode(),
-        )  # fmt: skip
+        )
         response = cookies(request)
         assert response.status_code == 200, response.get_body()
 
@@ -139,31 +145,39 @@ def hot_path_figures(stack: LocalStack) -> None:
         head = container.read_item("state", partition_key=bare_pk)
         seq = int(head["seq"]) + 1
         events.create_item({"id": f"e{seq:012d}", "subjectId": bare_pk, "seq": seq})
-        container.replace_item("state", {**head, "seq": seq}, etag=head["_etag"],
-                               match_condition=MatchConditions.IfNotModified)  # fmt: skip
+        container.replace_item(
+            "state", {**head, "seq": seq}, etag=head["_etag"], match_condition=MatchConditions.IfNotModified
+        )
 
-    figures = {}
-    for name, operation in (("read", read), ("save", save), ("bare_read", bare_read), ("bare_write", bare_write),
-                            ("bare_same", bare_same_requests)):  # fmt: skip
+    requests = {}
+    for name, operation in (
+        ("read", read),
+        ("save", save),
+        ("bare_read", bare_read),
+        ("bare_write", bare_write),
+        ("bare_same", bare_same_requests),
+    ):
         counter.reset()
         operation()
-        requests = counter.document_requests
-        figures[name] = (_timed(operation, HOT_PATH_RUNS), requests)
+        requests[name] = counter.document_requests
+    reads = interleaved(read, bare_read, HOT_PATH_RUNS)
+    saves = interleaved(save, bare_same_requests, HOT_PATH_RUNS)
+    upserts = interleaved(save, bare_write, HOT_PATH_RUNS)
     use_services(None)
 
-    def ms(name: str) -> str:
-        return f"{figures[name][0] * 1000:6.2f} ms, {figures[name][1]} Cosmos request(s)"
+    def ms(seconds: float, name: str) -> str:
+        return f"{seconds * 1000:6.2f} ms, {requests[name]} Cosmos request(s)"
 
-    print(f"(b) cookie preferences, median of {HOT_PATH_RUNS} calls in-process against the Cosmos stand-in")
-    print(f"    handler read:                    {ms('read')}")
-    print(f"    bare SDK point read:             {ms('bare_read')}")
-    print(f"    read ratio: {figures['read'][0] / figures['bare_read'][0]:.2f}  (goal <= 1.5)")
-    print(f"    handler save:                    {ms('save')}")
-    print(f"    bare SDK read+create+replace:    {ms('bare_same')}")
-    print(f"    bare SDK single upsert:          {ms('bare_write')}")
-    print(f"    save ratio vs the same requests: {figures['save'][0] / figures['bare_same'][0]:.2f}  (goal <= 1.5)")
-    print(f"    save ratio vs one bare upsert:   {figures['save'][0] / figures['bare_write'][0]:.2f}"
-          "  (a chained, proven save needs 3 requests; one upsert cannot keep the chain)")  # fmt: skip
+    print(f"(b) cookie preferences, {HOT_PATH_RUNS} interleaved pairs in-process against the Cosmos stand-in")
+    print(f"    handler read:                    {ms(reads.a_seconds, 'read')}")
+    print(f"    bare SDK point read:             {ms(reads.b_seconds, 'bare_read')}")
+    print(f"    read ratio:                      {reads.text('<= 1.5')}")
+    print(f"    handler save:                    {ms(saves.a_seconds, 'save')}")
+    print(f"    bare SDK read+create+replace:    {ms(saves.b_seconds, 'bare_same')}")
+    print(f"    bare SDK single upsert:          {ms(upserts.b_seconds, 'bare_write')}")
+    print(f"    save ratio vs the same requests: {saves.text('<= 1.5')}")
+    print(f"    save ratio vs one bare upsert:   {upserts.text()}")
+    print("      (a chained, proven save needs 3 requests; one upsert cannot keep the chain)")
 
 
 def concurrency_figures(stack: LocalStack) -> None:

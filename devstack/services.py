@@ -147,11 +147,22 @@ def azurite_connection_string(ports: StackPorts) -> str:
 def start_azurite(ports: StackPorts, log_dir: Path, data_dir: Path | None) -> Service:
     argv = [
         _node_tool("azurite"),
-        "--blobHost", LOOPBACK, "--blobPort", str(ports.blob),
-        "--queueHost", LOOPBACK, "--queuePort", str(ports.queue),
-        "--tableHost", LOOPBACK, "--tablePort", str(ports.table),
-        "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl",
-    ]  # fmt: skip
+        "--blobHost",
+        LOOPBACK,
+        "--blobPort",
+        str(ports.blob),
+        "--queueHost",
+        LOOPBACK,
+        "--queuePort",
+        str(ports.queue),
+        "--tableHost",
+        LOOPBACK,
+        "--tablePort",
+        str(ports.table),
+        "--skipApiVersionCheck",
+        "--loose",
+        "--disableProductStyleUrl",
+    ]
     if data_dir is None:
         argv.append("--inMemoryPersistence")
     else:

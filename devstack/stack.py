@@ -205,8 +205,13 @@ class LocalStack:
             stripe_client = stripe.StripeClient(STRIPE_LOCAL_KEY, base_addresses={"api": self.stripe_url})
             sendgrid_client = SendGridAPIClient(api_key=SENDGRID_LOCAL_KEY, host=self.mail_url)
             for person in DEMO_PEOPLE:
-                seed_person(store, settings["SUBJECT_HASH_PEPPER"], person, stripe_client=stripe_client,
-                            sendgrid_client=sendgrid_client)  # fmt: skip
+                seed_person(
+                    store,
+                    settings["SUBJECT_HASH_PEPPER"],
+                    person,
+                    stripe_client=stripe_client,
+                    sendgrid_client=sendgrid_client,
+                )
         return [p.email for p in DEMO_PEOPLE]
 
     def start_functions_host(self, extra_env: dict[str, str] | None = None) -> Service:

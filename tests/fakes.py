@@ -37,8 +37,12 @@ _COMPARE = re.compile(r"^c\.(\w+) (=|<=|>=|<|>) (@\w+|true|false|'[^']*')$")
 _IN = re.compile(r"^(NOT \()?c\.(\w+) IN \(([^)]*)\)\)?$")
 _IS_STRING = re.compile(r"^IS_STRING\(c\.(\w+)\)$")
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "=": operator.eq, "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt,
-}  # fmt: skip
+    "=": operator.eq,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "<": operator.lt,
+    ">": operator.gt,
+}
 
 
 def _literal(token: str, parameters: Mapping[str, Any]) -> Any:

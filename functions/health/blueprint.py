@@ -63,6 +63,13 @@ resource(
     bp,
     name="health",
     route="health",
-    handlers={"GET": Endpoint(health, "Up, version, and whether Cosmos DB and Storage answer", response=HealthView,
-                              tag="operations", errors=(503,))},
-)  # fmt: skip
+    handlers={
+        "GET": Endpoint(
+            health,
+            "Up, version, and whether Cosmos DB and Storage answer",
+            response=HealthView,
+            tag="operations",
+            errors=(503,),
+        )
+    },
+)

@@ -626,8 +626,17 @@ def test_stop_lets_in_flight_requests_finish() -> None:
 
 
 def host_command(app: str, script_root: Path, port: int) -> list[str]:
-    return [sys.executable, "-m", "devstack.functions_host", "--app", app, "--script-root", str(script_root),
-            "--port", str(port)]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "devstack.functions_host",
+        "--app",
+        app,
+        "--script-root",
+        str(script_root),
+        "--port",
+        str(port),
+    ]
 
 
 def test_command_line_lists_functions_serves_and_stops_on_sigterm(storage: str, tmp_path: Path) -> None:

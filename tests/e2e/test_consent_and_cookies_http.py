@@ -208,8 +208,9 @@ def test_signed_in_user_records_reads_and_proves_consent(api: httpx.Client, user
     assert proof["verification"] == {**proof["verification"], "valid": True, "eventCount": 2}
     assert [e["source"] for e in proof["events"]] == ["dashboard", "dashboard"]
 
-    unknown = api.post("/me/consents", json={"decisions": {"mind-reading": True}, "policyVersion": version},
-                       headers=bearer(token))  # fmt: skip
+    unknown = api.post(
+        "/me/consents", json={"decisions": {"mind-reading": True}, "policyVersion": version}, headers=bearer(token)
+    )
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["path"] == "decisions/mind-reading"
 
@@ -217,8 +218,9 @@ def test_signed_in_user_records_reads_and_proves_consent(api: httpx.Client, user
 def test_one_user_cannot_reach_another_users_consents(api: httpx.Client, user_idp: DevIdentityProvider) -> None:
     alice, mallory = user_idp.token(f"alice-{uuid.uuid4().hex}"), user_idp.token(f"mallory-{uuid.uuid4().hex}")
     version = current_version(api)
-    api.post("/me/consents", json={"decisions": {"analytics": True}, "policyVersion": version},
-             headers=bearer(alice)).raise_for_status()  # fmt: skip
+    api.post(
+        "/me/consents", json={"decisions": {"analytics": True}, "policyVersion": version}, headers=bearer(alice)
+    ).raise_for_status()
     assert api.get("/me/consents", headers=bearer(mallory)).json()["purposes"] == {}
     smuggled = api.post(
         "/me/consents",
@@ -280,8 +282,11 @@ def test_server_to_server_check_needs_a_function_key(
     api: httpx.Client, local_stack: LocalStack, user_idp: DevIdentityProvider
 ) -> None:
     sub = f"user-{uuid.uuid4().hex}"
-    api.post("/me/consents", json={"decisions": {"analytics": True}, "policyVersion": current_version(api)},
-             headers=bearer(user_idp.token(sub))).raise_for_status()  # fmt: skip
+    api.post(
+        "/me/consents",
+        json={"decisions": {"analytics": True}, "policyVersion": current_version(api)},
+        headers=bearer(user_idp.token(sub)),
+    ).raise_for_status()
     query = {"subject": f"user:{sub}", "purpose": "analytics"}
     assert api.get("/consents/check", params=query).status_code == 401
     key = {"x-functions-key": local_stack.function_key}
@@ -324,8 +329,9 @@ def test_staff_actions_need_roles_and_are_audited(
     assert no_role.status_code == 403
     user_token_for_staff = api.post("/staff/purposes", json=purpose, headers=bearer("x.y.z"))
     assert user_token_for_staff.status_code == 401
-    published = api.post("/staff/purposes", json=purpose,
-                         headers=bearer(staff_idp.token("dpo-7", ["Privacy.Publisher"])))  # fmt: skip
+    published = api.post(
+        "/staff/purposes", json=purpose, headers=bearer(staff_idp.token("dpo-7", ["Privacy.Publisher"]))
+    )
     assert published.status_code == 201
     assert "beta-features" in {p["id"] for p in api.get("/catalog").json()["purposes"]}
     audit = _audit_records(local_stack)
@@ -346,8 +352,11 @@ def test_z_new_policy_version_asks_for_renewal(
     vid = visitor_id()
     api.put(f"/cookies/{vid}", json=choice(api, True, True, False)).raise_for_status()
     token = user_idp.token(f"user-{uuid.uuid4().hex}")
-    api.post("/me/consents", json={"decisions": {"analytics": True}, "policyVersion": current_version(api)},
-             headers=bearer(token)).raise_for_status()  # fmt: skip
+    api.post(
+        "/me/consents",
+        json={"decisions": {"analytics": True}, "policyVersion": current_version(api)},
+        headers=bearer(token),
+    ).raise_for_status()
     publisher = bearer(staff_idp.token("dpo-1", ["Privacy.Publisher"]))
     version = {"version": f"v-{uuid.uuid4().hex[:8]}", "text": "Revised policy text.", "renewPurposes": ["analytics"]}
     assert api.post("/staff/policy-versions", json=version, headers=publisher).status_code == 201

@@ -110,9 +110,13 @@ def submit_and_verify(api: httpx.Client, mail: httpx.Client, email: str, kind: s
 
 
 def test_access_request_delivers_an_archive_with_the_seeded_data(
-    api: httpx.Client, mail: httpx.Client, officer: dict[str, str], local_stack: LocalStack,
-    store: CosmosDocumentStore, stripe_client: stripe.StripeClient,
-) -> None:  # fmt: skip
+    api: httpx.Client,
+    mail: httpx.Client,
+    officer: dict[str, str],
+    local_stack: LocalStack,
+    store: CosmosDocumentStore,
+    stripe_client: stripe.StripeClient,
+) -> None:
     person, seeded = seed(local_stack, store, stripe_client, navigation=25, language=7)
     unknown = api.post("/requests", json={"type": "access", "email": "nobody-known@example.com"})
     known = api.post("/requests", json={"type": "access", "email": person.email})
@@ -132,8 +136,15 @@ def test_access_request_delivers_an_archive_with_the_seeded_data(
     assert archive.status_code == 200
     files = zipfile.ZipFile(io.BytesIO(archive.content))
     names = set(files.namelist())
-    assert {"README.txt", "request.json", "profiles.json", "navigation-events.json", "stripe-customer.json",
-            "sendgrid-contact.json", "consent-ledger.json"} <= names  # fmt: skip
+    assert {
+        "README.txt",
+        "request.json",
+        "profiles.json",
+        "navigation-events.json",
+        "stripe-customer.json",
+        "sendgrid-contact.json",
+        "consent-ledger.json",
+    } <= names
     assert json.loads(files.read("profiles.json"))[0]["email"] == person.email
     assert len(json.loads(files.read("navigation-events.json"))) == 25
     assert len(json.loads(files.read("language-data.json"))) == 7
@@ -142,6 +153,13 @@ def test_access_request_delivers_an_archive_with_the_seeded_data(
     assert seeded.stripe_customer_id in stripe_export
     assert '"last4": "4242"' in stripe_export or '"last4":"4242"' in stripe_export
     assert "4242424242424242" not in stripe_export
+    customer = json.loads(stripe_export)[0]["customer"]
+    assert datetime.fromisoformat(customer["created"]).tzinfo is not None  # times for people, not Unix seconds
+    readme = files.read("README.txt").decode()
+    assert "navigation-events.json: 25 items" in readme
+    assert "Who holds it: Stripe, Inc." in readme
+    assert "supervisory authority" in readme
+    assert "proofSalt" not in files.read("consent-ledger.json").decode()
     assert person.email in files.read("sendgrid-contact.json").decode()
 
     reused = api.post("/requests/verify", json={"token": token})
@@ -156,15 +174,26 @@ def test_access_request_delivers_an_archive_with_the_seeded_data(
 
 
 def test_erasure_removes_the_person_everywhere_and_certifies_it(
-    api: httpx.Client, mail: httpx.Client, officer: dict[str, str], local_stack: LocalStack,
-    store: CosmosDocumentStore, stripe_client: stripe.StripeClient, user_idp: DevIdentityProvider,
-) -> None:  # fmt: skip
+    api: httpx.Client,
+    mail: httpx.Client,
+    officer: dict[str, str],
+    local_stack: LocalStack,
+    store: CosmosDocumentStore,
+    stripe_client: stripe.StripeClient,
+    user_idp: DevIdentityProvider,
+) -> None:
     person, seeded = seed(local_stack, store, stripe_client)
     consent_token = user_idp.token(seeded.user_id)
     version = api.get("/catalog").json()["currentVersion"]["version"]
-    api.post("/me/consents", json={"decisions": {"analytics": True}, "policyVersion": version},
-             headers={"Authorization": f"Bearer {consent_token}", "X-Forwarded-For": "203.0.113.9",
-                      "User-Agent": "Erin-Browser/2"}).raise_for_status()  # fmt: skip
+    api.post(
+        "/me/consents",
+        json={"decisions": {"analytics": True}, "policyVersion": version},
+        headers={
+            "Authorization": f"Bearer {consent_token}",
+            "X-Forwarded-For": "203.0.113.9",
+            "User-Agent": "Erin-Browser/2",
+        },
+    ).raise_for_status()
 
     request_id, _ = submit_and_verify(api, mail, person.email, "erasure")
     waiting = api.get(f"/staff/requests/{request_id}", headers=officer).json()
@@ -176,6 +205,7 @@ def test_erasure_removes_the_person_everywhere_and_certifies_it(
     assert actions["orders"][0] == "anonymize"
     assert actions["consent-ledger"] == ("pseudonymize", 1)
     assert actions["stripe-customer"] == ("delete", 1)
+    assert plan.json()["resolved"] == {"userId": seeded.user_id, "stripeCustomerIds": [seeded.stripe_customer_id]}
 
     approved = api.post(f"/staff/requests/{request_id}/approve", headers=officer)
     assert approved.status_code == 200
@@ -183,23 +213,34 @@ def test_erasure_removes_the_person_everywhere_and_certifies_it(
     assert done["email"] is None
 
     assert store.read("profiles", seeded.user_id, seeded.user_id) is None
-    remaining = list(store.query("navigation-events", seeded.user_id, "SELECT * FROM c WHERE c.userId = @u",
-                                 {"@u": seeded.user_id}))  # fmt: skip
+    remaining = list(
+        store.query("navigation-events", seeded.user_id, "SELECT * FROM c WHERE c.userId = @u", {"@u": seeded.user_id})
+    )
     assert remaining == []
     orders = list(store.query("orders", seeded.user_id, "SELECT * FROM c WHERE c.userId = @u", {"@u": seeded.user_id}))
     assert orders
     assert all(o["billingEmail"] is None and o["billingName"] is None and o["amountCents"] for o in orders)
     with pytest.raises(stripe.InvalidRequestError):
         stripe_client.v1.customers.retrieve(seeded.stripe_customer_id or "")
-    contacts = mail.post("/v3/marketing/contacts/search/emails", json={"emails": [person.email]},
-                         headers={"Authorization": f"Bearer {SENDGRID_LOCAL_KEY}"})  # fmt: skip
+    contacts = mail.post(
+        "/v3/marketing/contacts/search/emails",
+        json={"emails": [person.email]},
+        headers={"Authorization": f"Bearer {SENDGRID_LOCAL_KEY}"},
+    )
     assert contacts.status_code == 404
-    suppressed = mail.get(f"/v3/asm/suppressions/global/{person.email}",
-                          headers={"Authorization": f"Bearer {SENDGRID_LOCAL_KEY}"})  # fmt: skip
+    suppressed = mail.get(
+        f"/v3/asm/suppressions/global/{person.email}", headers={"Authorization": f"Bearer {SENDGRID_LOCAL_KEY}"}
+    )
     assert person.email in suppressed.text
 
-    events = list(store.query(CONSENT_EVENTS, f"user:{seeded.user_id}", "SELECT * FROM c WHERE c.subjectId = @s",
-                              {"@s": f"user:{seeded.user_id}"}))  # fmt: skip
+    events = list(
+        store.query(
+            CONSENT_EVENTS,
+            f"user:{seeded.user_id}",
+            "SELECT * FROM c WHERE c.subjectId = @s",
+            {"@s": f"user:{seeded.user_id}"},
+        )
+    )
     assert events
     assert all(e["ipTruncated"] is None and e["userAgent"] is None and e["proofSalt"] is None for e in events)
     _, verification = ConsentLedger(store).history(f"user:{seeded.user_id}")
@@ -235,10 +276,15 @@ def test_bad_requests_are_refused_and_limited(api: httpx.Client, mail: httpx.Cli
 
 
 def test_signed_in_users_see_only_their_own_requests(
-    api: httpx.Client, user_idp: DevIdentityProvider, local_stack: LocalStack,
-    store: CosmosDocumentStore, stripe_client: stripe.StripeClient, officer: dict[str, str],
-) -> None:  # fmt: skip
-    _person, seeded = seed(local_stack, store, stripe_client, navigation=3)
+    api: httpx.Client,
+    mail: httpx.Client,
+    user_idp: DevIdentityProvider,
+    local_stack: LocalStack,
+    store: CosmosDocumentStore,
+    stripe_client: stripe.StripeClient,
+    officer: dict[str, str],
+) -> None:
+    person, seeded = seed(local_stack, store, stripe_client, navigation=3)
     mine = {"Authorization": f"Bearer {user_idp.token(seeded.user_id)}"}
     other = {"Authorization": f"Bearer {user_idp.token('somebody-else')}"}
     created = api.post("/me/requests", json={"type": "access", "jurisdiction": "CCPA"}, headers=mine)
@@ -246,15 +292,22 @@ def test_signed_in_users_see_only_their_own_requests(
     body = created.json()
     assert body["status"] == "in-progress"  # verified by the token, no mail round trip
     assert body["acknowledgeBy"] is not None  # CCPA: acknowledge within 10 business days
+    assert body["acknowledgedAt"] is not None  # ... and it was: the confirmation of receipt went out
+    (receipt,) = mails_to(mail, person.email, "We received your privacy request")
+    assert body["dueAt"][:10] in receipt["content"][0]["value"]
     assert [r["id"] for r in api.get("/me/requests", headers=mine).json()["requests"]] == [body["id"]]
     assert api.get("/me/requests", headers=other).json()["requests"] == []
     wait_for_status(api, officer, body["id"], "completed")
 
 
 def test_an_under_13_account_is_erased_and_the_parent_told(
-    api: httpx.Client, mail: httpx.Client, local_stack: LocalStack, store: CosmosDocumentStore,
-    stripe_client: stripe.StripeClient, officer: dict[str, str],
-) -> None:  # fmt: skip
+    api: httpx.Client,
+    mail: httpx.Client,
+    local_stack: LocalStack,
+    store: CosmosDocumentStore,
+    stripe_client: stripe.StripeClient,
+    officer: dict[str, str],
+) -> None:
     _person, seeded = seed(local_stack, store, stripe_client, navigation=4)
     parent = f"parent-{uuid.uuid4().hex[:8]}@example.com"
     key = {"x-functions-key": local_stack.function_key}
@@ -305,3 +358,53 @@ def test_odd_ids_in_paths_are_refused_cleanly(
     key = {"x-functions-key": local_stack.function_key}
     odd = api.post("/accounts/a%23b/under-13", json={}, headers=key)
     assert odd.status_code == 422
+
+
+def test_staff_find_requests_by_address_page_by_page_and_unknown_filters_are_refused(
+    api: httpx.Client, identity: tuple[DevIdentityProvider, DevIdentityProvider]
+) -> None:
+    searcher = f"dpo-{uuid.uuid4().hex[:6]}"
+    officer = {"Authorization": f"Bearer {identity[1].token(searcher, ['Privacy.Officer'])}"}
+    auditor = {"Authorization": f"Bearer {identity[1].token('auditor-2', ['Privacy.Auditor'])}"}
+    email = f"findme-{uuid.uuid4().hex[:8]}@example.com"
+    api.post("/requests", json={"type": "erasure", "email": email}).raise_for_status()
+    api.post("/requests", json={"type": "access", "email": email}).raise_for_status()
+    found = api.get("/staff/requests", params={"email": email.upper()}, headers=officer)
+    assert found.status_code == 200, found.text
+    assert [r["email"] for r in found.json()["requests"]] == [email, email]
+    first = api.get("/staff/requests", params={"pageSize": 1}, headers=officer).json()
+    assert len(first["requests"]) == 1
+    assert first["continuation"]
+    second = api.get("/staff/requests", params={"pageSize": 1, "continuation": first["continuation"]}, headers=officer)
+    assert second.status_code == 200
+    assert second.json()["requests"][0]["id"] != first["requests"][0]["id"]
+    for bad in ({"status": "sold"}, {"type": "everything"}, {"dueBefore": "soon"}, {"pageSize": "0"}):
+        refused = api.get("/staff/requests", params=bad, headers=officer)
+        assert refused.status_code == 422, bad
+        assert refused.json()["errors"][0]["path"].startswith("query/")
+    garbage = api.get("/staff/requests", params={"continuation": "not-a-token"}, headers=officer)
+    assert garbage.status_code == 422
+    trail = api.get("/staff/audit", params={"actor": searcher}, headers=auditor)
+    assert trail.status_code == 200
+    searches = [r for r in trail.json()["records"] if r["action"] == "requests.listed"]
+    assert any(r["details"]["filters"] == ["email"] for r in searches)
+    assert email not in trail.text  # which filters were used, never the address
+    assert email.upper() not in trail.text
+
+
+def test_every_staff_read_is_audited_and_auditors_read_the_trail(
+    api: httpx.Client, identity: tuple[DevIdentityProvider, DevIdentityProvider]
+) -> None:
+    reader = f"dpo-{uuid.uuid4().hex[:6]}"
+    staff = {"Authorization": f"Bearer {identity[1].token(reader, ['Privacy.Officer'])}"}
+    assert api.get("/staff/request-steps/poison", headers=staff).status_code == 200
+    assert api.get("/staff/requests", headers=staff).status_code == 200
+    assert api.get("/staff/audit", headers=staff).status_code == 403  # an officer is not an auditor
+    auditor = {"Authorization": f"Bearer {identity[1].token('auditor-1', ['Privacy.Auditor'])}"}
+    trail = api.get("/staff/audit", params={"actor": reader}, headers=auditor)
+    assert trail.status_code == 200, trail.text
+    actions = [r["action"] for r in trail.json()["records"]]
+    assert sorted(actions) == ["request-steps.poison-read", "requests.listed"]
+    assert all(r["actor"] == reader for r in trail.json()["records"])
+    later = api.get("/staff/audit", params={"actor": reader, "since": "2999-01-01T00:00:00Z"}, headers=auditor)
+    assert later.json()["records"] == []

@@ -53,8 +53,9 @@ def test_a_retried_write_with_the_same_key_records_once(stack_services: Services
 def test_fifty_concurrent_writes_for_one_subject_neither_fork_nor_lose(stack_services: Services) -> None:
     subject = f"user:{uuid.uuid4().hex}"
     with ThreadPoolExecutor(max_workers=50) as pool:
-        results = list(pool.map(lambda i: _record(stack_services, subject, i % 2 == 0, f"concurrent-{i:04d}"),
-                                range(50)))  # fmt: skip
+        results = list(
+            pool.map(lambda i: _record(stack_services, subject, i % 2 == 0, f"concurrent-{i:04d}"), range(50))
+        )
     assert sorted(r.event_seq for r in results) == list(range(1, 51))
     events, verification = stack_services.ledger.history(subject)
     assert verification.valid, verification.problems
@@ -135,8 +136,9 @@ def test_two_users_racing_for_one_visitor_cannot_both_have_it(stack_services: Se
 
     def link(user: str) -> str:
         try:
-            link_visitor_to_user(stack_services.ledger, catalog, visitor, user, Caller(None, None, None),
-                                 stack_services.clock.now())  # fmt: skip
+            link_visitor_to_user(
+                stack_services.ledger, catalog, visitor, user, Caller(None, None, None), stack_services.clock.now()
+            )
         except VisitorAlreadyLinked:
             return "already-linked"
         return "linked"

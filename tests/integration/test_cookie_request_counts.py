@@ -35,8 +35,15 @@ def test_reading_costs_one_point_read_and_saving_at_most_three(counted: tuple[Se
     body = {"categories": {"functional": True, "analytics": True, "marketing": False}, "policyVersion": version}
 
     def save() -> func.HttpResponse:
-        return cookies(func.HttpRequest("PUT", url, headers={"content-type": "application/json"},
-                                        route_params={"visitorId": vid}, body=json.dumps(body).encode()))  # fmt: skip
+        return cookies(
+            func.HttpRequest(
+                "PUT",
+                url,
+                headers={"content-type": "application/json"},
+                route_params={"visitorId": vid},
+                body=json.dumps(body).encode(),
+            )
+        )
 
     def read() -> func.HttpResponse:
         return cookies(func.HttpRequest("GET", url, headers={}, route_params={"visitorId": vid}, body=b""))

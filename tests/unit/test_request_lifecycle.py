@@ -154,8 +154,17 @@ def test_an_access_request_delivers_an_archive_whose_readme_is_the_art_15_notice
     readme = archive["README.txt"]
     assert "navigation-events.json: 4 items" in readme
     assert "consent-ledger.json: 0 items" in readme  # counts count items, not summary rows
-    for words in ("Why we hold it", "Who holds it: Stripe, Inc.", "How long it is kept", "Art. 16", "Art. 17",
-                  "Art. 18", "Art. 21", "supervisory authority", "last four digits"):  # fmt: skip
+    for words in (
+        "Why we hold it",
+        "Who holds it: Stripe, Inc.",
+        "How long it is kept",
+        "Art. 16",
+        "Art. 17",
+        "Art. 18",
+        "Art. 21",
+        "supervisory authority",
+        "last four digits",
+    ):
         assert words in readme
     assert len(json.loads(archive["navigation-events.json"])) == 4
 

@@ -75,9 +75,16 @@ def test_the_inventory_covers_every_category_and_justifies_what_it_keeps() -> No
     declared = inventory()
     used = {loc.category for loc in declared.locations}
     assert used <= set(declared.categories)
-    expected = {"personal-information", "navigational-information", "payment-information",
-                "push-notification-tokens", "language-data", "consent-records", "request-records",
-                "marketing-contacts"}  # fmt: skip
+    expected = {
+        "personal-information",
+        "navigational-information",
+        "payment-information",
+        "push-notification-tokens",
+        "language-data",
+        "consent-records",
+        "request-records",
+        "marketing-contacts",
+    }
     assert expected <= used
     for location in declared.locations:
         if location.erasure.strategy == RETAIN:
