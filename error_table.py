@@ -12,7 +12,14 @@ from typing import Any
 from core.errors import DomainError, InvalidValues, NotFound, StillChanging
 from core.ports import InvalidContinuation, MailRejected, MailUnavailable
 from core.problem_types import ProblemType
-from functions.consent.errors import NoPolicyPublished, PolicyVersionExists, PolicyVersionOutdated, VisitorAlreadyLinked
+from functions.consent.errors import (
+    IdempotencyKeyReused,
+    NoPolicyPublished,
+    PolicyVersionExists,
+    PolicyVersionOutdated,
+    TooManyDecisions,
+    VisitorAlreadyLinked,
+)
 from functions.cookies.errors import CookiePurposesMissing
 from functions.requests.errors import (
     AlreadyExtended,
@@ -50,6 +57,8 @@ ERROR_TABLE: dict[type[DomainError], ProblemType] = {
     PolicyVersionOutdated: ProblemType(409, "policy-version-outdated", "Policy version outdated", {}, _current_version),
     PolicyVersionExists: ProblemType(409, "policy-version-exists", "Policy version exists"),
     VisitorAlreadyLinked: ProblemType(409, "visitor-already-linked", "Visitor already linked"),
+    IdempotencyKeyReused: ProblemType(422, "idempotency-key-reused", "Idempotency-Key reused with another body"),
+    TooManyDecisions: ProblemType(429, "too-many-decisions", "Too many decisions", {"Retry-After": "3600"}),
     CookiePurposesMissing: ProblemType(
         503, "cookie-purposes-missing", "Cookie purposes not published", {"Retry-After": "60"}
     ),

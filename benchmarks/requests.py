@@ -31,8 +31,8 @@ from devstack.instrumented import counted_services
 from devstack.services import STRIPE_LOCAL_KEY, StackPorts
 from devstack.stack import LocalStack
 from functions.requests.dispatch import StepMessage
-from functions.requests.intake import DASHBOARD, Intake
-from functions.requests.request_record import DELIVER_STEP, EXPORT_MESSAGE, RESOLVE_STEP, RequestType, Status
+from functions.requests.intake import Intake
+from functions.requests.lifecycle import DASHBOARD, DELIVER_STEP, EXPORT_MESSAGE, RESOLVE_STEP, RequestType, Status
 from functions.requests.worker import StepWorker
 
 SIZES = (1_000, 10_000, 20_000)

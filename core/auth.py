@@ -62,7 +62,7 @@ class TokenValidator:
         except jwt.PyJWTError:
             raise problems.unauthenticated("The bearer token is malformed.") from None
         algorithm = header.get("alg")
-        if algorithm not in ALLOWED_ALGORITHMS:
+        if not isinstance(algorithm, str) or algorithm not in ALLOWED_ALGORITHMS:
             raise problems.unauthenticated("The bearer token's algorithm is not accepted.")
         key = self._key(str(header.get("kid", "")))
         try:
@@ -77,7 +77,9 @@ class TokenValidator:
             )
         except jwt.ExpiredSignatureError:
             raise problems.unauthenticated("The bearer token has expired.") from None
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, TypeError, ValueError):
+            # TypeError/ValueError: the header names an algorithm that does not fit the key (ES256
+            # against an RSA key, say); the library raises those instead of one of its own errors.
             raise problems.unauthenticated("The bearer token is not valid.") from None
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:

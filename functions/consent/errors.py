@@ -33,3 +33,14 @@ class ConsentBusy(StillChanging):
 
 class CatalogBusy(StillChanging):
     message = "The catalog is being changed by someone else; try publishing again."
+
+
+class IdempotencyKeyReused(DomainError):
+    """The key was used within its window for a different request: answering with the earlier
+    decision would silently drop this one."""
+
+    message = "This Idempotency-Key was already used for a different request; use a new key for a new decision."
+
+
+class TooManyDecisions(DomainError):
+    message = "Too many decisions for this subject within 24 hours; try again later."

@@ -12,13 +12,16 @@ import json
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 GENESIS_HASH = "0" * 64
 EVENT_ID_WIDTH = 12
-RECENT_IDEMPOTENCY_KEYS = 50
+# A retry key is remembered for this long after its event, whatever comes after it. Within that
+# window one subject may record at most this many decisions: more is refused, never forgotten.
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+MAX_DECISIONS_PER_WINDOW = 1000
 
 
 class Source(StrEnum):
@@ -200,6 +203,40 @@ class PurposeState:
     overrides_gpc: bool = False
 
 
+def request_fingerprint(
+    kind: EventKind, decisions: Mapping[str, Decision], policy_version: str, linked_subject: str | None
+) -> str:
+    """What a write asked for: a retry with the same key must ask for the same thing."""
+    asked = {
+        "kind": kind.value,
+        "decisions": {purpose: d.to_content() for purpose, d in sorted(decisions.items())},
+        "policyVersion": policy_version,
+        "linkedSubject": linked_subject,
+    }
+    return hashlib.sha256(json.dumps(asked, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """An idempotency key seen: the event it recorded, what was asked, and when."""
+
+    seq: int
+    fingerprint: str | None  # None for keys stored before fingerprints were kept: they match any retry
+    recorded_at: datetime
+
+    def fresh(self, now: datetime) -> bool:
+        return now - self.recorded_at < IDEMPOTENCY_WINDOW
+
+    def to_document(self) -> dict[str, Any]:
+        return {"seq": self.seq, "fingerprint": self.fingerprint, "at": self.recorded_at.isoformat()}
+
+    @classmethod
+    def from_document(cls, value: Any) -> KeyUse:
+        if isinstance(value, int):  # the earlier form: the sequence number alone
+            return cls(value, None, datetime.fromtimestamp(0, UTC))
+        return cls(int(value["seq"]), value.get("fingerprint"), datetime.fromisoformat(value["at"]))
+
+
 @dataclass(frozen=True)
 class ConsentState:
     subject_id: str
@@ -207,7 +244,15 @@ class ConsentState:
     head_hash: str = GENESIS_HASH
     purposes: Mapping[str, PurposeState] = field(default_factory=dict)
     linked_to: str | None = None
-    recent_keys: Mapping[str, int] = field(default_factory=dict)
+    recent_keys: Mapping[str, KeyUse] = field(default_factory=dict)
+
+    def key_use(self, key: str, now: datetime) -> KeyUse | None:
+        """The use of ``key`` still inside the window, if any."""
+        use = self.recent_keys.get(key)
+        return use if use is not None and use.fresh(now) else None
+
+    def decisions_in_window(self, now: datetime) -> int:
+        return sum(1 for use in self.recent_keys.values() if use.fresh(now))
 
     def apply(self, event: ConsentEvent) -> ConsentState:
         if event.seq != self.seq + 1 or event.prev_hash != self.head_hash:
@@ -222,10 +267,12 @@ class ConsentState:
                 seq=event.seq,
                 overrides_gpc=decision.overrides_gpc,
             )
-        keys = dict(self.recent_keys)
-        keys[event.idempotency_key] = event.seq
-        if len(keys) > RECENT_IDEMPOTENCY_KEYS:
-            keys = dict(sorted(keys.items(), key=lambda kv: kv[1])[-RECENT_IDEMPOTENCY_KEYS:])
+        now = event.context.recorded_at
+        keys = {key: use for key, use in self.recent_keys.items() if use.fresh(now)}
+        fingerprint = request_fingerprint(
+            event.kind, event.decisions, event.context.policy_version, event.linked_subject
+        )
+        keys[event.idempotency_key] = KeyUse(event.seq, fingerprint, now)
         linked_to = event.linked_subject if event.kind is EventKind.LINKED_TO_USER else self.linked_to
         return ConsentState(
             subject_id=self.subject_id,
@@ -274,7 +321,7 @@ class ConsentState:
                 for purpose, p in self.purposes.items()
             },
             "linkedTo": self.linked_to,
-            "recentKeys": dict(self.recent_keys),
+            "recentKeys": {key: use.to_document() for key, use in self.recent_keys.items()},
         }
 
     @classmethod
@@ -295,7 +342,7 @@ class ConsentState:
                 for purpose, p in doc.get("purposes", {}).items()
             },
             linked_to=doc.get("linkedTo"),
-            recent_keys={str(k): int(v) for k, v in doc.get("recentKeys", {}).items()},
+            recent_keys={str(k): KeyUse.from_document(v) for k, v in doc.get("recentKeys", {}).items()},
         )
 
 

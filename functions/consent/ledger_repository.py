@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from core.containers import CONSENT_EVENTS, CONSENT_STATE
 from core.ports import DocumentChanged, DocumentConflict, DocumentStore
-from functions.consent.errors import ConsentBusy
+from functions.consent.errors import ConsentBusy, IdempotencyKeyReused, TooManyDecisions
 from functions.consent.ledger import (
+    MAX_DECISIONS_PER_WINDOW,
     STATE_DOCUMENT_ID,
     ChainVerification,
     ConsentEvent,
@@ -25,6 +26,7 @@ from functions.consent.ledger import (
     EventContext,
     EventKind,
     event_id,
+    request_fingerprint,
     verify_chain,
 )
 
@@ -69,13 +71,20 @@ class ConsentLedger:
         on every attempt, so a rule like "not linked to someone else" holds under races too."""
         current = loaded or self.load(subject_id)
         state, etag = current.state, current.etag
+        asked = request_fingerprint(kind, decisions, context.policy_version, linked_subject)
+        now = context.recorded_at
         for attempt in range(MAX_APPEND_ATTEMPTS):
-            if idempotency_key in state.recent_keys:
+            seen = state.key_use(idempotency_key, now)
+            if seen is not None:
+                if seen.fingerprint not in (None, asked):
+                    raise IdempotencyKeyReused()
                 if state.seq > current.state.seq:
                     # The stored state lacks events we just folded in (an earlier attempt died
                     # between its event and its state write): store them before answering.
                     state = self._save_state(state, etag)
-                return Recorded(state, state.recent_keys[idempotency_key], replayed=True)
+                return Recorded(state, seen.seq, replayed=True)
+            if state.decisions_in_window(now) >= MAX_DECISIONS_PER_WINDOW:
+                raise TooManyDecisions()
             if precondition is not None:
                 precondition(state)
             event = state.next_event(kind, decisions, context, idempotency_key, linked_subject)

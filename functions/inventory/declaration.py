@@ -19,7 +19,9 @@ DELETE, ANONYMIZE, RETAIN = "delete", "anonymize", "retain"
 
 
 class _Declared(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=True, extra="forbid", frozen=True, defer_build=True
+    )
 
 
 class Erasure(_Declared):

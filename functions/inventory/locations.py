@@ -16,17 +16,7 @@ from core.ports import DocumentStore
 from functions.consent.ledger_repository import ConsentLedger
 from functions.inventory.declaration import RETAIN, Inventory, Location
 from functions.inventory.ports import ArchiveStore, MarketingContacts, PaymentsGateway, RequestRecords
-
-
-@dataclass(frozen=True)
-class Subject:
-    """Who a request is about, as far as it is known."""
-
-    request_id: str
-    subject_key: str  # keyed hash of the email
-    email: str | None
-    user_id: str | None
-    stripe_customer_ids: tuple[str, ...] = ()
+from functions.inventory.subject import Subject
 
 
 @dataclass

@@ -30,6 +30,7 @@ from functions.requests.errors import (
     StepRunning,
     TooManyOpenRequests,
 )
+from functions.requests.lifecycle import STEPS_QUEUE
 from functions.requests.models import (
     Accepted,
     CertificateCheck,
@@ -50,7 +51,6 @@ from functions.requests.models import (
     VerifyQuery,
     VerifyRequest,
 )
-from functions.requests.request_record import STEPS_QUEUE
 
 bp = func.Blueprint()
 log = logging.getLogger("privacy.requests")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.keyring import KeyRing, sign, verify
-from functions.inventory.declaration import Inventory
-from functions.requests.request_record import DsrRequest
+
+if TYPE_CHECKING:
+    from functions.inventory.declaration import Inventory
+    from functions.requests.request_record import DsrRequest
 
 ISSUER = "privacy-backend"
 CERTIFICATE_PURPOSE = "dsr-deletion-certificate"

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from core.ports import Mailer, MailNotSent
 from functions.inventory.ports import ArchiveStore
 from functions.requests import notices
+from functions.requests.lifecycle import MailStatus, Status
 from functions.requests.parts import RequestParts
-from functions.requests.request_record import DsrRequest, MailStatus, Status
+from functions.requests.request_record import DsrRequest
 
 log = logging.getLogger("privacy.requests")
 

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.ports import WorkQueue
-from functions.requests.request_record import (
-    DELIVER_STEP,
-    EXPORT_MESSAGE,
-    RESOLVE_STEP,
-    STEPS_QUEUE,
-    DsrRequest,
-    RequestType,
-)
+from functions.requests.lifecycle import DELIVER_STEP, EXPORT_MESSAGE, RESOLVE_STEP, STEPS_QUEUE, RequestType
+
+if TYPE_CHECKING:
+    from functions.requests.request_record import DsrRequest
 
 
 @dataclass(frozen=True)

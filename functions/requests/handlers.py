@@ -14,7 +14,6 @@ from core.problem_types import PROBLEM_TYPES
 from functions.requests import pages
 from functions.requests.certificate import is_authentic
 from functions.requests.errors import CertificateNotFound, InvalidLink, NoEmailOnFile, RequestNotFound
-from functions.requests.intake import DASHBOARD, UNDER_13, WEBSITE, Intake
 from functions.requests.models import (
     USER_ID,
     Accepted,
@@ -27,7 +26,6 @@ from functions.requests.models import (
     VerifyRequest,
     canonical_request_id,
 )
-from functions.requests.request_record import RequestType
 from functions.requests.views import request_view
 
 ACCEPTED_TEXT = (
@@ -47,8 +45,7 @@ def request_id_from_path(ctx: RequestContext) -> str:
 
 def submit(ctx: RequestContext) -> func.HttpResponse:
     body = ctx.json_body(SubmitRequest)
-    intake = Intake(body.type, body.email, body.jurisdiction, body.on_behalf_of_child, WEBSITE)
-    services().request_intake.submit(intake)
+    services().request_intake.submit_form(body.type, body.email, body.jurisdiction, body.on_behalf_of_child)
     # The same answer whether or not the address is known, whether or not the request joined another.
     return model_response(Accepted(message=ACCEPTED_TEXT), status=202)
 
@@ -60,8 +57,8 @@ def submit_mine(ctx: RequestContext) -> func.HttpResponse:
     email = services().profiles.email_of(principal.subject) or (principal.email if principal.email_verified else None)
     if email is None:
         raise NoEmailOnFile()
-    intake = Intake(body.type, email, body.jurisdiction, False, DASHBOARD, user_id=principal.subject)
-    return model_response(request_view(services().request_intake.submit(intake)), status=202)
+    request = services().request_intake.submit_signed_in(principal.subject, email, body.type, body.jurisdiction)
+    return model_response(request_view(request), status=202)
 
 
 def list_mine(ctx: RequestContext) -> func.HttpResponse:
@@ -115,13 +112,6 @@ def flag_under_thirteen(ctx: RequestContext) -> func.HttpResponse:
         raise problems.validation_failed([problems.FieldError("path/userId", "has an invalid format")])
     body = ctx.json_body(UnderThirteenRequest)
     profiles = services().profiles
-    intake = Intake(
-        RequestType.ERASURE,
-        profiles.email_of(user_id),
-        "OTHER",
-        True,
-        UNDER_13,
-        user_id=user_id,
-        parent_email=body.parent_email or profiles.parent_email_of(user_id),
-    )
-    return model_response(request_view(services().request_intake.submit(intake)), status=202)
+    parent = body.parent_email or profiles.parent_email_of(user_id)
+    request = services().request_intake.flag_under_13(user_id, profiles.email_of(user_id), parent)
+    return model_response(request_view(request), status=202)

@@ -17,21 +17,21 @@ from functions.inventory.declaration import Inventory
 from functions.requests import notices
 from functions.requests.deadlines import Calendar, deadlines
 from functions.requests.errors import LinkAlreadyUsed, RequestNotFound, TooManyOpenRequests
-from functions.requests.links import LinkClaims, make_token, read_token
-from functions.requests.parts import RequestParts
-from functions.requests.request_record import (
+from functions.requests.lifecycle import (
+    DASHBOARD,
     DELIVER_STEP,
     RESOLVE_STEP,
-    DsrRequest,
+    UNDER_13,
+    WEBSITE,
     MailKind,
     RequestType,
     Status,
-    Step,
 )
+from functions.requests.links import LinkClaims, make_token, read_token
+from functions.requests.parts import RequestParts
+from functions.requests.request_record import DsrRequest, Step
 
 log = logging.getLogger("privacy.requests")
-
-WEBSITE, DASHBOARD, UNDER_13 = "website", "dashboard", "under-13"
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,19 @@ class RequestIntake:
         self._pepper = pepper
         self._inventory = inventory
         self._calendar = calendar
+
+    def submit_form(self, type_: RequestType, email: str, jurisdiction: str, on_behalf_of_child: bool) -> DsrRequest:
+        """The privacy page's form: verified by the link mailed to the address."""
+        return self.submit(Intake(type_, email, jurisdiction, on_behalf_of_child, WEBSITE))
+
+    def submit_signed_in(self, user_id: str, email: str, type_: RequestType, jurisdiction: str) -> DsrRequest:
+        """A signed-in user's request: the token proves who asks; receipt is confirmed by mail."""
+        return self.submit(Intake(type_, email, jurisdiction, False, DASHBOARD, user_id=user_id))
+
+    def flag_under_13(self, user_id: str, email: str | None, parent_email: str | None) -> DsrRequest:
+        """A product flagged an account as under 13: the policy prohibits it, so it is erased at once."""
+        intake = Intake(RequestType.ERASURE, email, "OTHER", True, UNDER_13, user_id=user_id, parent_email=parent_email)
+        return self.submit(intake)
 
     def requests_of(self, user_id: str) -> list[DsrRequest]:
         return self._requests.for_user(user_id)

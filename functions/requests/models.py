@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, StringConstraints
 
 from core.models import Body, EmailAddress, View
-from functions.requests.request_record import MailKind, MailStatus, RequestType, Status, StepStatus
+from functions.requests.lifecycle import MailKind, MailStatus, RequestType, Status, StepStatus
 
 JurisdictionName = Literal["GDPR", "CCPA", "OTHER"]
 RequestId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from functions.inventory.declaration import ANONYMIZE, RETAIN, Inventory
 from functions.requests.config import RequestConfig
-from functions.requests.request_record import DsrRequest, RequestType
+from functions.requests.lifecycle import RequestType
+from functions.requests.request_record import DsrRequest
 
 SUPPORT = "support@softwareengineeringconcepts.com"
 COMPLAINT = (

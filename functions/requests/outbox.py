@@ -17,9 +17,10 @@ from functions.inventory.declaration import Inventory
 from functions.inventory.ports import ArchiveStore
 from functions.requests import notices
 from functions.requests.config import RequestConfig
+from functions.requests.lifecycle import MailKind, MailStatus, RequestType
 from functions.requests.notices import MailText
 from functions.requests.repository import RequestRepository
-from functions.requests.request_record import DsrRequest, MailKind, MailStatus, OutgoingMail, RequestType
+from functions.requests.request_record import DsrRequest, OutgoingMail
 
 log = logging.getLogger("privacy.requests")
 

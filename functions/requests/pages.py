@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions.requests.request_record import DsrRequest, RequestType
+from functions.requests.lifecycle import RequestType
+
+if TYPE_CHECKING:
+    from functions.requests.request_record import DsrRequest
 
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",

@@ -11,7 +11,8 @@ from core.errors import StillChanging
 from core.models import utc_text
 from core.ports import DocumentChanged, DocumentStore
 from functions.requests.errors import RequestNotFound
-from functions.requests.request_record import OPEN_STATUSES, DsrRequest, RequestType, Status
+from functions.requests.lifecycle import OPEN_STATUSES, RequestType, Status
+from functions.requests.request_record import DsrRequest
 
 MAX_CHANGE_ATTEMPTS = 10
 _OPEN = ", ".join(f"'{status.value}'" for status in sorted(OPEN_STATUSES))
@@ -23,6 +24,17 @@ class RequestFilter:
     type: RequestType | None = None
     due_before: datetime | None = None
     subject_key: str | None = None  # the keyed hash of an address staff search for
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StaffSearch:
+    """What staff search by: an address is turned into its keyed hash before any query."""
+
+    status: Status | None = None
+    type: RequestType | None = None
+    due_before: datetime | None = None
+    email: str | None = None
     user_id: str | None = None
 
 

@@ -6,43 +6,13 @@ Declared once: the stored document, the API views and the staff views all come f
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, computed_field
 
 from core.models import StoredDocument, UtcDateTime
-from functions.inventory.locations import Subject
-
-STEPS_QUEUE = "dsr-steps"  # declared in declarations/storage.json
-RESOLVE_STEP = "resolve-subject"
-DELIVER_STEP = "deliver"
-EXPORT_MESSAGE = "export"  # an access request exports every location in one step message
-
-
-class RequestType(StrEnum):
-    ACCESS = "access"
-    ERASURE = "erasure"
-
-
-class Status(StrEnum):
-    AWAITING_VERIFICATION = "awaiting-verification"
-    AWAITING_APPROVAL = "awaiting-approval"
-    IN_PROGRESS = "in-progress"
-    FAILED = "failed"
-    COMPLETED = "completed"
-    DENIED = "denied"
-    CLOSED_UNVERIFIED = "closed-unverified"
-
-
-OPEN_STATUSES = frozenset({Status.AWAITING_VERIFICATION, Status.AWAITING_APPROVAL, Status.IN_PROGRESS, Status.FAILED})
-
-
-class StepStatus(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
+from functions.inventory.subject import Subject
+from functions.requests.lifecycle import OPEN_STATUSES, MailKind, MailStatus, RequestType, Status, StepStatus
 
 
 class Step(StoredDocument):
@@ -57,22 +27,6 @@ class Step(StoredDocument):
     # The queue message running the step: its own redelivery resumes the step, any other copy is dropped.
     claimed_by: str | None = None
     claimed_at: UtcDateTime | None = None
-
-
-class MailKind(StrEnum):
-    ACKNOWLEDGEMENT = "acknowledgement"
-    RESULT = "result"
-    DENIED = "denied"
-    EXTENDED = "extended"
-    PARENT_NOTICE = "parent-notice"
-
-
-class MailStatus(StrEnum):
-    PENDING = "pending"  # to be sent (again, after the mail service was unavailable)
-    SENDING = "sending"  # handed to the mail service; a crash here leaves it unconfirmed, never resent
-    SENT = "sent"
-    REFUSED = "refused"  # the mail service refused the address for good
-    UNCONFIRMED = "unconfirmed"  # sending was interrupted: staff check the provider's log before resending
 
 
 class OutgoingMail(StoredDocument):

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.pseudonyms import keyed_hash
-from functions.inventory.locations import PlanEntry, StoredLocation, Subject
+from functions.inventory.locations import PlanEntry, StoredLocation
+from functions.inventory.subject import Subject
 from functions.requests.errors import (
     AlreadyExtended,
     CannotDeny,
@@ -22,30 +23,14 @@ from functions.requests.errors import (
     RequestClosed,
     StepRunning,
 )
+from functions.requests.lifecycle import MailKind, RequestType, Status, StepStatus
 from functions.requests.parts import RequestParts
-from functions.requests.repository import RequestFilter
-from functions.requests.request_record import (
-    Decision,
-    DsrRequest,
-    Extension,
-    MailKind,
-    RequestType,
-    Status,
-    StepStatus,
-)
+from functions.requests.repository import RequestFilter, StaffSearch
+from functions.requests.request_record import Decision, DsrRequest, Extension
 from functions.requests.resolve import Resolved, SubjectResolver
 
 DENIABLE = (Status.AWAITING_VERIFICATION, Status.AWAITING_APPROVAL, Status.FAILED)
 MAX_PAGE_SIZE = 100
-
-
-@dataclass(frozen=True)
-class StaffSearch:
-    status: Status | None = None
-    type: RequestType | None = None
-    due_before: datetime | None = None
-    email: str | None = None
-    user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +49,19 @@ class RequestStaff:
         self._locations = locations
         self._resolver = resolver
         self._pepper = pepper
+
+    def find(
+        self,
+        status: Status | None,
+        type_: RequestType | None,
+        due_before: datetime | None,
+        email: str | None,
+        user_id: str | None,
+        page_size: int,
+        continuation: str | None,
+    ) -> tuple[list[DsrRequest], str | None]:
+        """The staff list's query, as its parameters name it."""
+        return self.search(StaffSearch(status, type_, due_before, email, user_id), page_size, continuation)
 
     def get(self, request_id: str) -> DsrRequest:
         return self._requests.require(request_id)

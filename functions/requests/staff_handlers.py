@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
@@ -10,10 +11,12 @@ from bootstrap import services
 from core.auth import Principal, require_role
 from core.http import RequestContext, model_response
 from functions.requests.handlers import request_id_from_path
+from functions.requests.lifecycle import STEPS_QUEUE
 from functions.requests.models import PoisonView, ReasonRequest, StaffRequestPage, StaffRequestQuery
-from functions.requests.request_record import STEPS_QUEUE, DsrRequest
-from functions.requests.staff import StaffSearch
 from functions.requests.views import plan_view, staff_view
+
+if TYPE_CHECKING:
+    from functions.requests.request_record import DsrRequest
 
 OFFICER_ROLE = "Privacy.Officer"
 POISON_PEEK = 32
@@ -37,8 +40,9 @@ def staff_list(ctx: RequestContext) -> func.HttpResponse:
         if query.due_before and query.due_before.tzinfo is None
         else query.due_before
     )
-    search = StaffSearch(query.status, query.type, due, query.email, query.user_id)
-    found, continuation = services().request_staff.search(search, query.page_size, query.continuation)
+    found, continuation = services().request_staff.find(
+        query.status, query.type, due, query.email, query.user_id, query.page_size, query.continuation
+    )
     # The filters' names only: an address searched for is personal data.
     used = sorted(k for k in ("status", "type", "due_before", "email", "user_id") if getattr(query, k) is not None)
     _audit(staff, "requests.listed", "dsr-requests", filters=used, count=len(found))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from functions.requests.models import PlanEntryView, PlanView, RequestView, ResolvedView, StaffRequestView
-from functions.requests.request_record import DsrRequest
-from functions.requests.staff import ErasurePlan
+
+if TYPE_CHECKING:
+    from functions.requests.request_record import DsrRequest
+    from functions.requests.staff import ErasurePlan
 
 
 def request_view(request: DsrRequest) -> RequestView:

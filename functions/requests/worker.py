@@ -23,18 +23,18 @@ from functions.inventory.ports import ArchiveStore
 from functions.requests import certificate
 from functions.requests.dispatch import StepMessage, steps_of
 from functions.requests.export_readme import ExportedFile, export_readme
-from functions.requests.parts import RequestParts
-from functions.requests.request_record import (
+from functions.requests.lifecycle import (
     DELIVER_STEP,
     EXPORT_MESSAGE,
     RESOLVE_STEP,
-    DsrRequest,
     MailKind,
     MailStatus,
     RequestType,
     Status,
     StepStatus,
 )
+from functions.requests.parts import RequestParts
+from functions.requests.request_record import DsrRequest
 from functions.requests.resolve import SubjectResolver
 
 log = logging.getLogger("privacy.requests")

@@ -17,8 +17,8 @@ from core.settings import Settings
 from devstack.stack import LocalStack
 from functions.requests.dispatch import StepMessage
 from functions.requests.errors import AlreadyExtended, TooManyOpenRequests
-from functions.requests.intake import DASHBOARD, WEBSITE, Intake
-from functions.requests.request_record import RequestType, Status, StepStatus
+from functions.requests.intake import Intake
+from functions.requests.lifecycle import DASHBOARD, WEBSITE, RequestType, Status, StepStatus
 from tests.fakes import MovableClock
 
 pytestmark = pytest.mark.integration
@@ -167,7 +167,7 @@ def test_the_resend_limit_lasts_one_link_lifetime_only(svc: Services, clock: Mov
 
 
 def test_staff_pages_through_requests_with_the_stores_continuation_tokens(svc: Services) -> None:
-    from functions.requests.staff import StaffSearch
+    from functions.requests.repository import StaffSearch
 
     ids = {anonymous(svc, RequestType.ACCESS)[0] for _ in range(5)}
     seen: list[str] = []

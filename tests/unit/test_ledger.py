@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from functions.consent.ledger import (
     GENESIS_HASH,
+    IDEMPOTENCY_WINDOW,
     ConsentEvent,
     ConsentState,
     Decision,
@@ -93,11 +94,15 @@ def test_an_event_that_does_not_continue_the_chain_is_refused() -> None:
         state.apply(events[0])
 
 
-def test_idempotency_keys_are_remembered_but_bounded() -> None:
-    state, _ = chain(60)
-    assert "key-0059" in state.recent_keys
-    assert "key-0000" not in state.recent_keys
-    assert len(state.recent_keys) == 50
+def test_idempotency_keys_are_remembered_for_a_window_however_many_events_follow() -> None:
+    state, events = chain(60)
+    last = events[-1].context.recorded_at
+    assert state.key_use("key-0000", last) is not None  # 59 events later, still known
+    assert state.key_use("key-0059", last) is not None
+    assert state.key_use("key-0000", last + IDEMPOTENCY_WINDOW + timedelta(seconds=1)) is None
+    assert state.decisions_in_window(last) == 60
+    restored = ConsentState.from_document(state.to_document())
+    assert restored.recent_keys == state.recent_keys
 
 
 def test_pseudonymized_events_drop_ip_and_agent_but_the_chain_still_verifies() -> None:

@@ -23,17 +23,19 @@ from devstack.demo_data import DemoPerson, seed_person
 from functions.requests.certificate import is_authentic
 from functions.requests.dispatch import StepMessage
 from functions.requests.errors import ExtensionTooLate, LinkAlreadyUsed, StepRunning, TooManyOpenRequests
-from functions.requests.intake import DASHBOARD, WEBSITE, Intake
-from functions.requests.request_record import (
+from functions.requests.intake import Intake
+from functions.requests.lifecycle import (
+    DASHBOARD,
     STEPS_QUEUE,
-    DsrRequest,
+    WEBSITE,
     MailKind,
     MailStatus,
     RequestType,
     Status,
     StepStatus,
 )
-from functions.requests.staff import StaffSearch
+from functions.requests.repository import StaffSearch
+from functions.requests.request_record import DsrRequest
 from tests.fakes import (
     FakeContacts,
     FakePayments,

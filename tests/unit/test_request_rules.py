@@ -13,8 +13,9 @@ from functions.inventory.declaration import DECLARATION, RETAIN, Inventory, inve
 from functions.inventory.locations import KINDS, build_locations
 from functions.requests.certificate import is_authentic, issue
 from functions.requests.errors import InvalidLink, LinkExpired
+from functions.requests.lifecycle import STEPS_QUEUE, RequestType, Status, StepStatus
 from functions.requests.links import LinkClaims, make_token, read_token
-from functions.requests.request_record import STEPS_QUEUE, DsrRequest, RequestType, Status, Step, StepStatus
+from functions.requests.request_record import DsrRequest, Step
 
 NOW = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 RING = StaticKeyRing("k1:unit-test-secret")

@@ -8,7 +8,8 @@ from typing import Any
 
 from core.containers import CONSENT_EVENTS
 from functions.consent.ledger import ConsentEvent, EventKind
-from functions.inventory.locations import Outcome, StoredLocation, Subject, location_kind
+from functions.inventory.locations import Outcome, StoredLocation, location_kind
+from functions.inventory.subject import Subject
 
 # What a person's export leaves out of an event: salts and commitments are bookkeeping of the
 # proof itself (explained in the export's README), the idempotency key is a client's retry token.

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from functions.inventory.declaration import ANONYMIZE
-from functions.inventory.locations import Outcome, StoredLocation, Subject, location_kind
+from functions.inventory.locations import Outcome, StoredLocation, location_kind
+from functions.inventory.subject import Subject
 
 KEYS_ONLY = "c.id, c.userId"
 MAX_DELETE_ROUNDS = 5

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from functions.inventory.locations import Outcome, StoredLocation, Subject, location_kind
+from functions.inventory.locations import Outcome, StoredLocation, location_kind
+from functions.inventory.subject import Subject
 
 
 @location_kind("export-archives")
