@@ -103,6 +103,13 @@ SETTINGS: tuple[Setting, ...] = (
         "https://api.sendgrid.com",
     ),
     Setting(
+        "SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY",
+        SettingKind.PLAIN,
+        "Verification key of SendGrid's signed Event Webhook (base64 DER, as Mail Settings shows it); "
+        "events without a valid signature are refused.",
+        "",
+    ),
+    Setting(
         "SIGNING_KEYS",
         SettingKind.SECRET,
         "Local key ring for signatures, as id:secret pairs (the last signs). In Azure the versions of the "

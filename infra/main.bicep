@@ -102,6 +102,9 @@ param dsrStaffEmail string = ''
 @description('Whether erasures wait for a staff approval after verification (DSR_ERASURE_NEEDS_APPROVAL).')
 param dsrErasureNeedsApproval bool = true
 
+@description('Verification key of the SendGrid signed Event Webhook, base64 DER as shown in SendGrid\'s Mail Settings (SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY). A public key, so not a secret.')
+param sendgridEventWebhookPublicKey string = ''
+
 @description('IANA time zone of the Member State whose calendar counts GDPR deadlines (DSR_GDPR_TIME_ZONE).')
 param dsrGdprTimeZone string = 'Europe/Helsinki'
 
@@ -345,6 +348,7 @@ module appSettings 'modules/appsettings.bicep' = {
     dsrStaffEmail: dsrStaffEmail
     dsrErasureNeedsApproval: dsrErasureNeedsApproval
     dsrGdprTimeZone: dsrGdprTimeZone
+    sendgridEventWebhookPublicKey: sendgridEventWebhookPublicKey
     dsrGdprPublicHolidays: dsrGdprPublicHolidays
     exportLinkHours: 72
     exportRetentionDays: exportRetentionDays

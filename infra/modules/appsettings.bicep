@@ -88,6 +88,9 @@ param dsrStaffEmail string
 @description('Whether erasures wait for a staff approval (DSR_ERASURE_NEEDS_APPROVAL).')
 param dsrErasureNeedsApproval bool
 
+@description('Verification key of the SendGrid signed Event Webhook, base64 DER (SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY); empty refuses every event.')
+param sendgridEventWebhookPublicKey string
+
 @description('IANA time zone whose calendar counts GDPR deadlines (DSR_GDPR_TIME_ZONE).')
 param dsrGdprTimeZone string
 
@@ -150,6 +153,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     STRIPE_API_BASE: stripeApiBase
     SENDGRID_API_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=sendgrid-api-key)'
     SENDGRID_API_HOST: sendgridApiHost
+    SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY: sendgridEventWebhookPublicKey
     SIGNING_KEY_SECRET_NAME: signingKeySecretName
     KEY_VAULT_URI: keyVaultUri
     PUBLIC_API_URL: publicApiUrl
