@@ -26,6 +26,14 @@ from functions.consent.ledger_repository import ConsentLedger
 from functions.cookies.preferences import decision_max_age
 
 if TYPE_CHECKING:
+    from functions.incidents.config import IncidentConfig
+    from functions.incidents.deadline_watch import DeadlineWatch
+    from functions.incidents.dispatch import NoticeDispatch
+    from functions.incidents.events import DeliveryEvents
+    from functions.incidents.ports import BulkMailer, EventSignatures
+    from functions.incidents.repository import IncidentRepository
+    from functions.incidents.selection import RecipientSelection
+    from functions.incidents.staff import IncidentStaff
     from functions.inventory.locations import StoredLocation
     from functions.inventory.ports import ArchiveStore, MarketingContacts, PaymentsGateway
     from functions.requests.deadline_review import DeadlineReview
@@ -248,6 +256,79 @@ class Services:
             return frozenset(date.fromisoformat(day) for day in self.settings.get_list("DSR_GDPR_PUBLIC_HOLIDAYS"))
         except ValueError:
             raise SettingsError("app setting DSR_GDPR_PUBLIC_HOLIDAYS must list ISO dates (2026-12-25,...)") from None
+
+    # ---- breach incidents ----------------------------------------------------------------------
+
+    @cached_property
+    def bulk_mailer(self) -> BulkMailer:
+        from adapters.sendgrid_email import SendGridBulkMailer
+
+        return SendGridBulkMailer.from_settings(self.settings)
+
+    @cached_property
+    def event_signatures(self) -> EventSignatures:
+        from adapters.sendgrid_email import SendGridEventSignatures
+
+        return SendGridEventSignatures.from_settings(self.settings)
+
+    @cached_property
+    def incidents(self) -> IncidentRepository:
+        from functions.incidents.repository import IncidentRepository
+
+        return IncidentRepository(self.documents)
+
+    @cached_property
+    def incident_config(self) -> IncidentConfig:
+        from functions.incidents.config import IncidentConfig
+
+        grace = timedelta(seconds=self.settings.get_int("INCIDENT_UNCONFIRMED_GRACE_SECONDS"))
+        return IncidentConfig(staff_email=self.settings.get("INCIDENT_STAFF_EMAIL") or None, unconfirmed_grace=grace)
+
+    @cached_property
+    def inventory_categories(self) -> dict[str, str]:
+        from functions.inventory.declaration import inventory
+
+        return dict(inventory().categories)
+
+    @cached_property
+    def incident_staff(self) -> IncidentStaff:
+        from functions.incidents.staff import IncidentStaff
+
+        return IncidentStaff(self.incidents, self.work_queue, self.clock, self.pepper, self.inventory_categories)
+
+    @cached_property
+    def delivery_events(self) -> DeliveryEvents:
+        from functions.incidents.events import DeliveryEvents
+
+        return DeliveryEvents(
+            self.incidents, self.documents, self.event_signatures, self.clock, self.incident_config, self.pepper
+        )
+
+    @cached_property
+    def notice_dispatch(self) -> NoticeDispatch:
+        from functions.incidents.dispatch import NoticeDispatch
+
+        return NoticeDispatch(
+            self.incidents,
+            self.bulk_mailer,
+            self.work_queue,
+            self.clock,
+            self.incident_config,
+            self.inventory_categories,
+            self.delivery_events.alive,
+        )
+
+    @cached_property
+    def recipient_selection(self) -> RecipientSelection:
+        from functions.incidents.selection import RecipientSelection
+
+        return RecipientSelection(self.incidents, self.locations, self.profiles, self.clock, self.pepper)
+
+    @cached_property
+    def deadline_watch(self) -> DeadlineWatch:
+        from functions.incidents.deadline_watch import DeadlineWatch
+
+        return DeadlineWatch(self.incidents, self.mailer, self.clock, self.incident_config)
 
 
 _lock = threading.Lock()

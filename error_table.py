@@ -21,6 +21,17 @@ from functions.consent.errors import (
     VisitorAlreadyLinked,
 )
 from functions.cookies.errors import CookiePurposesMissing
+from functions.incidents.errors import (
+    InvalidEventSignature,
+    LateFilingNeedsReasons,
+    NoRecipients,
+    NoticeIncomplete,
+    NoticeNotApproved,
+    NoticeNotEditable,
+    SecondApproverRequired,
+    SelectionNotPossible,
+)
+from functions.incidents.ports import BulkRejected, BulkThrottled
 from functions.requests.errors import (
     AlreadyExtended,
     CannotDeny,
@@ -42,6 +53,10 @@ RETRY_SOON = {"Retry-After": "5"}
 
 def _current_version(error: Any) -> dict[str, Any]:
     return {"currentPolicyVersion": error.current_version}
+
+
+def _missing_parts(error: Any) -> dict[str, Any]:
+    return {"missing": error.missing}
 
 
 ERROR_TABLE: dict[type[DomainError], ProblemType] = {
@@ -76,4 +91,16 @@ ERROR_TABLE: dict[type[DomainError], ProblemType] = {
     NothingToRetry: ProblemType(409, "nothing-to-retry", "Nothing to retry"),
     StepRunning: ProblemType(409, "step-running", "Step running"),
     NotAnErasure: ProblemType(409, "not-erasure", "Not an erasure"),
+    # breach incidents
+    NoticeIncomplete: ProblemType(422, "notice-incomplete", "Notice incomplete", {}, _missing_parts),
+    SecondApproverRequired: ProblemType(409, "second-approver-required", "A second staff member must approve"),
+    NoticeNotEditable: ProblemType(409, "notice-not-editable", "Notice not editable"),
+    NoticeNotApproved: ProblemType(409, "notice-not-approved", "Notice not approved"),
+    NoRecipients: ProblemType(409, "no-recipients", "No affected people recorded"),
+    LateFilingNeedsReasons: ProblemType(422, "late-reasons-required", "Reasons for the delay required"),
+    SelectionNotPossible: ProblemType(422, "selection-not-possible", "Location not searchable by time"),
+    InvalidEventSignature: ProblemType(401, "invalid-signature", "Invalid event signature"),
+    # never reach HTTP (the fan-out worker handles them), mapped so that nothing renders as a 500
+    BulkRejected: ProblemType(502, "mail-batch-refused", "Mail batch refused"),
+    BulkThrottled: ProblemType(503, "mail-throttled", "Mail service throttled", {"Retry-After": "60"}),
 }

@@ -7,11 +7,18 @@ them ends up in a log line or an exception message raised here.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
+import time
 from typing import Any
 from urllib.error import URLError
 from urllib.parse import quote
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from python_http_client.exceptions import HTTPError, NotFoundError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import (
@@ -28,6 +35,7 @@ from sendgrid.helpers.mail import (
 from adapters.export_format import iso_times
 from core.ports import Confirmation, MailRejected, MailUnavailable
 from core.settings import SETTINGS_BY_NAME, Settings, SettingsError
+from functions.incidents.ports import BulkMail, BulkRejected, BulkThrottled
 
 # The HTTP client under the SDK logs URLs, payloads and response bodies at DEBUG: all carry addresses.
 logging.getLogger("python_http_client").setLevel(logging.INFO)
@@ -236,3 +244,111 @@ def _json_list(response: Any) -> list[dict[str, Any]]:
     if not isinstance(body, list) or not all(isinstance(row, dict) for row in body):
         raise SendGridError(f"SendGrid answered HTTP {response.status_code} with an unexpected body")
     return body
+
+
+class SendGridBulkMailer:
+    """Breach notices through the v3 mail send API: one request per batch, one personalization per
+    recipient. Transactional: unsubscribe groups and the global unsubscribe list are bypassed, while
+    bounces and spam reports still apply (SendGrid's ``bypass_unsubscribe_management``)."""
+
+    def __init__(self, api_key: str, host: str, from_address: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+        self._sendgrid = SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
+        self._from = from_address
+        self._timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SendGridBulkMailer:
+        api_key, host = _credentials(settings)
+        return cls(api_key, host, settings.get(MAIL_FROM))
+
+    def send_batch(self, mail: BulkMail) -> str:
+        body = {
+            "personalizations": [{"to": [{"email": address}]} for address in mail.recipients],
+            "from": {"email": self._from},
+            "subject": mail.subject,
+            "content": [{"type": "text/plain", "value": mail.text}, {"type": "text/html", "value": mail.html}],
+            "categories": [mail.category],
+            "custom_args": dict(mail.custom_args),
+            "mail_settings": {"bypass_unsubscribe_management": {"enable": True}},
+            "tracking_settings": {
+                "click_tracking": {"enable": False, "enable_text": False},
+                "open_tracking": {"enable": False},
+                "ganalytics": {"enable": False},
+            },
+        }
+        try:
+            response = self._sendgrid.client.mail.send.post(request_body=body, timeout=self._timeout)
+        except HTTPError as exc:
+            raise _bulk_failure(exc) from None  # its body may quote addresses: not chained
+        except (URLError, TimeoutError, OSError):
+            raise MailUnavailable() from None
+        message_id = response.headers.get("X-Message-Id")
+        if not message_id:
+            raise SendGridError(f"SendGrid accepted the batch (HTTP {response.status_code}) without a message id")
+        return str(message_id)
+
+
+def _bulk_failure(exc: HTTPError) -> BulkRejected | BulkThrottled | MailUnavailable:
+    status = int(exc.status_code)
+    if status == 429:
+        return BulkThrottled(_retry_after(exc.headers))
+    if status >= 500 or status in (401, 403):
+        if status in (401, 403):
+            log.error("sendgrid refused the API key status=%d", status)
+        return MailUnavailable()
+    return BulkRejected(status, _error_messages(exc.body))
+
+
+def _retry_after(headers: Any) -> int:
+    """Seconds to wait: ``Retry-After``, else until ``X-RateLimit-Reset`` (Unix seconds), else a minute."""
+    values = {str(k).lower(): str(v) for k, v in (headers.items() if hasattr(headers, "items") else [])}
+    if values.get("retry-after", "").isdigit():
+        return max(1, int(values["retry-after"]))
+    if values.get("x-ratelimit-reset", "").isdigit():
+        return max(1, int(values["x-ratelimit-reset"]) - int(time.time()))
+    return 60
+
+
+def _error_messages(body: Any) -> str:
+    """SendGrid's error messages and fields, without any word that could be an address."""
+    try:
+        errors = json.loads(body).get("errors", [])
+    except (ValueError, TypeError, AttributeError):
+        return "unreadable error body"
+    parts = []
+    for error in errors[:5] if isinstance(errors, list) else []:
+        if isinstance(error, dict):
+            text = f"{error.get('field') or ''}: {error.get('message') or ''}"
+            parts.append(" ".join(word for word in text.split() if "@" not in word))
+    return "; ".join(parts)[:500] or "no error message"
+
+
+class SendGridEventSignatures:
+    """Checks the ECDSA (P-256, SHA-256) signature SendGrid puts on each Event Webhook request, with
+    the verification key from its Mail Settings (base64 DER)."""
+
+    def __init__(self, public_key_base64: str) -> None:
+        self._key: ec.EllipticCurvePublicKey | None = None
+        if public_key_base64.strip():
+            key = serialization.load_der_public_key(base64.b64decode(public_key_base64))
+            if not isinstance(key, ec.EllipticCurvePublicKey):
+                raise SettingsError("app setting SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY must be an ECDSA public key")
+            self._key = key
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SendGridEventSignatures:
+        try:
+            return cls(settings.get("SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY"))
+        except (ValueError, binascii.Error):
+            raise SettingsError("app setting SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY must be base64 DER") from None
+
+    def valid(self, body: bytes, signature: str, timestamp: str) -> bool:
+        if self._key is None:  # no key configured: nothing can be trusted
+            return False
+        try:
+            self._key.verify(
+                base64.b64decode(signature, validate=True), timestamp.encode() + body, ec.ECDSA(hashes.SHA256())
+            )
+        except (InvalidSignature, ValueError, binascii.Error):
+            return False
+        return True

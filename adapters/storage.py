@@ -6,6 +6,7 @@ import contextlib
 import json
 import threading
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from core.ports import Document
@@ -52,8 +53,11 @@ class StorageWorkQueue:
                 self._clients[queue] = client
             return client
 
-    def send(self, queue: str, message: Mapping[str, Any]) -> None:
-        self._client(queue).send_message(json.dumps(dict(message), separators=(",", ":")))
+    def send(self, queue: str, message: Mapping[str, Any], delay: timedelta | None = None) -> None:
+        visibility = int(delay.total_seconds()) if delay else None
+        self._client(queue).send_message(
+            json.dumps(dict(message), separators=(",", ":")), visibility_timeout=visibility
+        )
 
     def ping(self) -> None:
         # A data-plane call (list one queue page): the app's Storage Queue Data role covers it, while

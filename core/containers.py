@@ -16,6 +16,10 @@ CATALOG = "catalog"
 AUDIT = "audit"
 DSR_REQUESTS = "dsr-requests"
 PROFILES = "profiles"  # the product's user profiles: where a person's email leads to their user id
+INCIDENTS = "incidents"
+INCIDENT_RECIPIENTS = "incident-recipients"
+INCIDENT_BATCHES = "incident-batches"
+WEBHOOK_EVENTS = "webhook-events"
 
 
 @dataclass(frozen=True)

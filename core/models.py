@@ -11,9 +11,9 @@ Schemas are built on first use (``defer_build``): building them at import would 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, PrivateAttr, StringConstraints
 from pydantic.alias_generators import to_camel
 
 
@@ -82,3 +82,28 @@ class StoredDocument(BaseModel):
 
     def to_document(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
+
+
+class VersionedDocument(StoredDocument):
+    """A stored document read with its etag, so that saving it again is guarded by that etag."""
+
+    _etag: str | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any], etag: str | None) -> Self:
+        loaded = cls.model_validate(document)
+        loaded._etag = etag
+        return loaded
+
+    @property
+    def etag(self) -> str | None:
+        return self._etag
+
+
+class LogEntry(StoredDocument):
+    """One line of a record's own history: when, who, what (never personal data in ``detail``)."""
+
+    at: UtcDateTime
+    actor: str
+    action: str
+    detail: str = ""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from core.errors import DomainError
@@ -80,7 +80,9 @@ class Clock(Protocol):
 class WorkQueue(Protocol):
     """Storage queues the Functions host drains; messages are JSON objects."""
 
-    def send(self, queue: str, message: Mapping[str, Any]) -> None: ...
+    def send(self, queue: str, message: Mapping[str, Any], delay: timedelta | None = None) -> None:
+        """Queues the message; with ``delay`` it becomes visible only after that long."""
+        ...
 
     def peek_poison(self, queue: str, limit: int) -> list[Document]:
         """Messages that kept failing and were moved to ``<queue>-poison`` (read-only look)."""

@@ -155,6 +155,19 @@ SETTINGS: tuple[Setting, ...] = (
         "moves to the next working day (Regulation 1182/71 Art. 3(4)).",
         "",
     ),
+    Setting(
+        "INCIDENT_STAFF_EMAIL",
+        SettingKind.PLAIN,
+        "Where warnings about breach deadlines go (before each deadline and when one has passed).",
+        "",
+    ),
+    Setting(
+        "INCIDENT_UNCONFIRMED_GRACE_SECONDS",
+        SettingKind.PLAIN,
+        "How long a breach-notice batch interrupted mid-send waits for SendGrid's events before it is sent "
+        "again (only while events are arriving; otherwise staff decide).",
+        "600",
+    ),
     Setting("EXPORT_LINK_HOURS", SettingKind.PLAIN, "How long the download link of a data export works.", "72"),
     Setting("EXPORT_RETENTION_DAYS", SettingKind.PLAIN, "Days after which a data-export archive is deleted.", "7"),
     Setting(

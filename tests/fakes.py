@@ -31,7 +31,8 @@ from core.ports import (
 )
 
 _QUERY = re.compile(
-    r"^SELECT (?P<fields>.+?) FROM c(?: WHERE (?P<where>.+?))?(?: ORDER BY c\.(?P<order>\w+)(?P<desc> DESC)?)?$"
+    r"^SELECT (?:TOP (?P<top>\d+) )?(?P<fields>.+?) FROM c(?: WHERE (?P<where>.+?))?"
+    r"(?: ORDER BY c\.(?P<order>\w+)(?P<desc> DESC)?)?$"
 )
 _COMPARE = re.compile(r"^c\.(\w+) (=|<=|>=|<|>) (@\w+|true|false|'[^']*')$")
 _IN = re.compile(r"^(NOT \()?c\.(\w+) IN \(([^)]*)\)\)?$")
@@ -79,6 +80,8 @@ def _run(documents: Iterable[Document], sql: str, parameters: Mapping[str, Any])
     found = [dict(d) for d in documents if all(check(d) for check in conditions)]
     if match["order"]:
         found.sort(key=lambda d: (d.get(match["order"]) is None, d.get(match["order"])), reverse=bool(match["desc"]))
+    if match["top"]:
+        found = found[: int(match["top"])]
     if match["fields"].strip() != "*":
         names = [f.strip().removeprefix("c.") for f in match["fields"].split(",")]
         found = [{name: d.get(name) for name in names} for d in found]
@@ -160,14 +163,15 @@ class QueuedMessage:
     id: str
     body: dict[str, Any]
     dequeue_count: int = 0
+    delay: timedelta | None = None
 
 
 class InMemoryWorkQueue:
     def __init__(self) -> None:
         self.queues: dict[str, list[QueuedMessage]] = {}
 
-    def send(self, queue: str, message: Mapping[str, Any]) -> None:
-        self.queues.setdefault(queue, []).append(QueuedMessage(uuid.uuid4().hex, dict(message)))
+    def send(self, queue: str, message: Mapping[str, Any], delay: timedelta | None = None) -> None:
+        self.queues.setdefault(queue, []).append(QueuedMessage(uuid.uuid4().hex, dict(message), delay=delay))
 
     def peek_poison(self, queue: str, limit: int) -> list[Document]:
         return [{"messageId": m.id, "message": m.body} for m in self.queues.get(f"{queue}-poison", [])[:limit]]
@@ -310,3 +314,21 @@ class MovableClock:
 
     def advance(self, **delta: float) -> None:
         self.moment += timedelta(**delta)
+
+
+class RecordingBulkMailer:
+    """Keeps each batch request; ``fail_next`` makes the next sends raise (throttling, outages, crashes)."""
+
+    def __init__(self) -> None:
+        self.requests: list[Any] = []
+        self.fail_next: list[BaseException] = []
+        self.crash_after_send = False  # the request goes out, then the worker dies before recording it
+
+    def send_batch(self, mail: Any) -> str:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        self.requests.append(mail)
+        if self.crash_after_send:
+            self.crash_after_send = False
+            raise SystemExit("worker killed after the request left")
+        return f"msg-{len(self.requests)}"

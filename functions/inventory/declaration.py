@@ -50,6 +50,7 @@ class Location(_Declared):
     erasure: Erasure
     container: str | None = None
     export_note: str | None = None  # read by people in their export's README
+    time_field: str | None = None  # the item's ISO 8601 time, for finding who a breach window affects
 
     @property
     def exported(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from core.ports import DocumentStore
@@ -61,6 +62,11 @@ class StoredLocation(ABC):
 
     def held_items(self, subject: Subject) -> int | None:
         """How many items the subject has here, when known without asking a third party."""
+        return None
+
+    def affected_users(self, since: datetime, until: datetime) -> Iterator[str] | None:
+        """The users with items here in the window, in user order (repeats allowed); None when this
+        location cannot be searched by time."""
         return None
 
     @abstractmethod

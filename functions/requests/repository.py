@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.containers import DSR_REQUESTS
-from core.errors import StillChanging
 from core.models import utc_text
-from core.ports import DocumentChanged, DocumentStore
+from core.ports import DocumentStore
+from core.repository import Repository
 from functions.requests.errors import RequestNotFound
 from functions.requests.lifecycle import OPEN_STATUSES, RequestType, Status
 from functions.requests.request_record import DsrRequest
 
-MAX_CHANGE_ATTEMPTS = 10
 _OPEN = ", ".join(f"'{status.value}'" for status in sorted(OPEN_STATUSES))
 
 
@@ -41,36 +40,21 @@ class StaffSearch:
 class RequestRepository:
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
+        self._requests = Repository(store, DSR_REQUESTS, DsrRequest, lambda r: r.id, RequestNotFound)
 
     def get(self, request_id: str) -> DsrRequest | None:
-        found = self._store.read(DSR_REQUESTS, request_id, request_id)
-        return DsrRequest.from_document(found.body, found.etag) if found else None
+        return self._requests.get(request_id, request_id)
 
     def require(self, request_id: str) -> DsrRequest:
-        request = self.get(request_id)
-        if request is None:
-            raise RequestNotFound()
-        return request
+        return self._requests.require(request_id, request_id)
 
     def save(self, request: DsrRequest) -> DsrRequest:
         """Creates a new request or replaces the one read (DocumentChanged if it changed since)."""
-        if request.etag is None:
-            saved = self._store.create(DSR_REQUESTS, request.to_document())
-        else:
-            saved = self._store.replace(DSR_REQUESTS, request.to_document(), request.etag)
-        return DsrRequest.from_document(saved.body, saved.etag)
+        return self._requests.save(request)
 
     def change(self, request_id: str, change: Callable[[DsrRequest], None]) -> DsrRequest:
-        """Read, change, write if unchanged meanwhile; a concurrent change is re-read and ``change``
-        applied again, so it must decide from what it is given (and may raise to refuse)."""
-        for _ in range(MAX_CHANGE_ATTEMPTS):
-            request = self.require(request_id)
-            change(request)
-            try:
-                return self.save(request)
-            except DocumentChanged:
-                continue
-        raise StillChanging()
+        """Read, change, write if unchanged meanwhile (see core.repository)."""
+        return self._requests.change(request_id, request_id, change)
 
     def open_for(self, subject_key: str) -> list[DsrRequest]:
         return self._find(f"c.subjectKey = @key AND c.status IN ({_OPEN})", {"@key": subject_key})

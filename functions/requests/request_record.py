@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, computed_field
+from pydantic import Field, computed_field
 
-from core.models import StoredDocument, UtcDateTime
+from core.models import LogEntry, StoredDocument, UtcDateTime, VersionedDocument
 from functions.inventory.subject import Subject
 from functions.requests.lifecycle import OPEN_STATUSES, MailKind, MailStatus, RequestType, Status, StepStatus
 
@@ -40,13 +40,6 @@ class OutgoingMail(StoredDocument):
     error: str | None = None
 
 
-class LogEntry(StoredDocument):
-    at: UtcDateTime
-    actor: str
-    action: str
-    detail: str = ""
-
-
 class Decision(StoredDocument):
     by: str
     decision: Literal["approved", "denied"]
@@ -61,7 +54,7 @@ class Extension(StoredDocument):
     previous_due_at: UtcDateTime
 
 
-class DsrRequest(StoredDocument):
+class DsrRequest(VersionedDocument):
     id: str
     type: RequestType
     status: Status
@@ -90,18 +83,6 @@ class DsrRequest(StoredDocument):
     steps: list[Step] = Field(default_factory=list)
     outbox: list[OutgoingMail] = Field(default_factory=list)
     log: list[LogEntry] = Field(default_factory=list)
-
-    _etag: str | None = PrivateAttr(default=None)
-
-    @classmethod
-    def from_document(cls, document: dict[str, Any], etag: str | None) -> DsrRequest:
-        request = cls.model_validate(document)
-        request._etag = etag
-        return request
-
-    @property
-    def etag(self) -> str | None:
-        return self._etag
 
     @property
     def certificate_id(self) -> str | None:

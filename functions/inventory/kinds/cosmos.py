@@ -4,6 +4,7 @@ law keeps the record (invoices) but not the person's identity."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from functions.inventory.declaration import ANONYMIZE
@@ -34,6 +35,17 @@ class CosmosLocation(StoredLocation):
 
     def export(self, subject: Subject) -> Iterator[dict[str, Any]]:
         yield from self._items(subject)
+
+    def affected_users(self, since: datetime, until: datetime) -> Iterator[str] | None:
+        container, time_field = self.declaration.container, self.declaration.time_field
+        if container is None or time_field is None:
+            return None
+        rows = self.systems.store.query_across_partitions(
+            container,
+            f"SELECT c.userId FROM c WHERE c.{time_field} >= @since AND c.{time_field} < @until ORDER BY c.userId",  # noqa: S608 - declared field
+            {"@since": since.isoformat(), "@until": until.isoformat()},
+        )
+        return (str(row["userId"]) for row in rows)
 
     def erase(self, subject: Subject, found: int | None) -> Outcome:
         container = self.declaration.container

@@ -1,0 +1,251 @@
+"""HTTP handlers for incident staff (role Privacy.Incident); every read and action is audited."""
+
+from __future__ import annotations
+
+import uuid
+from itertools import islice
+
+import azure.functions as func
+
+from bootstrap import services
+from core.auth import Principal, require_role
+from core.http import RequestContext, json_response, model_response
+from functions.incidents import reporting
+from functions.incidents.errors import IncidentNotFound, NoticeNotFound
+from functions.incidents.incident_record import BreachTime, Incident, Notice, NoticeContent
+from functions.incidents.lifecycle import INCIDENT_ROLE
+from functions.incidents.models import (
+    AssessmentRequest,
+    DelayRequest,
+    DeliveryView,
+    FilingRequest,
+    FormatQuery,
+    IncidentListView,
+    IncidentRequest,
+    NoticeRequest,
+    RecipientsAddedView,
+    RecipientsRequest,
+    SelectionRequest,
+    UnreachedPersonView,
+    UnreachedQuery,
+    UnreachedView,
+)
+from functions.incidents.notice_mail import render
+from functions.incidents.pages import authority_report_page
+from functions.incidents.staff import IncidentFacts, Selection
+from functions.incidents.views import delivery_view, incident_view
+
+
+def _staff(ctx: RequestContext) -> Principal:
+    principal = services().staff_tokens.principal_from_header(ctx.header("authorization"))
+    require_role(principal, INCIDENT_ROLE)
+    return principal
+
+
+def _incident_id(ctx: RequestContext) -> str:
+    try:
+        return str(uuid.UUID(ctx.route_param("incidentId")))
+    except ValueError:
+        raise IncidentNotFound() from None
+
+
+def _notice(incident: Incident, ctx: RequestContext) -> Notice:
+    notice = incident.notice(ctx.route_param("noticeId"))
+    if notice is None:
+        raise NoticeNotFound()
+    return notice
+
+
+def _answer(
+    ctx: RequestContext, staff: Principal, action: str, incident: Incident, status: int = 200
+) -> func.HttpResponse:
+    services().audit.record(staff.subject, action, f"incident:{incident.id}")
+    return model_response(incident_view(incident), status=status)
+
+
+def _facts(body: IncidentRequest) -> IncidentFacts:
+    breach = BreachTime.model_validate(body.breach_time.model_dump()) if body.breach_time else None
+    return IncidentFacts(
+        title=body.title,
+        aware_at=body.aware_at,
+        description=body.description,
+        contact_point=body.contact_point,
+        breach_time=breach,
+        determined_at=body.determined_at,
+        categories=body.categories,
+        approx_people=body.approx_people,
+        approx_records=body.approx_records,
+        jurisdictions=body.jurisdictions,
+        residents=dict(body.residents),
+    )
+
+
+def open_incident(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    incident = services().incident_staff.open(_facts(ctx.json_body(IncidentRequest)), staff.subject)
+    return _answer(ctx, staff, "incident.opened", incident, status=201)
+
+
+def list_incidents(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    incidents = services().incident_staff.all_incidents()
+    services().audit.record(staff.subject, "incidents.listed", "incidents", {"count": len(incidents)})
+    return model_response(IncidentListView(incidents=[incident_view(i) for i in incidents]))
+
+
+def get_incident(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    return _answer(ctx, staff, "incident.read", services().incident_staff.get(_incident_id(ctx)))
+
+
+def update_incident(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    facts = _facts(ctx.json_body(IncidentRequest))
+    return _answer(
+        ctx, staff, "incident.updated", services().incident_staff.update(_incident_id(ctx), facts, staff.subject)
+    )
+
+
+def assess(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    body = ctx.json_body(AssessmentRequest)
+    incident = services().incident_staff.assess(
+        _incident_id(ctx), body.notify_authority, body.notify_people, body.reason, staff.subject
+    )
+    return _answer(ctx, staff, "incident.assessed", incident)
+
+
+def record_delay(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    body = ctx.json_body(DelayRequest)
+    incident = services().incident_staff.record_delay(
+        _incident_id(ctx), body.agency, body.reason, body.until, staff.subject
+    )
+    return _answer(ctx, staff, "incident.delay-recorded", incident)
+
+
+def record_filing(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    body = ctx.json_body(FilingRequest)
+    incident = services().incident_staff.record_filing(
+        _incident_id(ctx), body.authority, body.filed_at, body.reference, body.late_reasons, staff.subject
+    )
+    return _answer(ctx, staff, "incident.filing-recorded", incident)
+
+
+def authority_report(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    incident = services().incident_staff.get(_incident_id(ctx))
+    report = reporting.authority_report(incident, services().inventory_categories)
+    services().audit.record(staff.subject, "incident.authority-report-read", f"incident:{incident.id}")
+    if ctx.query_model(FormatQuery).format == "html":
+        return authority_report_page(report)
+    return json_response(report)
+
+
+def add_recipients(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    body = ctx.json_body(RecipientsRequest)
+    incident_id = _incident_id(ctx)
+    added, already = services().incident_staff.add_recipients(incident_id, body.emails, staff.subject)
+    services().audit.record(staff.subject, "incident.recipients-added", f"incident:{incident_id}", {"added": added})
+    total = services().incident_staff.get(incident_id).recipients
+    return model_response(RecipientsAddedView(added=added, already_recorded=already, total=total))
+
+
+def select_recipients(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    body = ctx.json_body(SelectionRequest)
+    selection = Selection(body.locations, body.since, body.until)
+    incident = services().incident_staff.select_recipients(_incident_id(ctx), selection, staff.subject)
+    return _answer(ctx, staff, "incident.selection-started", incident, status=202)
+
+
+def _content(body: NoticeRequest) -> NoticeContent:
+    return NoticeContent.model_validate(body.content.model_dump())
+
+
+def draft_notice(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    body = ctx.json_body(NoticeRequest)
+    incident = services().incident_staff.draft_notice(_incident_id(ctx), body.subject, _content(body), staff.subject)
+    return _answer(ctx, staff, "incident.notice-drafted", incident, status=201)
+
+
+def revise_notice(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    body = ctx.json_body(NoticeRequest)
+    notice_id = ctx.route_param("noticeId")
+    incident = services().incident_staff.revise_notice(
+        _incident_id(ctx), notice_id, body.subject, _content(body), staff.subject
+    )
+    return _answer(ctx, staff, "incident.notice-revised", incident)
+
+
+def preview_notice(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    incident = services().incident_staff.get(_incident_id(ctx))
+    mail = render(incident, _notice(incident, ctx), services().inventory_categories)
+    services().audit.record(staff.subject, "incident.notice-previewed", f"incident:{incident.id}")
+    ctx.response_headers["Cache-Control"] = "no-store"
+    if ctx.query_model(FormatQuery).format == "text":
+        return func.HttpResponse(mail.text, mimetype="text/plain", charset="utf-8")
+    return func.HttpResponse(mail.html, mimetype="text/html", charset="utf-8")
+
+
+def approve_notice(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    notice_id = ctx.route_param("noticeId")
+    incident = services().incident_staff.approve_notice(_incident_id(ctx), notice_id, staff.subject)
+    return _answer(ctx, staff, "incident.notice-approved", incident)
+
+
+def send_notice(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    notice_id = ctx.route_param("noticeId")
+    incident = services().incident_staff.send_notice(_incident_id(ctx), notice_id, staff.subject)
+    return _answer(ctx, staff, "incident.notice-sent", incident, status=202)
+
+
+def delivery(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    incident = services().incident_staff.get(_incident_id(ctx))
+    reports = reporting.delivery_report(services().incidents, incident)
+    services().audit.record(staff.subject, "incident.delivery-read", f"incident:{incident.id}")
+    return model_response(DeliveryView(notices=[delivery_view(r) for r in reports]))
+
+
+def unreached(ctx: RequestContext) -> func.HttpResponse:
+    staff = _staff(ctx)
+    incident = services().incident_staff.get(_incident_id(ctx))
+    notice = _notice(incident, ctx)
+    query = ctx.query_model(UnreachedQuery)
+    people = islice(
+        (r for r in reporting.unreached(services().incidents, incident, notice.id) if r.id > query.after),
+        query.limit + 1,
+    )
+    found = list(people)
+    page, more = found[: query.limit], len(found) > query.limit
+    services().audit.record(staff.subject, "incident.unreached-read", f"incident:{incident.id}", {"count": len(page)})
+    views = []
+    for person in page:
+        delivery_ = person.deliveries.get(notice.id)
+        status = delivery_.status.value if delivery_ else "unknown"
+        views.append(
+            UnreachedPersonView(
+                id=person.id, email=person.email, status=status, detail=delivery_.detail if delivery_ else None
+            )
+        )
+    return model_response(UnreachedView(people=views, next_after=page[-1].id if more and page else None))
+
+
+def delivery_events(ctx: RequestContext) -> func.HttpResponse:
+    """SendGrid's signed Event Webhook: anonymous, trusted only through its signature."""
+    recorded = services().delivery_events.record(
+        ctx.raw_body(),
+        ctx.header("x-twilio-email-event-webhook-signature"),
+        ctx.header("x-twilio-email-event-webhook-timestamp"),
+    )
+    return json_response(
+        {"recorded": recorded.recorded, "duplicates": recorded.duplicates, "ignored": recorded.ignored}
+    )

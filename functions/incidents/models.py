@@ -1,0 +1,206 @@
+"""Bodies and views of the breach-incident API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, StringConstraints, model_validator
+
+from core.models import Body, EmailAddress, View
+from functions.incidents.lifecycle import BatchStatus, IncidentStatus, NoticeStatus
+
+IncidentId = Annotated[
+    str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Jurisdiction = Annotated[str, StringConstraints(pattern=r"^(GDPR|US-[A-Z]{2})$")]
+
+
+class BreachTimeBody(Body):
+    kind: Literal["date", "estimate", "range"]
+    at: datetime | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> BreachTimeBody:
+        if self.kind == "range" and not (self.start and self.end and self.start <= self.end):
+            raise ValueError("a range needs start and end, start first")
+        if self.kind != "range" and self.at is None:
+            raise ValueError("a date or an estimate needs at")
+        return self
+
+
+class IncidentRequest(Body):
+    title: ShortText
+    aware_at: datetime = Field(description="When the company became aware (GDPR Art. 33(1)'s clock starts here).")
+    determined_at: datetime | None = Field(default=None, description="When it was determined a breach occurred.")
+    breach_time: BreachTimeBody | None = None
+    description: Text
+    categories: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list, max_length=20)
+    approx_people: int | None = Field(default=None, ge=0)
+    approx_records: int | None = Field(default=None, ge=0)
+    jurisdictions: list[Jurisdiction] = Field(default_factory=list, max_length=60)
+    residents: dict[Jurisdiction, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, max_length=60)
+    contact_point: ShortText = Field(description="The DPO or other contact point (GDPR Art. 33(3)(b)).")
+
+
+class AssessmentRequest(Body):
+    notify_authority: bool
+    notify_people: bool
+    reason: Text = Field(description="Why (GDPR Art. 33(5)): required also when nobody is notified.")
+
+
+class DelayRequest(Body):
+    agency: ShortText
+    reason: Text
+    until: datetime | None = None
+
+
+class FilingRequest(Body):
+    authority: ShortText
+    filed_at: datetime
+    reference: ShortText | None = None
+    late_reasons: Text | None = Field(
+        default=None, description="Required when filed more than 72 hours after awareness."
+    )
+
+
+class RecipientsRequest(Body):
+    emails: list[EmailAddress] = Field(min_length=1, max_length=1000)
+
+
+class SelectionRequest(Body):
+    locations: list[Annotated[str, StringConstraints(max_length=64)]] = Field(min_length=1, max_length=20)
+    since: datetime
+    until: datetime
+
+
+class NoticeContentBody(Body):
+    what_happened: Text | None = None
+    information_involved: Text | None = None
+    what_we_are_doing: Text | None = None
+    what_you_can_do: Text | None = None
+    more_information: Text | None = None
+    protection_provided: Text | None = None
+    advice: Text | None = None
+    cure_and_timeframe: Text | None = None
+    contact_point: Text | None = None
+    likely_consequences: Text | None = None
+    measures: Text | None = None
+    delay_statement: Text | None = None
+
+
+class NoticeRequest(Body):
+    subject: ShortText
+    content: NoticeContentBody
+
+
+class FormatQuery(Body):
+    format: Literal["json", "html", "text"] = "json"
+
+
+class UnreachedQuery(Body):
+    after: Annotated[str, StringConstraints(max_length=64)] = ""
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+# ---- views
+
+
+class ClockView(View):
+    jurisdiction: str
+    audience: str
+    citation: str
+    source: str
+    due_at: datetime | None = Field(description="null: no fixed deadline, or not started yet (see note)")
+    note: str
+    stopped: bool
+
+
+class NoticeView(View):
+    id: str
+    phase: int
+    subject: str
+    status: NoticeStatus
+    author: str
+    created_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    sent_at: datetime | None
+    missing: list[str] = Field(description="Parts still empty; approval is refused while any is listed.")
+
+
+class IncidentView(View):
+    id: str
+    status: IncidentStatus
+    title: str
+    aware_at: datetime
+    determined_at: datetime | None
+    breach_time: str | None
+    description: str
+    categories: list[str]
+    approx_people: int | None
+    approx_records: int | None
+    jurisdictions: list[str]
+    residents: dict[str, int]
+    contact_point: str
+    recipients: int
+    selection_running: bool
+    assessed: bool
+    authority_filed_at: datetime | None
+    law_enforcement_delay_until: datetime | None
+    clocks: list[ClockView]
+    notices: list[NoticeView]
+    warnings: list[str]
+
+
+class IncidentListView(View):
+    incidents: list[IncidentView]
+
+
+class RecipientsAddedView(View):
+    added: int
+    already_recorded: int
+    total: int
+
+
+class NoticeDeliveryView(View):
+    notice_id: str
+    phase: int
+    batches: int
+    rejected_batches: int
+    unconfirmed_batches: int
+    sent: int
+    counts: dict[str, int]
+
+
+class DeliveryView(View):
+    notices: list[NoticeDeliveryView]
+
+
+class UnreachedPersonView(View):
+    id: str
+    email: str
+    status: str = Field(description="bounce, dropped, rejected, deferred, processed, or unknown (no event)")
+    detail: str | None
+
+
+class UnreachedView(View):
+    people: list[UnreachedPersonView]
+    next_after: str | None = Field(validation_alias=AliasChoices("next_after", "nextAfter"))
+
+
+class EventsView(View):
+    recorded: int
+    duplicates: int
+    ignored: int
+
+
+class BatchView(View):
+    id: str
+    seq: int
+    status: BatchStatus
+    size: int

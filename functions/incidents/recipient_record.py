@@ -1,0 +1,65 @@
+"""The people a breach affects (``incident-recipients``, one partition per incident), and the
+batches their notices go out in (``incident-batches``, one partition per notice)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from core.models import StoredDocument, UtcDateTime, VersionedDocument
+from functions.incidents.lifecycle import BatchStatus, DeliveryStatus
+
+
+class Delivery(StoredDocument):
+    status: DeliveryStatus
+    at: UtcDateTime
+    batch_id: str
+    detail: str | None = None  # the bounce's SMTP status, the drop's reason: never an address
+
+
+class Recipient(VersionedDocument):
+    id: str  # keyed hash of the address: one recipient per address, however it was found
+    incident_id: str
+    email: str
+    user_id: str | None = None
+    source: str  # upload | selection
+    deliveries: dict[str, Delivery] = Field(default_factory=dict)  # notice id → its delivery
+
+
+class BatchRecipient(StoredDocument):
+    id: str
+    email: str
+
+
+class Batch(VersionedDocument):
+    """One SendGrid request: at most 1,000 recipients, each in a personalization of its own. Stored
+    before it is sent, under an id fixed by its notice and place, so a replay finds it."""
+
+    id: str  # <notice id>-<seq>
+    notice_id: str
+    incident_id: str
+    seq: int
+    status: BatchStatus = BatchStatus.RECORDED
+    recipients: list[BatchRecipient]
+    size: int  # len(recipients), so reports need not read the addresses
+    last_recipient_id: str  # the next batch starts after it
+    attempts: int = 0
+    claimed_by: str | None = None  # the queue message that sends it: only its redelivery goes on from here
+    claimed_at: UtcDateTime | None = None
+    sent_at: UtcDateTime | None = None
+    message_id: str | None = None
+    error: str | None = None  # SendGrid's answer to a refused batch, without addresses
+    events_seen: bool = False  # SendGrid reported at least one event for it
+
+
+def batch_id(notice_id: str, seq: int) -> str:
+    return f"{notice_id}-{seq:06d}"
+
+
+class BatchSummary(StoredDocument):
+    """A batch without its recipients: what reports count."""
+
+    id: str
+    seq: int
+    status: BatchStatus
+    size: int
+    events_seen: bool = False
