@@ -56,7 +56,10 @@ def authority_report(incident: Incident, category_names: dict[str, str]) -> dict
             else None
         ),
         "filing": filing.model_dump(mode="json", by_alias=True) if filing else None,
-        "phases": [{"phase": n.phase, "status": n.status.value, "sentAt": n.sent_at} for n in incident.notices],
+        "phases": [
+            {"phase": n.phase, "status": n.status.value, "sentAt": n.sent_at.isoformat() if n.sent_at else None}
+            for n in incident.notices
+        ],
     }
 
 
