@@ -511,6 +511,14 @@ def setting_enabled(settings: dict[str, Any], name: str) -> bool:
     return isinstance(setting, dict) and setting.get("enable") is True
 
 
+def drops_global_unsubscribes(mail_settings: dict[str, Any]) -> bool:
+    """Whether SendGrid drops globally unsubscribed recipients of a mail with these mail_settings."""
+    return not (
+        setting_enabled(mail_settings, "bypass_list_management")
+        or setting_enabled(mail_settings, "bypass_unsubscribe_management")
+    )
+
+
 def validate_mail_send(body: object, *, now: float | None = None) -> list[FieldError]:
     """Return every problem with a Mail Send body; an empty list means SendGrid would accept it."""
     if not isinstance(body, dict):
