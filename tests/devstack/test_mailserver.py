@@ -170,101 +170,6 @@ def test_health_and_outbox_need_no_auth(server: Server) -> None:
 # -- rejected mail ---------------------------------------------------------------------------
 
 
-def test_1000_personalizations_accepted_1001_rejected(server: Server) -> None:
-    payload = valid_payload()
-    payload["personalizations"] = [{"to": [{"email": f"user{i}@example.com"}]} for i in range(1000)]
-    assert send(server, payload)[0] == 202
-
-    payload["personalizations"].append({"to": [{"email": "user1000@example.com"}]})
-    status, _, body = send(server, payload)
-    assert status == 400
-    assert "personalizations" in fields_of(body)
-    assert_no_leak(body, "user1000@example.com", "user0@example.com")
-    assert len(stored(server)) == 1
-
-
-def test_more_than_1000_recipients_in_total_rejected(server: Server) -> None:
-    payload = valid_payload()
-    payload["personalizations"] = [
-        {"to": [{"email": f"user{i}-{j}@example.com"} for j in range(3)]} for i in range(334)
-    ]
-    status, _, body = send(server, payload)
-    assert status == 400
-    assert fields_of(body) == {"personalizations"}
-
-
-@pytest.mark.parametrize(
-    ("personalizations", "field"),
-    [
-        (
-            [{"to": [{"email": "dup@example.com"}, {"email": "DUP@Example.com"}]}],
-            "personalizations.0.to.1.email",
-        ),
-        (
-            [{"to": [{"email": "dup@example.com"}], "cc": [{"email": "Dup@example.com"}]}],
-            "personalizations.0.cc.0.email",
-        ),
-        (
-            [
-                {"to": [{"email": "dup@example.com"}]},
-                {"to": [{"email": "other@example.com"}], "bcc": [{"email": "dup@EXAMPLE.com"}]},
-            ],
-            "personalizations.1.bcc.0.email",
-        ),
-    ],
-    ids=["within-to", "to-and-cc", "across-personalizations"],
-)
-def test_duplicate_recipient_rejected(server: Server, personalizations: list[Any], field: str) -> None:
-    payload = valid_payload()
-    payload["personalizations"] = personalizations
-    status, _, body = send(server, payload)
-    assert status == 400
-    assert fields_of(body) == {field}
-    assert_no_leak(body, "dup@example.com", "other@example.com")
-    assert stored(server) == []
-
-
-@pytest.mark.parametrize(
-    ("mutate", "field"),
-    [
-        (lambda p: p.pop("from"), "from.email"),
-        (lambda p: p["from"].pop("email"), "from.email"),
-        (lambda p: p.pop("subject"), "subject"),
-        (lambda p: p.update(subject=""), "subject"),
-        (lambda p: p.pop("content"), "content"),
-        (lambda p: p.update(content=[]), "content"),
-        (lambda p: p["content"][0].update(value=""), "content.0.value"),
-        (lambda p: p["content"][0].pop("type"), "content.0.type"),
-        (lambda p: p.pop("personalizations"), "personalizations"),
-        (lambda p: p.update(personalizations=[]), "personalizations"),
-        (lambda p: p["personalizations"][0].pop("to"), "personalizations.0.to"),
-        (lambda p: p["personalizations"][0].update(to=[]), "personalizations.0.to"),
-    ],
-    ids=[
-        "no-from",
-        "no-from-email",
-        "no-subject",
-        "empty-subject",
-        "no-content",
-        "empty-content",
-        "empty-content-value",
-        "no-content-type",
-        "no-personalizations",
-        "empty-personalizations",
-        "no-to",
-        "empty-to",
-    ],
-)
-def test_missing_required_field_rejected_naming_the_field(server: Server, mutate: Any, field: str) -> None:
-    payload = valid_payload()
-    mutate(payload)
-    status, _, body = send(server, payload)
-    assert status == 400
-    assert field in fields_of(body)
-    assert_no_leak(body, "alice@example.com", "privacy@example.com", "Download it")
-    assert stored(server) == []
-
-
 @pytest.mark.parametrize(
     "address",
     [
@@ -328,18 +233,16 @@ def test_spec_limits_on_other_fields_rejected(server: Server) -> None:
     assert_no_leak(body, "someone@example.com", "help@example.com")
 
 
-def test_oversize_body_rejected_with_413(server: Server) -> None:
+def test_gzip_body_that_inflates_past_30_mb_rejected_with_413(server: Server) -> None:
+    # The limit itself is in the contract test; a small body that inflates past it is refused
+    # too, without inflating it all.
     payload = valid_payload()
     payload["content"][0]["value"] = "x" * (THIRTY_MB + 1)
-    status, _, body = send(server, payload)
+    bomb = gzip.compress(json.dumps(payload).encode(), 9)
+    assert len(bomb) < 100_000
+    status, _, body = send(server, bomb, headers={"Content-Encoding": "gzip"})
     assert status == 413
     assert errors_of(body)[0]["message"] == "content too large"
-    assert_no_leak(body, "alice@example.com")
-
-    # A small gzip body that inflates past the limit is refused too, without inflating it all.
-    bomb = json.dumps(payload).encode()
-    status, _, body = send(server, gzip.compress(bomb, 9), headers={"Content-Encoding": "gzip"})
-    assert status == 413
     assert stored(server) == []
 
 
