@@ -1,10 +1,10 @@
 """The signed Event Webhook: what SendGrid would report about each accepted mail, posted as SendGrid posts it.
 
-For every to, cc and bcc recipient of every personalization, in order: ``processed``, then one of
-``delivered``; ``bounce`` for addresses at the reserved test domain ``bounces.example.com``;
+For every to, cc and bcc recipient of every personalization, in order: ``processed``, then
 ``dropped`` ("Unsubscribed Address") for an address on the global suppression list when the mail
-bypassed neither that list nor all lists. Each event carries the mail's categories and its
-custom_args (a personalization's override the mail's) at the top level, as SendGrid's do.
+bypassed neither that list nor all lists, else ``bounce`` for an address at the reserved test
+domain ``bounces.example.com``, else ``delivered``. Each event carries the mail's categories and
+its custom_args (a personalization's override the mail's) at the top level, as SendGrid's do.
 
 One JSON array per accepted mail is posted to the configured URL once the send has been answered,
 signed like SendGrid's Signed Event Webhook: ECDSA P-256 with SHA-256 over the timestamp header's
@@ -149,11 +149,14 @@ class Batch:
     created_at: str
     url: str | None
     events: list[dict[str, Any]]
-    body: bytes
     # pending (being posted or waiting for a retry), delivered (a 2xx), failed (gave up), off (not posted)
     state: str
     attempts: list[Attempt] = field(default_factory=list)
     last_headers: dict[str, str] | None = None
+
+    def body(self) -> bytes:
+        # Serialized when posted rather than kept: the same events give the same bytes every time.
+        return json.dumps(self.events, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -205,15 +208,12 @@ class EventWebhook:
 
     def submit(self, mail: StoredMail) -> Batch:
         """Record the mail's events and, when posting, start delivering them in the background."""
-        events = build_events(mail, int(time.time()))
-        body = json.dumps(events, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         batch = Batch(
             id=secrets.token_urlsafe(9),
             mail_id=mail.id,
             created_at=_now_iso(),
             url=self.url if self.posting else None,
-            events=events,
-            body=body,
+            events=build_events(mail, int(time.time())),
             state="pending" if self.posting else "off",
         )
         self._batches.append(batch)
@@ -238,12 +238,13 @@ class EventWebhook:
 
     async def _deliver(self, batch: Batch, url: str) -> None:
         status: int | None = None
+        body = batch.body()
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
                 await asyncio.sleep(self.retry_seconds * 2 ** (attempt - 1))
             headers = self._signed_headers()
-            headers[SIGNATURE_HEADER] = sign(self._key, headers[TIMESTAMP_HEADER], batch.body)
-            status = await self._post(url, batch.body, headers)
+            headers[SIGNATURE_HEADER] = sign(self._key, headers[TIMESTAMP_HEADER], body)
+            status = await self._post(url, body, headers)
             batch.attempts.append(Attempt(at=_now_iso(), status=status))
             batch.last_headers = headers
             if status is not None and 200 <= status < 300:
@@ -272,7 +273,7 @@ class EventWebhook:
         """Post the most recently posted batch again, byte for byte with its last headers, as a replay would."""
         for batch in reversed(self._batches):
             if batch.url is not None and batch.last_headers is not None:
-                status = await self._post(batch.url, batch.body, batch.last_headers)
+                status = await self._post(batch.url, batch.body(), batch.last_headers)
                 log.info("event batch %s replayed (%s)", batch.id, _describe(status))
                 return batch, status
         return None
