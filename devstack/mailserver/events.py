@@ -224,7 +224,7 @@ class EventWebhook:
         return batch
 
     def _signed_headers(self) -> dict[str, str]:
-        # Signed at each attempt, as SendGrid does: a retry carries a fresh timestamp.
+        # Signed at each attempt: a retry carries a fresh timestamp, so a receiver's age check still passes.
         return {"Content-Type": "application/json", "User-Agent": USER_AGENT, TIMESTAMP_HEADER: str(int(time.time()))}
 
     async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int | None:
