@@ -190,8 +190,13 @@ def start_stripe(ports: StackPorts, log_dir: Path, data_dir: Path | None) -> Ser
     return start_service("stripe", argv, f"http://{LOOPBACK}:{ports.stripe}", ports.stripe, log_dir)
 
 
-def start_mailserver(ports: StackPorts, log_dir: Path, data_dir: Path | None) -> Service:
+def start_mailserver(
+    ports: StackPorts, log_dir: Path, data_dir: Path | None, event_signing_key: Path | None = None
+) -> Service:
+    """The SendGrid stand-in; its Event Webhook signs with ``event_signing_key`` and posts nowhere until pointed."""
     argv = [sys.executable, "-m", "devstack.mailserver", "--host", LOOPBACK, "--port", str(ports.mail)]
     if data_dir is not None:
         argv += ["--data-dir", str(data_dir)]
+    if event_signing_key is not None:
+        argv += ["--event-signing-key", str(event_signing_key)]
     return start_service("mail", argv, f"http://{LOOPBACK}:{ports.mail}", ports.mail, log_dir)

@@ -13,10 +13,17 @@ import secrets
 import sys
 import warnings
 from dataclasses import dataclass, field
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from devstack.devkeys import AUDIENCE, providers
+from devstack.devkeys import (
+    AUDIENCE,
+    ensure_event_webhook_key,
+    event_webhook_public_key,
+    load_event_webhook_key,
+    providers,
+)
 from devstack.services import (
     COSMOS_LOCAL_KEY,
     LOOPBACK,
@@ -24,6 +31,7 @@ from devstack.services import (
     SENDGRID_LOCAL_KEY,
     STRIPE_LOCAL_KEY,
     Service,
+    ServiceStartError,
     StackPorts,
     azurite_connection_string,
     start_azurite,
@@ -41,6 +49,8 @@ EXAMPLE_SETTINGS = PROJECT_ROOT / "local.settings.example.json"
 LOCAL_SETTINGS = PROJECT_ROOT / "local.settings.json"
 SEED_DIR = PROJECT_ROOT / "seed"
 SEED_ACTOR = "local-stack-seed"
+# Where the app receives SendGrid's Event Webhook, under the Functions route prefix.
+EVENT_WEBHOOK_ROUTE = "/webhooks/sendgrid/events"
 
 
 class StackAlreadyRunning(RuntimeError):
@@ -84,6 +94,15 @@ class LocalStack:
         return f"http://{LOOPBACK}:{self.ports.stripe}"
 
     @property
+    def event_webhook_url(self) -> str:
+        return self.functions_url + EVENT_WEBHOOK_ROUTE
+
+    @property
+    def event_webhook_public_key(self) -> str:
+        """What SendGrid's Mail Settings would show for the signed Event Webhook: this stack's key, made once."""
+        return event_webhook_public_key(load_event_webhook_key(ensure_event_webhook_key(key_dir(self.state_dir))))
+
+    @property
     def function_key(self) -> str:
         """The key server-to-server callers send (x-functions-key), made once per state folder."""
         return self._host_key("function-key")
@@ -123,6 +142,7 @@ class LocalStack:
                 "STRIPE_API_BASE": self.stripe_url,
                 "SENDGRID_API_KEY": SENDGRID_LOCAL_KEY,
                 "SENDGRID_API_HOST": self.mail_url,
+                "SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY": self.event_webhook_public_key,
                 "PUBLIC_API_URL": self.functions_url,
             }
         )
@@ -145,11 +165,14 @@ class LocalStack:
         for provider in providers(key_dir(self.state_dir)):
             provider.ensure_keys()
         data = self.state_dir / "data" if self.persistent else None
+        event_key = ensure_event_webhook_key(key_dir(self.state_dir))
         try:
             self.running.append(start_azurite(self.ports, self.log_dir, data / "azurite" if data else None))
             self.running.append(start_cosmos(self.ports, self.log_dir))
             self.running.append(start_stripe(self.ports, self.log_dir, data / "stripe" if data else None))
-            self.running.append(start_mailserver(self.ports, self.log_dir, data / "mail" if data else None))
+            self.running.append(
+                start_mailserver(self.ports, self.log_dir, data / "mail" if data else None, event_signing_key=event_key)
+            )
             self.provision()
         except BaseException:
             self.stop()
@@ -227,7 +250,21 @@ class LocalStack:
         argv += ["--script-root", str(PROJECT_ROOT), "--host", LOOPBACK, "--port", str(self.ports.functions)]
         host = start_service("functions", argv, self.functions_url, self.ports.functions, self.log_dir, env=env)
         self.running.append(host)
+        self.point_event_webhook(self.event_webhook_url)
         return host
+
+    def point_event_webhook(self, url: str | None, *, enabled: bool = True) -> None:
+        """Tell the mail server where to post its signed events (None: nowhere)."""
+        connection = HTTPConnection(LOOPBACK, self.ports.mail, timeout=10)
+        try:
+            body = json.dumps({"url": url, "enabled": enabled})
+            connection.request("PUT", "/_events/webhook", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+        finally:
+            connection.close()
+        if response.status != 200:
+            raise ServiceStartError(f"mail: pointing the event webhook answered HTTP {response.status}")
 
     def stop(self) -> None:
         for service in reversed(self.running):

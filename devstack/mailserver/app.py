@@ -1,4 +1,4 @@
-"""The aiohttp application: SendGrid Mail Send, the test API and the browser outbox."""
+"""The aiohttp application: SendGrid Mail Send, the Event Webhook, the test API and the browser outbox."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
-from devstack.mailserver import marketing, pages
+from devstack.mailserver import events, marketing, pages
 from devstack.mailserver.api import (
     CONFIG_KEY,
     MAX_MESSAGE_BYTES,
@@ -24,7 +24,12 @@ from devstack.mailserver.api import (
     sendgrid_error,
 )
 from devstack.mailserver.store import MailStore, StoredMail
-from devstack.mailserver.validation import iter_recipients, setting_enabled, validate_mail_send
+from devstack.mailserver.validation import (
+    drops_global_unsubscribes,
+    iter_recipients,
+    setting_enabled,
+    validate_mail_send,
+)
 
 log = logging.getLogger("devstack.mailserver")
 
@@ -34,7 +39,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _is_api_path(path: str) -> bool:
-    return path.startswith(("/v3/", "/_mails", "/_health"))
+    return path.startswith(("/v3/", "/_mails", "/_events", "/_health"))
 
 
 @web.middleware
@@ -79,7 +84,7 @@ def _new_message_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-async def mail_send(request: web.Request) -> web.Response:
+async def mail_send(request: web.Request) -> web.StreamResponse:
     body, error = await read_json(request, MAX_MESSAGE_BYTES)
     if error is not None:
         log.info("mail send rejected: %d", error.status)
@@ -100,10 +105,11 @@ async def mail_send(request: web.Request) -> web.Response:
 
     recipients = [address for _, address in iter_recipients(body)]
     state = request.app[marketing.MARKETING_KEY]
-    bypass = setting_enabled(settings, "bypass_list_management") or setting_enabled(
-        settings, "bypass_unsubscribe_management"
+    suppressed = (
+        [address for address in recipients if state.is_unsubscribed(address)]
+        if drops_global_unsubscribes(settings)
+        else []
     )
-    suppressed = [] if bypass else [address for address in recipients if state.is_unsubscribed(address)]
 
     mail = StoredMail(
         id=_new_message_id(),
@@ -121,7 +127,12 @@ async def mail_send(request: web.Request) -> web.Response:
         len(suppressed),
         len(store),
     )
-    return web.Response(status=202, headers={"X-Message-Id": mail.id})
+    response = web.Response(status=202, headers={"X-Message-Id": mail.id})
+    # The answer goes out first: SendGrid reports events only after it has accepted the send.
+    await response.prepare(request)
+    await response.write_eof()
+    request.app[events.EVENTS_KEY].submit(mail)
+    return response
 
 
 async def list_mails(request: web.Request) -> web.Response:
@@ -165,12 +176,15 @@ async def mail_page(request: web.Request) -> web.Response:
     return _html(pages.render_mail(mail))
 
 
-def create_app(data_dir: Path | None, api_key: str | None = None) -> web.Application:
+def create_app(
+    data_dir: Path | None, api_key: str | None = None, event_settings: events.EventSettings | None = None
+) -> web.Application:
     """Build the mail server application.
 
     ``data_dir``: where ``mails.jsonl`` is kept (loaded now, appended on every accepted mail);
     None keeps mails in memory only. ``api_key``: when given, ``/v3`` calls must present exactly
-    this bearer token; otherwise any non-empty token is accepted.
+    this bearer token; otherwise any non-empty token is accepted. ``event_settings``: where the
+    Event Webhook posts and with which key it signs (default: nowhere yet, a key of its own).
     """
     if api_key is not None and not api_key.strip():
         raise ValueError("api_key must be non-empty when given")
@@ -186,6 +200,7 @@ def create_app(data_dir: Path | None, api_key: str | None = None) -> web.Applica
 
     app.router.add_post("/v3/mail/send", mail_send)
     marketing.add_routes(app)
+    events.add_routes(app, event_settings or events.EventSettings())
     app.router.add_get("/_mails", list_mails)
     app.router.add_delete("/_mails", clear_mails)
     app.router.add_get("/_mails/{id}", get_mail)

@@ -1,8 +1,10 @@
 """Validation of SendGrid v3 Mail Send request bodies.
 
-Rules follow the OpenAPI contract in ``shared/contracts/sendgrid/tsg_mail_v3.json`` plus the
-limitations SendGrid documents for Mail Send (total recipients, custom_args size, no unicode in
-``from``, no ``;``/``,`` in recipient names). Error messages never contain submitted values:
+Rules follow SendGrid's OpenAPI contract (a copy is ``tests/devstack/contracts/sendgrid/
+tsg_mail_v3.json``; ``tests/devstack/test_mail_send_contract.py`` checks this module against it)
+plus the limitations SendGrid documents for Mail Send (total recipients, unique addresses,
+custom_args size and string values, send_at, no unicode in ``from``, no ``;``/``,`` in recipient
+names). Error messages never contain submitted values:
 only a fixed message and the JSON path of the offending field, because error bodies end up in
 application logs and must not leak personal data.
 """
@@ -28,6 +30,17 @@ MAX_CUSTOM_ARGS_BYTES = 10_000
 MAX_SUBSTITUTIONS_BYTES = 10_000
 MAX_GROUPS_TO_DISPLAY = 25
 MAX_SEND_AT_AHEAD_SECONDS = 72 * 3600
+
+# The typed properties of the settings the contract declares, beyond "enable" (checked for every setting).
+SETTING_PROPERTIES: dict[str, dict[str, dict[str, type]]] = {
+    "mail_settings": {"footer": {"text": str, "html": str}},
+    "tracking_settings": {
+        "click_tracking": {"enable_text": bool},
+        "open_tracking": {"substitution_tag": str},
+        "subscription_tracking": {"text": str, "html": str, "substitution_tag": str},
+        "ganalytics": {f"utm_{part}": str for part in ("source", "medium", "term", "content", "campaign")},
+    },
+}
 
 CUSTOM_ARGS_TOO_LARGE = f"The total length of custom arguments must be less than {MAX_CUSTOM_ARGS_BYTES} bytes."
 SUBSTITUTIONS_TOO_LARGE = f"Substitutions may not exceed {MAX_SUBSTITUTIONS_BYTES} bytes per personalization."
@@ -135,22 +148,13 @@ class _Validator:
             self.error(f"{path}.email", "Does not contain a valid address.")
         else:
             valid = str(email)
-        name = value.get("name")
-        if name is not None and not isinstance(name, str):
+        if "name" in value and not isinstance(value["name"], str):
             self.error(f"{path}.name", "The name must be a string.")
         return valid
 
     def recipient_list(self, value: object, path: str, *, required: bool, max_items: int) -> list[tuple[str, str]]:
         """Validate to/cc/bcc; return ``(path, address)`` pairs for the valid entries."""
         found: list[tuple[str, str]] = []
-        if value is None:
-            if required:
-                self.error(
-                    path,
-                    "The to array is required for all personalization objects, and must have at "
-                    "least one email object with a valid email address.",
-                )
-            return found
         if not isinstance(value, list) or (required and not value):
             self.error(
                 path,
@@ -206,6 +210,10 @@ class _Validator:
         # official SDKs send a JSON object of string pairs; accept what the SDKs send.
         if not isinstance(value, dict):
             self.error(path, "The custom_args property must be an object of key/value pairs.")
+            return False
+        # Documented: values must be strings (SendGrid answers 400 to a number). Keys are data: path only.
+        if not all(isinstance(v, str) for v in value.values()):
+            self.error(path, "Custom argument values must be strings.")
             return False
         if json_size(value) >= MAX_CUSTOM_ARGS_BYTES:
             self.error(path, CUSTOM_ARGS_TOO_LARGE)
@@ -453,7 +461,7 @@ class _Validator:
                 if not _is_int(asm.get("group_id")):
                     self.error("asm.group_id", "The asm.group_id is required and must be an integer.")
                 groups = asm.get("groups_to_display")
-                if groups is not None and (
+                if "groups_to_display" in asm and (
                     not isinstance(groups, list)
                     or len(groups) > MAX_GROUPS_TO_DISPLAY
                     or not all(_is_int(g) for g in groups)
@@ -480,8 +488,12 @@ class _Validator:
             setting_path = f"{path}.{name}" if re.fullmatch(r"[a-z_]{1,64}", str(name)) else path
             if not isinstance(setting, dict):
                 self.error(setting_path, "Each setting must be an object.")
-            elif "enable" in setting and not isinstance(setting["enable"], bool):
-                self.error(f"{setting_path}.enable", "The enable property must be a boolean.")
+                continue
+            typed = {"enable": bool, **SETTING_PROPERTIES[path].get(str(name), {})}
+            for prop, kind in typed.items():
+                if prop in setting and not isinstance(setting[prop], kind):
+                    what = "a boolean" if kind is bool else "a string"
+                    self.error(f"{setting_path}.{prop}", f"The {prop} property must be {what}.")
 
     def bypass_filters(self) -> None:
         settings = self.body.get("mail_settings")
@@ -509,6 +521,14 @@ class _Validator:
 def setting_enabled(settings: dict[str, Any], name: str) -> bool:
     setting = settings.get(name)
     return isinstance(setting, dict) and setting.get("enable") is True
+
+
+def drops_global_unsubscribes(mail_settings: dict[str, Any]) -> bool:
+    """Whether SendGrid drops globally unsubscribed recipients of a mail with these mail_settings."""
+    return not (
+        setting_enabled(mail_settings, "bypass_list_management")
+        or setting_enabled(mail_settings, "bypass_unsubscribe_management")
+    )
 
 
 def validate_mail_send(body: object, *, now: float | None = None) -> list[FieldError]:

@@ -130,6 +130,16 @@ class ConsentLedger:
                 _back_off(attempt)
         raise ConsentBusy()
 
+    def link_event(self, user_id: str, visitor_id: str) -> ConsentEvent | None:
+        """The event on the user's chain that took the visitor's consents over, if it was written."""
+        documents = self._store.query(
+            CONSENT_EVENTS,
+            user_id,
+            "SELECT * FROM c WHERE c.subjectId = @subject AND c.kind = @kind AND c.linkedSubject = @visitor",
+            {"@subject": user_id, "@kind": EventKind.VISITOR_LINKED.value, "@visitor": visitor_id},
+        )
+        return next((ConsentEvent.from_document(d) for d in documents), None)
+
     def history(self, subject_id: str) -> tuple[list[ConsentEvent], ChainVerification]:
         loaded = self.load(subject_id)
         documents = self._store.query(

@@ -21,8 +21,9 @@ def link_visitor_to_user(
 ) -> Recorded:
     """Carry a visitor's decisions over to the user who just signed in, on both chains.
 
-    The user's own decisions win where they are newer. Deterministic idempotency keys make a
-    repeated link call a no-op, and a visitor already linked to someone else cannot be taken over.
+    The user's own decisions win where they are newer. A repeated link call is a no-op, whenever it
+    comes: each side is written only if it is not there yet (so a call that died between the two
+    finishes on the next), and a visitor already linked to someone else cannot be taken over.
     """
 
     def not_linked_elsewhere(state: ConsentState) -> None:
@@ -38,16 +39,20 @@ def link_visitor_to_user(
         for purpose, p in visitor.state.purposes.items()
         if purpose not in user.state.purposes or user.state.purposes[purpose].decided_at < p.decided_at
     }
-    ledger.record(
-        visitor_id,
-        EventKind.LINKED_TO_USER,
-        {},
-        event_context(Source.LINK, version, caller, now),
-        f"link-to:{user_id}",
-        linked_subject=user_id,
-        loaded=visitor,
-        precondition=not_linked_elsewhere,
-    )
+    if visitor.state.linked_to != user_id:
+        ledger.record(
+            visitor_id,
+            EventKind.LINKED_TO_USER,
+            {},
+            event_context(Source.LINK, version, caller, now),
+            f"link-to:{user_id}",
+            linked_subject=user_id,
+            loaded=visitor,
+            precondition=not_linked_elsewhere,
+        )
+    done = ledger.link_event(user_id, visitor_id)
+    if done is not None:
+        return Recorded(ledger.load(user_id).state, done.seq, replayed=True)
     return ledger.record(
         user_id,
         EventKind.VISITOR_LINKED,

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from devstack.__main__ import summary
-from devstack.devkeys import AUDIENCE, STAFF_ISSUER, providers
+from devstack.devkeys import AUDIENCE, STAFF_ISSUER, event_webhook_key_path, providers
 from devstack.services import LOOPBACK, PROJECT_ROOT, ServiceStartError, StackPorts, start_cosmos
 from devstack.stack import LocalStack, StackAlreadyRunning, key_dir
+from tests.devstack.mail_harness import wait_until
 from tests.devstack.raw_http import exchange, get
 
 
@@ -52,6 +58,52 @@ def test_app_settings_point_at_the_stack_and_cover_every_declared_setting(tmp_pa
     assert settings["COSMOS_ENDPOINT"] == f"https://127.0.0.1:{stack.ports.cosmos}/"
     assert f":{stack.ports.queue}/" in settings["AzureWebJobsStorage"]
     assert settings["SENDGRID_API_HOST"] == f"http://127.0.0.1:{stack.ports.mail}"
+
+
+def test_the_event_webhook_key_is_made_once_per_state_folder_and_set_for_the_app(tmp_path: Path) -> None:
+    first = LocalStack(StackPorts.free(), tmp_path, persistent=False, settings_file=None)
+    public_key = first.app_settings()["SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY"]
+    again = LocalStack(StackPorts.free(), tmp_path, persistent=False, settings_file=None)
+    assert again.app_settings()["SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY"] == public_key
+    assert stat.S_IMODE(event_webhook_key_path(key_dir(tmp_path)).stat().st_mode) == 0o600
+
+    # The form SendGrid's Mail Settings show: base64 of the DER SubjectPublicKeyInfo of a P-256 key.
+    key = load_der_public_key(base64.b64decode(public_key, validate=True))
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    assert isinstance(key.curve, ec.SECP256R1)
+
+    other = LocalStack(StackPorts.free(), tmp_path / "other", persistent=False, settings_file=None)
+    assert other.app_settings()["SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY"] != public_key
+
+
+def test_the_stack_points_the_mail_servers_signed_events_at_the_host(
+    functions_url: str, local_stack: LocalStack, app_settings: dict[str, str]
+) -> None:
+    with httpx.Client(base_url=local_stack.mail_url, timeout=10) as mail:
+        assert mail.get("/_events/webhook").json() == {
+            "url": f"{functions_url}/webhooks/sendgrid/events",
+            "enabled": True,
+            "public_key": app_settings["SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY"],
+        }
+        sent = mail.post(
+            "/v3/mail/send",
+            json={
+                "personalizations": [{"to": [{"email": "events.check@example.com"}]}],
+                "from": {"email": "privacy@example.com"},
+                "subject": "Events",
+                "content": [{"type": "text/plain", "value": "Where do the events go?"}],
+            },
+            headers={"Authorization": "Bearer SG.local"},
+        )
+        assert sent.status_code == 202
+        mail_id = sent.headers["X-Message-Id"]
+
+        def first_attempt() -> dict[str, object] | None:
+            [batch] = mail.get("/_events", params={"mail_id": mail_id}).json()
+            return batch["attempts"][0] if batch["attempts"] else None
+
+        # The host answered the post (what the app makes of it is the app's tests' business).
+        assert isinstance(wait_until(first_attempt)["status"], int)
 
 
 def test_up_prints_the_function_key_and_the_master_key(tmp_path: Path) -> None:

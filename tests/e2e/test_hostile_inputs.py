@@ -105,18 +105,19 @@ def test_non_ascii_signatures_are_simply_invalid(api: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "address",
+    "shape",
     [
-        "mallory@example.123",  # numeric top-level domain
-        f"mallory@{'x' * 64}.example.com",  # a label over 63 characters
-        "mal\x01lory@example.com",  # a control character
-        "mallory@localhost",  # one label only
+        "{marker}@example.123",  # numeric top-level domain
+        "{marker}@" + "x" * 64 + ".example.com",  # a label over 63 characters
+        "mal\x01{marker}@example.com",  # a control character
+        "{marker}@localhost",  # one label only
     ],
 )
 def test_addresses_the_mail_service_refuses_are_422_before_anything_is_stored(
-    api: httpx.Client, store: CosmosDocumentStore, local_stack: LocalStack, address: str
+    api: httpx.Client, store: CosmosDocumentStore, local_stack: LocalStack, shape: str
 ) -> None:
-    marker = address.split("@")[1][:12]
+    marker = f"mallory{uuid.uuid4().hex[:10]}"
+    address = shape.format(marker=marker)
     problem = is_problem(api.post("/requests", json={"type": "access", "email": address}), 422)
     assert "mallory" not in json.dumps(problem)
     key = {"x-functions-key": local_stack.function_key}
