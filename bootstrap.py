@@ -301,7 +301,7 @@ class Services:
         from functions.incidents.events import DeliveryEvents
 
         return DeliveryEvents(
-            self.incidents, self.documents, self.event_signatures, self.clock, self.incident_config, self.pepper
+            self.incidents, self.work_queue, self.event_signatures, self.clock, self.incident_config, self.pepper
         )
 
     @cached_property

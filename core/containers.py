@@ -19,7 +19,6 @@ PROFILES = "profiles"  # the product's user profiles: where a person's email lea
 INCIDENTS = "incidents"
 INCIDENT_RECIPIENTS = "incident-recipients"
 INCIDENT_BATCHES = "incident-batches"
-WEBHOOK_EVENTS = "webhook-events"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from functions.incidents.errors import (
     NoticeNotEditable,
     SecondApproverRequired,
 )
-from functions.incidents.lifecycle import DISPATCH_QUEUE, SELECTION_QUEUE
+from functions.incidents.events import DeliveryEvent
+from functions.incidents.lifecycle import DISPATCH_QUEUE, EVENTS_QUEUE, SELECTION_QUEUE
 from functions.incidents.models import (
     AssessmentRequest,
     DelayRequest,
@@ -317,6 +318,20 @@ def select_recipients(msg: func.QueueMessage) -> None:
         log.warning("incident selection message unreadable message_id=%s: dropped", msg.id)
         return
     services().recipient_selection.run(message)
+
+
+@bp.function_name("incident_events")
+@bp.queue_trigger(arg_name="msg", queue_name=EVENTS_QUEUE, connection="AzureWebJobsStorage")
+def apply_events(msg: func.QueueMessage) -> None:
+    data = _json(msg)
+    try:
+        assert isinstance(data, dict)
+        events = [DeliveryEvent.from_message(item) for item in data["events"]]
+        notice_id, batch_id = str(data["noticeId"]), str(data["batchId"])
+    except (AssertionError, KeyError, TypeError, ValueError):
+        log.warning("incident events message unreadable message_id=%s: dropped", msg.id)
+        return
+    services().delivery_events.apply(notice_id, batch_id, events)
 
 
 @bp.function_name("incident_deadlines")

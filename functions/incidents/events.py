@@ -1,26 +1,29 @@
-"""SendGrid's Event Webhook: signed batches of delivery events, each recorded once per recipient.
+"""SendGrid's Event Webhook: signed batches of delivery events, each applied once per recipient.
 
-An event batch counts only with a valid signature over its timestamp and raw body, and a
-timestamp within the accepted window; a replayed event (same ``sg_event_id``) changes nothing.
-Events carry our ``custom_args`` (incident, notice, batch), which route them to the recipient.
+The endpoint only checks and queues: a batch counts only with a valid signature over its timestamp
+and raw body and a timestamp within the accepted window; its events, grouped by our batch and
+without addresses (a recipient is named by the keyed hash of the address), go to a queue and the
+answer is immediate (SendGrid retries slow answers). The worker applies a group to its batch
+document in one write, where the ids of events already applied are kept: a replayed event
+(same ``sg_event_id``) changes nothing, and a late "processed" never undoes "delivered".
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from core.containers import WEBHOOK_EVENTS
-from core.ports import Clock, DocumentConflict, DocumentStore
+from core.ports import Clock, WorkQueue
 from core.pseudonyms import keyed_hash
 from functions.incidents.config import IncidentConfig
 from functions.incidents.errors import InvalidEventSignature
-from functions.incidents.lifecycle import FINAL_DELIVERY, BatchStatus, DeliveryStatus
+from functions.incidents.lifecycle import EVENTS_QUEUE, FINAL_DELIVERY, BatchStatus, DeliveryStatus
 from functions.incidents.ports import EventSignatures
-from functions.incidents.recipient_record import Batch, Delivery, Recipient
+from functions.incidents.recipient_record import Batch, Delivery
 from functions.incidents.repository import IncidentRepository
 
 log = logging.getLogger("privacy.incidents")
@@ -32,36 +35,52 @@ EVENT_STATUS = {
     "bounce": DeliveryStatus.BOUNCED,
     "dropped": DeliveryStatus.DROPPED,
 }
-HEARTBEAT_ID = "last-event-batch"  # when an authentic event batch last arrived
+GROUP_SIZE = 150  # events per queue message: well under the queue's 64 KiB
 
 
-@dataclass
-class EventsRecorded:
-    recorded: int = 0
-    duplicates: int = 0
-    ignored: int = 0  # not ours (no custom args of ours), or an event type we do not track
-    by_kind: dict[str, int] = field(default_factory=dict)
+@dataclass(frozen=True)
+class Accepted:
+    queued: int
+    ignored: int  # not ours (no custom args of ours), or an event type we do not track
+
+
+@dataclass(frozen=True)
+class DeliveryEvent:
+    event_id: str
+    recipient_id: str
+    status: DeliveryStatus
+    detail: str | None
+
+    def to_message(self) -> list[Any]:
+        return [self.event_id, self.recipient_id, self.status.value, self.detail]
+
+    @classmethod
+    def from_message(cls, item: Any) -> DeliveryEvent:
+        event_id, recipient_id, status, detail = item
+        return cls(
+            str(event_id), str(recipient_id), DeliveryStatus(status), detail if isinstance(detail, str) else None
+        )
 
 
 class DeliveryEvents:
     def __init__(
         self,
         incidents: IncidentRepository,
-        store: DocumentStore,
+        queue: WorkQueue,
         signatures: EventSignatures,
         clock: Clock,
         config: IncidentConfig,
         pepper: str,
     ) -> None:
         self._incidents = incidents
-        self._store = store
+        self._queue = queue
         self._signatures = signatures
         self._clock = clock
         self._config = config
         self._pepper = pepper
 
-    def record(self, body: bytes, signature: str | None, timestamp: str | None) -> EventsRecorded:
-        """Checks the batch, then records each event once. Nothing is recorded from a batch that fails."""
+    def accept(self, body: bytes, signature: str | None, timestamp: str | None) -> Accepted:
+        """Checks the batch and queues its events by batch. Nothing is queued from a batch that fails."""
         now = self._clock.now()
         if not signature or not timestamp or not timestamp.isdigit() or len(timestamp) > 12:
             raise InvalidEventSignature()
@@ -71,77 +90,75 @@ class DeliveryEvents:
         try:
             events = json.loads(body)
         except ValueError:
-            raise InvalidEventSignature() from None  # signed, yet not JSON: nothing SendGrid would send
-        result = EventsRecorded()
-        for event in events if isinstance(events, list) else []:
-            self._record_one(event, result)
-        self._store.upsert(WEBHOOK_EVENTS, {"id": HEARTBEAT_ID, "at": now.isoformat()})
-        log.info(
-            "sendgrid events recorded=%d duplicates=%d ignored=%d", result.recorded, result.duplicates, result.ignored
-        )
-        return result
+            raise InvalidEventSignature() from None  # signed, yet not JSON: nothing SendGrid sends
+        groups: dict[tuple[str, str], list[DeliveryEvent]] = {}
+        ignored = 0
+        for raw in events if isinstance(events, list) else []:
+            routed = self._route(raw)
+            if routed is None:
+                ignored += 1
+                continue
+            place, event = routed
+            groups.setdefault(place, []).append(event)
+        queued = 0
+        for (notice_id, batch_id), group in groups.items():
+            for part in _parts(group):
+                message = {"noticeId": notice_id, "batchId": batch_id, "events": [e.to_message() for e in part]}
+                self._queue.send(EVENTS_QUEUE, message)
+                queued += len(part)
+        log.info("sendgrid events queued=%d ignored=%d", queued, ignored)
+        return Accepted(queued, ignored)
+
+    def apply(self, notice_id: str, batch_id: str, events: list[DeliveryEvent]) -> int:
+        """Applies one group to its batch in one write; returns how many events were new."""
+        if self._incidents.batch(notice_id, batch_id) is None:
+            log.info("sendgrid events for no batch of ours dropped count=%d", len(events))
+            return 0
+        now = self._clock.now()
+        applied = 0
+
+        def apply(batch: Batch) -> None:
+            nonlocal applied
+            applied = 0
+            known = set(batch.event_ids)
+            members = {r.id for r in batch.recipients}
+            for event in events:
+                if event.event_id in known or event.recipient_id not in members:
+                    continue
+                known.add(event.event_id)
+                batch.event_ids.append(event.event_id)
+                applied += 1
+                current = batch.deliveries.get(event.recipient_id)
+                if current is not None and current.status in FINAL_DELIVERY and event.status not in FINAL_DELIVERY:
+                    continue  # events arrive out of order: a late "processed" does not undo "delivered"
+                batch.deliveries[event.recipient_id] = Delivery(status=event.status, at=now, detail=event.detail)
+            if applied:
+                batch.events_seen, batch.last_event_at = True, now
+                if batch.status == BatchStatus.SENDING:
+                    batch.status = BatchStatus.SENT  # the events prove SendGrid took it
+
+        self._incidents.change_batch(notice_id, batch_id, apply)
+        return applied
 
     def alive(self) -> bool:
-        """Whether authentic events arrived lately: then a batch with no event was not taken."""
-        found = self._store.read(WEBHOOK_EVENTS, HEARTBEAT_ID, HEARTBEAT_ID)
-        if found is None:
-            return False
-        last = datetime.fromisoformat(str(found.body["at"]))
-        return self._clock.now() - last < 2 * self._config.unconfirmed_grace
+        """Whether authentic events arrived lately: then a batch that has none was not taken."""
+        last = self._incidents.last_event_at()
+        return last is not None and self._clock.now() - last < 2 * self._config.unconfirmed_grace
 
-    def _record_one(self, event: Any, result: EventsRecorded) -> None:
-        if not isinstance(event, dict):
-            result.ignored += 1
-            return
-        kind, event_id = event.get("event"), event.get("sg_event_id")
-        incident_id, notice_id, batch = event.get("incident_id"), event.get("notice_id"), event.get("batch_id")
-        email = event.get("email")
-        ours = all(isinstance(v, str) and v for v in (incident_id, notice_id, batch, email, event_id))
-        if not ours or kind not in EVENT_STATUS:
-            result.ignored += 1
-            return
-        try:
-            self._store.create(WEBHOOK_EVENTS, {"id": event_id, "kind": kind})
-        except DocumentConflict:
-            result.duplicates += 1
-            return
-        status = EVENT_STATUS[kind]
-        detail = _detail(event)
-        self._deliver(
-            str(incident_id), str(notice_id), str(batch), keyed_hash(self._pepper, str(email)), status, detail
-        )
-        result.recorded += 1
-        result.by_kind[kind] = result.by_kind.get(kind, 0) + 1
+    def _route(self, raw: Any) -> tuple[tuple[str, str], DeliveryEvent] | None:
+        if not isinstance(raw, dict):
+            return None
+        fields = [raw.get(name) for name in ("sg_event_id", "notice_id", "batch_id", "email")]
+        if raw.get("event") not in EVENT_STATUS or not all(isinstance(v, str) and v and len(v) < 300 for v in fields):
+            return None
+        event_id, notice_id, batch_id, email = (str(v) for v in fields)
+        event = DeliveryEvent(event_id, keyed_hash(self._pepper, email), EVENT_STATUS[raw["event"]], _detail(raw))
+        return (notice_id, batch_id), event
 
-    def _deliver(
-        self,
-        incident_id: str,
-        notice_id: str,
-        batch_id: str,
-        recipient_id: str,
-        status: DeliveryStatus,
-        detail: str | None,
-    ) -> None:
-        now = self._clock.now()
-        if self._incidents.recipient(incident_id, recipient_id) is None:
-            return  # an event for someone we never mailed under this incident: nothing to update
 
-        def update(recipient: Recipient) -> None:
-            current = recipient.deliveries.get(notice_id)
-            if current is not None and current.status in FINAL_DELIVERY and status == DeliveryStatus.PROCESSED:
-                return  # events arrive out of order: a late "processed" does not undo "delivered"
-            recipient.deliveries[notice_id] = Delivery(status=status, at=now, batch_id=batch_id, detail=detail)
-
-        self._incidents.change_recipient(incident_id, recipient_id, update)
-
-        def seen(batch: Batch) -> None:
-            batch.events_seen = True
-            if batch.status == BatchStatus.SENDING:
-                batch.status = BatchStatus.SENT  # the events prove SendGrid took it
-
-        stored = self._incidents.batch(notice_id, batch_id)
-        if stored is not None and not stored.events_seen:  # once per batch, not once per event
-            self._incidents.change_batch(notice_id, batch_id, seen)
+def _parts(group: list[DeliveryEvent]) -> Iterator[list[DeliveryEvent]]:
+    for start in range(0, len(group), GROUP_SIZE):
+        yield group[start : start + GROUP_SIZE]
 
 
 def _detail(event: dict[str, Any]) -> str | None:

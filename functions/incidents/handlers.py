@@ -18,6 +18,7 @@ from functions.incidents.models import (
     AssessmentRequest,
     DelayRequest,
     DeliveryView,
+    EventsView,
     FilingRequest,
     FormatQuery,
     IncidentListView,
@@ -220,32 +221,20 @@ def unreached(ctx: RequestContext) -> func.HttpResponse:
     incident = services().incident_staff.get(_incident_id(ctx))
     notice = _notice(incident, ctx)
     query = ctx.query_model(UnreachedQuery)
-    people = islice(
-        (r for r in reporting.unreached(services().incidents, incident, notice.id) if r.id > query.after),
-        query.limit + 1,
-    )
-    found = list(people)
-    page, more = found[: query.limit], len(found) > query.limit
+    people = reporting.unreached(services().incidents, notice.id)
+    found = list(islice((p for p in people if p.recipient_id > query.after), query.limit + 1))
+    page = found[: query.limit]
     services().audit.record(staff.subject, "incident.unreached-read", f"incident:{incident.id}", {"count": len(page)})
-    views = []
-    for person in page:
-        delivery_ = person.deliveries.get(notice.id)
-        status = delivery_.status.value if delivery_ else "unknown"
-        views.append(
-            UnreachedPersonView(
-                id=person.id, email=person.email, status=status, detail=delivery_.detail if delivery_ else None
-            )
-        )
-    return model_response(UnreachedView(people=views, next_after=page[-1].id if more and page else None))
+    views = [UnreachedPersonView(id=p.recipient_id, email=p.email, status=p.status, detail=p.detail) for p in page]
+    more = len(found) > query.limit
+    return model_response(UnreachedView(people=views, next_after=page[-1].recipient_id if more else None))
 
 
 def delivery_events(ctx: RequestContext) -> func.HttpResponse:
-    """SendGrid's signed Event Webhook: anonymous, trusted only through its signature."""
-    recorded = services().delivery_events.record(
+    """SendGrid's signed Event Webhook: anonymous, trusted only through its signature; answers at once."""
+    accepted = services().delivery_events.accept(
         ctx.raw_body(),
         ctx.header("x-twilio-email-event-webhook-signature"),
         ctx.header("x-twilio-email-event-webhook-timestamp"),
     )
-    return json_response(
-        {"recorded": recorded.recorded, "duplicates": recorded.duplicates, "ignored": recorded.ignored}
-    )
+    return model_response(EventsView(queued=accepted.queued, ignored=accepted.ignored))

@@ -7,6 +7,7 @@ from enum import StrEnum
 INCIDENT_ROLE = "Privacy.Incident"
 DISPATCH_QUEUE = "incident-dispatch"  # declared in declarations/storage.json
 SELECTION_QUEUE = "incident-selection"
+EVENTS_QUEUE = "incident-events"
 BATCH_SIZE = 1000  # SendGrid: at most 1,000 personalizations and 1,000 recipients per request
 
 

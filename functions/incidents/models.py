@@ -194,9 +194,8 @@ class UnreachedView(View):
 
 
 class EventsView(View):
-    recorded: int
-    duplicates: int
-    ignored: int
+    queued: int = Field(description="Events taken, applied in the background (a replayed one changes nothing).")
+    ignored: int = Field(description="Events not about a notice of ours, or of a kind not tracked.")
 
 
 class BatchView(View):

@@ -12,7 +12,6 @@ from functions.incidents.lifecycle import BatchStatus, DeliveryStatus
 class Delivery(StoredDocument):
     status: DeliveryStatus
     at: UtcDateTime
-    batch_id: str
     detail: str | None = None  # the bounce's SMTP status, the drop's reason: never an address
 
 
@@ -22,7 +21,6 @@ class Recipient(VersionedDocument):
     email: str
     user_id: str | None = None
     source: str  # upload | selection
-    deliveries: dict[str, Delivery] = Field(default_factory=dict)  # notice id → its delivery
 
 
 class BatchRecipient(StoredDocument):
@@ -49,6 +47,11 @@ class Batch(VersionedDocument):
     message_id: str | None = None
     error: str | None = None  # SendGrid's answer to a refused batch, without addresses
     events_seen: bool = False  # SendGrid reported at least one event for it
+    last_event_at: UtcDateTime | None = None
+    # What SendGrid reported, per recipient id; and the ids of the events already applied, so a
+    # replayed event changes nothing (kept in the same document, so both change in one write).
+    deliveries: dict[str, Delivery] = Field(default_factory=dict)
+    event_ids: list[str] = Field(default_factory=list)
 
 
 def batch_id(notice_id: str, seq: int) -> str:

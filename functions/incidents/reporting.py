@@ -10,7 +10,6 @@ from typing import Any
 from functions.incidents.clocks import Clock, clocks
 from functions.incidents.incident_record import Incident
 from functions.incidents.lifecycle import BatchStatus, DeliveryStatus
-from functions.incidents.recipient_record import Recipient
 from functions.incidents.repository import IncidentRepository
 
 REACHED = frozenset({DeliveryStatus.DELIVERED})
@@ -75,32 +74,45 @@ class NoticeDelivery:
 
 
 def delivery_report(incidents: IncidentRepository, incident: Incident) -> list[NoticeDelivery]:
-    """Per notice: recipients in sent batches, and the last known state of each (streamed)."""
+    """Per notice: recipients in sent batches, and the last state SendGrid reported for each."""
     reports = []
     for notice in incident.notices:
         report = NoticeDelivery(notice.id, notice.phase)
-        for batch in incidents.batch_summaries(notice.id):
+        counts: dict[str, int] = {}
+        for batch in incidents.batches(notice.id):
             report.batches += 1
-            if batch.status == BatchStatus.SENT:
-                report.sent += batch.size
             report.rejected_batches += batch.status == BatchStatus.REJECTED
             report.unconfirmed_batches += batch.status == BatchStatus.UNCONFIRMED
-        counts: dict[str, int] = {}
-        for recipient in incidents.recipients(incident.id):
-            delivery = recipient.deliveries.get(notice.id)
-            if delivery is not None:
+            if batch.status != BatchStatus.SENT:
+                continue
+            report.sent += batch.size
+            for delivery in batch.deliveries.values():
                 counts[delivery.status.value] = counts.get(delivery.status.value, 0) + 1
-        known = sum(counts.values()) - counts.get(DeliveryStatus.REJECTED.value, 0)
-        counts["unknown"] = max(report.sent - known, 0)
+            counts["unknown"] = counts.get("unknown", 0) + batch.size - len(batch.deliveries)
         report.counts = counts
         reports.append(report)
     return reports
 
 
-def unreached(incidents: IncidentRepository, incident: Incident, notice_id: str) -> Iterator[Recipient]:
-    """Who must be reached another way: everyone not reported delivered (bounced, dropped, refused,
-    deferred, or not heard of), streamed."""
-    for recipient in incidents.recipients(incident.id):
-        delivery = recipient.deliveries.get(notice_id)
-        if delivery is None or delivery.status not in REACHED:
-            yield recipient
+@dataclass(frozen=True)
+class Unreached:
+    recipient_id: str
+    email: str
+    status: str  # bounce, dropped, deferred, processed, rejected (the batch was refused), unknown
+    detail: str | None
+
+
+def unreached(incidents: IncidentRepository, notice_id: str) -> Iterator[Unreached]:
+    """Who must be reached another way: everyone not reported delivered, batch by batch."""
+    for batch in incidents.batches(notice_id):
+        for person in batch.recipients:
+            delivery = batch.deliveries.get(person.id)
+            if delivery is not None and delivery.status in REACHED:
+                continue
+            if batch.status == BatchStatus.REJECTED:
+                status, detail = "rejected", batch.error
+            elif delivery is None:
+                status, detail = "unknown", None
+            else:
+                status, detail = delivery.status.value, delivery.detail
+            yield Unreached(person.id, person.email, status, detail)

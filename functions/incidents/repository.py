@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 
 from core.containers import INCIDENT_BATCHES, INCIDENT_RECIPIENTS, INCIDENTS
 from core.ports import DocumentConflict, DocumentStore
@@ -101,6 +102,23 @@ class IncidentRepository:
 
     def change_batch(self, notice_id: str, batch_id: str, change: Callable[[Batch], None]) -> Batch:
         return self._batches.change(batch_id, notice_id, change)
+
+    def batches(self, notice_id: str) -> Iterator[Batch]:
+        """Every batch of a notice in order, one document at a time (each holds at most 1,000 people)."""
+        for summary in self.batch_summaries(notice_id):
+            batch = self.batch(notice_id, summary.id)
+            if batch is not None:
+                yield batch
+
+    def last_event_at(self) -> datetime | None:
+        """When SendGrid last reported on any batch of ours."""
+        rows = self._store.query_across_partitions(
+            INCIDENT_BATCHES,
+            "SELECT TOP 1 c.lastEventAt FROM c WHERE IS_STRING(c.lastEventAt) ORDER BY c.lastEventAt DESC",
+            {},
+        )
+        found = next(iter(rows), None)
+        return datetime.fromisoformat(str(found["lastEventAt"])) if found else None
 
     def batch_summaries(self, notice_id: str) -> list[BatchSummary]:
         """Every batch of a notice in order, without the addresses."""

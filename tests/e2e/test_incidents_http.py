@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -9,8 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from devstack.devkeys import DevIdentityProvider
+from devstack.devkeys import DevIdentityProvider, event_webhook_key_path
 from devstack.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -82,7 +86,11 @@ def test_an_incident_from_awareness_to_the_last_batch(
 
     tag = uuid.uuid4().hex[:6]
     for start in range(0, 2500, 1000):
-        emails = [f"affected-{tag}-{n:05d}@example.com" for n in range(start, min(start + 1000, 2500))]
+        # The mail server bounces mail to bounces.example.com: five of the people cannot be reached.
+        emails = [
+            f"affected-{tag}-{n:05d}@{'bounces.' if n % 500 == 7 else ''}example.com"
+            for n in range(start, min(start + 1000, 2500))
+        ]
         added = api.post(f"/staff/incidents/{incident_id}/recipients", json={"emails": emails}, headers=author)
         assert added.status_code == 200, added.text
     again = api.post(f"/staff/incidents/{incident_id}/recipients", json={"emails": emails[:10]}, headers=author).json()
@@ -133,6 +141,19 @@ def test_an_incident_from_awareness_to_the_last_batch(
         assert set(request["custom_args"]) == {"incident_id", "notice_id", "batch_id"}
         assert all(len(p["to"]) == 1 for p in request["personalizations"])
 
+    delivery = f"/staff/incidents/{incident_id}/delivery"
+    deadline = time.monotonic() + 120
+    while (counts := api.get(delivery, headers=author).json()["notices"][0]["counts"]).get("delivered", 0) < 2495:
+        assert time.monotonic() < deadline, counts
+        time.sleep(0.5)
+    assert counts == {"delivered": 2495, "bounce": 5, "unknown": 0}
+    unreached = api.get(f"/staff/incidents/{incident_id}/notices/{notice_id}/unreached", headers=author).json()
+    assert sorted(p["status"] for p in unreached["people"]) == ["bounce"] * 5
+    assert all(p["email"].endswith("@bounces.example.com") for p in unreached["people"])
+    replayed = mail.post("/_events/replay")  # the last signed batch, byte for byte, again
+    assert replayed.status_code == 200
+    assert api.get(delivery, headers=author).json()["notices"][0]["counts"] == counts
+
     report = api.get(f"/staff/incidents/{incident_id}/authority-report", headers=author)
     assert report.status_code == 200
     assert report.json()["nature"]["approximateDataSubjects"] == 2500
@@ -153,3 +174,40 @@ def test_a_late_filing_needs_its_reasons(
     assert refused.json()["type"].endswith("/late-reasons-required")
     body = {"authority": "BfDI", "filedAt": filed_at, "lateReasons": "The scope took days to establish."}
     assert api.post(filing, json=body, headers=author).status_code == 200
+
+
+def test_the_event_webhook_refuses_what_sendgrid_did_not_sign_now(api: httpx.Client, local_stack: LocalStack) -> None:
+    key = serialization.load_pem_private_key(event_webhook_key_path(local_stack.state_dir / "keys").read_bytes(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    events = [
+        {
+            "email": "someone@example.com",
+            "event": "delivered",
+            "sg_event_id": uuid.uuid4().hex,
+            "incident_id": "x",
+            "notice_id": "y",
+            "batch_id": "z",
+        }
+    ]
+    body = json.dumps(events).encode()
+
+    def post(timestamp: int, signature: bytes | None = None) -> httpx.Response:
+        signed = signature or key.sign(str(timestamp).encode() + body, ec.ECDSA(hashes.SHA256()))
+        headers = {
+            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signed).decode(),
+            "X-Twilio-Email-Event-Webhook-Timestamp": str(timestamp),
+            "Content-Type": "application/json",
+        }
+        return api.post("/webhooks/sendgrid/events", content=body, headers=headers)
+
+    now = int(time.time())
+    assert post(now - 600).status_code == 401  # outside the five-minute window
+    assert post(now, signature=b"not a signature").status_code == 401
+    unsigned = api.post("/webhooks/sendgrid/events", content=body, headers={"Content-Type": "application/json"})
+    assert unsigned.status_code == 401
+    assert unsigned.headers["content-type"].startswith("application/problem+json")
+    accepted = post(now)
+    assert accepted.status_code == 200
+    assert accepted.json() == {"queued": 1, "ignored": 0}  # signed: taken, and dropped for want of a batch of ours
+    too_big = api.post("/webhooks/sendgrid/events", content=b"[" + b" " * (5 * 1024 * 1024) + b"]")
+    assert too_big.status_code == 413

@@ -23,8 +23,9 @@ from functions.incidents.errors import (
     NoticeIncomplete,
     SecondApproverRequired,
 )
+from functions.incidents.events import DeliveryEvent
 from functions.incidents.incident_record import BreachTime, NoticeContent
-from functions.incidents.lifecycle import DISPATCH_QUEUE, BatchStatus, NoticeStatus
+from functions.incidents.lifecycle import DISPATCH_QUEUE, EVENTS_QUEUE, BatchStatus, NoticeStatus
 from functions.incidents.ports import BulkRejected, BulkThrottled
 from functions.incidents.staff import IncidentFacts
 from tests.fakes import InMemoryDocumentStore, InMemoryWorkQueue, MovableClock, RecordingBulkMailer, RecordingMailer
@@ -108,6 +109,18 @@ class World:
             assert parsed is not None
             self.services.notice_dispatch.run(parsed, message.id)
         raise AssertionError("the dispatch never ends")
+
+    def report(self, events: list[dict[str, Any]], at: datetime | None = None) -> int:
+        """Posts the events as SendGrid would, then applies what the endpoint queued."""
+        self.services.delivery_events.accept(*self.signed(events, at))
+        return self.apply_events()
+
+    def apply_events(self) -> int:
+        applied = 0
+        while (message := self.queue.take(EVENTS_QUEUE)) is not None:
+            events = [DeliveryEvent.from_message(e) for e in message.body["events"]]
+            applied += self.services.delivery_events.apply(message.body["noticeId"], message.body["batchId"], events)
+        return applied
 
     def signed(self, events: list[dict[str, Any]], at: datetime | None = None) -> tuple[bytes, str, str]:
         body = json.dumps(events).encode()
@@ -193,35 +206,56 @@ def test_a_crash_after_the_request_left_is_settled_by_its_events_without_a_secon
             "batch_id": batch_id,
         }
     ]
-    world.services.delivery_events.record(*world.signed(events))
+    world.report(events)
     world.drain()
     assert [len(r.recipients) for r in world.bulk.requests] == [1000, 500]
 
 
 def test_a_crash_before_the_request_left_sends_it_once_after_the_grace_period(world: World) -> None:
     incident_id = world.open()
+    notice_id = world.approved_notice(incident_id, 1010)
+    world.services.incident_staff.send_notice(incident_id, notice_id, "sec-1")
+    first = world.queue.take(DISPATCH_QUEUE)
+    assert first is not None
+    world.services.notice_dispatch.run(DispatchMessage.parse(first.body), first.id)  # type: ignore[arg-type]
+    world.report(
+        [
+            {
+                "email": world.bulk.requests[0].recipients[0],
+                "event": "delivered",
+                "sg_event_id": "ev-0",
+                "incident_id": incident_id,
+                "notice_id": notice_id,
+                "batch_id": f"{notice_id}-000000",
+            }
+        ]
+    )
+    second = world.queue.take(DISPATCH_QUEUE)
+    assert second is not None
+    world.bulk.fail_next = [SystemExit("killed before the request left")]
+    with pytest.raises(SystemExit):
+        world.services.notice_dispatch.run(DispatchMessage.parse(second.body), second.id)  # type: ignore[arg-type]
+    world.clock.advance(minutes=11)  # the grace period passed with no event for it, while events do arrive
+    world.services.notice_dispatch.run(DispatchMessage.parse(second.body), second.id)  # type: ignore[arg-type]
+    world.drain()
+    assert [len(r.recipients) for r in world.bulk.requests] == [1000, 10]
+
+
+def test_an_interrupted_batch_with_no_events_at_all_is_left_for_staff(world: World) -> None:
+    incident_id = world.open()
     notice_id = world.approved_notice(incident_id, 10)
     world.services.incident_staff.send_notice(incident_id, notice_id, "sec-1")
     first = world.queue.take(DISPATCH_QUEUE)
     assert first is not None
-    world.bulk.fail_next = [SystemExit("killed before the request left")]
+    world.bulk.fail_next = [SystemExit("killed")]
     with pytest.raises(SystemExit):
         world.services.notice_dispatch.run(DispatchMessage.parse(first.body), first.id)  # type: ignore[arg-type]
-    other = [
-        {
-            "email": "x@example.com",
-            "event": "delivered",
-            "sg_event_id": "ev-other",
-            "incident_id": "other",
-            "notice_id": "other",
-            "batch_id": "other",
-        }
-    ]
-    world.services.delivery_events.record(*world.signed(other))  # events are arriving: the webhook works
     world.clock.advance(minutes=11)
     world.services.notice_dispatch.run(DispatchMessage.parse(first.body), first.id)  # type: ignore[arg-type]
     world.drain()
-    assert [len(r.recipients) for r in world.bulk.requests] == [10]
+    assert world.bulk.requests == []  # never risk a second mail when nothing can tell whether it went
+    (batch,) = world.services.incidents.batch_summaries(notice_id)
+    assert batch.status == BatchStatus.UNCONFIRMED
 
 
 def test_throttling_waits_as_asked_and_a_refused_batch_does_not_stop_the_rest(world: World) -> None:
@@ -263,24 +297,25 @@ def test_events_count_once_and_only_with_a_valid_fresh_signature(world: World) -
     batch = [event(0, "delivered"), event(1, "bounce", type="bounce", status="5.1.1"), event(2, "processed")]
     body, signature, timestamp = world.signed(batch)
     with pytest.raises(InvalidEventSignature):
-        events.record(body.replace(b"bounce", b"delivered", 1), signature, timestamp)  # altered body
+        events.accept(body.replace(b"bounce", b"delivered", 1), signature, timestamp)  # altered body
     with pytest.raises(InvalidEventSignature):
-        events.record(*world.signed(batch, at=world.clock.now() - timedelta(minutes=6)))  # stale
+        events.accept(*world.signed(batch, at=world.clock.now() - timedelta(minutes=6)))  # stale
     with pytest.raises(InvalidEventSignature):
-        events.record(body, "not base64!", timestamp)
-    recorded = events.record(body, signature, timestamp)
-    assert recorded.recorded == 3
-    again = events.record(*world.signed(batch))
-    assert (again.recorded, again.duplicates) == (0, 3)
+        events.accept(body, "not base64!", timestamp)
+    assert EVENTS_QUEUE not in world.queue.queues  # nothing of a refused batch was taken
+    assert world.report(batch) == 3
+    assert world.report(batch) == 0  # replayed: every event already applied
+    late = [event(0, "processed") | {"sg_event_id": "ev-late"}]
+    world.report(late)  # a late "processed" does not undo "delivered"
     incident = world.services.incident_staff.get(incident_id)
     from functions.incidents.reporting import delivery_report, unreached
 
     (report,) = delivery_report(world.services.incidents, incident)
     assert report.sent == 3
     assert report.counts == {"delivered": 1, "bounce": 1, "processed": 1, "unknown": 0}
-    assert sorted(r.email for r in unreached(world.services.incidents, incident, notice_id)) == [
-        "person00001@example.com",
-        "person00002@example.com",
+    assert sorted((p.email, p.status) for p in unreached(world.services.incidents, notice_id)) == [
+        ("person00001@example.com", "bounce"),
+        ("person00002@example.com", "processed"),
     ]
 
 
