@@ -48,6 +48,7 @@ infra: setup
 bench: setup
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.requests
+	$(BIN)/python -m benchmarks.incidents
 
 clean:
 	rm -rf $(VENV) node_modules .stack .mypy_cache .ruff_cache .pytest_cache

@@ -105,6 +105,14 @@ param dsrErasureNeedsApproval bool = true
 @description('Verification key of the SendGrid signed Event Webhook, base64 DER as shown in SendGrid\'s Mail Settings (SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY). A public key, so not a secret.')
 param sendgridEventWebhookPublicKey string = ''
 
+@description('Where warnings about breach deadlines go (INCIDENT_STAFF_EMAIL); empty = shown in the incident only.')
+param incidentStaffEmail string = ''
+
+@description('Seconds a breach-notice batch interrupted mid-send waits for SendGrid events before it is sent again (INCIDENT_UNCONFIRMED_GRACE_SECONDS).')
+@minValue(60)
+@maxValue(86400)
+param incidentUnconfirmedGraceSeconds int = 600
+
 @description('IANA time zone of the Member State whose calendar counts GDPR deadlines (DSR_GDPR_TIME_ZONE).')
 param dsrGdprTimeZone string = 'Europe/Helsinki'
 
@@ -348,6 +356,8 @@ module appSettings 'modules/appsettings.bicep' = {
     dsrStaffEmail: dsrStaffEmail
     dsrErasureNeedsApproval: dsrErasureNeedsApproval
     dsrGdprTimeZone: dsrGdprTimeZone
+    incidentStaffEmail: incidentStaffEmail
+    incidentUnconfirmedGraceSeconds: incidentUnconfirmedGraceSeconds
     sendgridEventWebhookPublicKey: sendgridEventWebhookPublicKey
     dsrGdprPublicHolidays: dsrGdprPublicHolidays
     exportLinkHours: 72

@@ -91,6 +91,12 @@ param dsrErasureNeedsApproval bool
 @description('Verification key of the SendGrid signed Event Webhook, base64 DER (SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY); empty refuses every event.')
 param sendgridEventWebhookPublicKey string
 
+@description('Recipient of breach-deadline warnings (INCIDENT_STAFF_EMAIL); empty = none.')
+param incidentStaffEmail string
+
+@description('Seconds an interrupted breach-notice batch waits for SendGrid events (INCIDENT_UNCONFIRMED_GRACE_SECONDS).')
+param incidentUnconfirmedGraceSeconds int
+
 @description('IANA time zone whose calendar counts GDPR deadlines (DSR_GDPR_TIME_ZONE).')
 param dsrGdprTimeZone string
 
@@ -164,6 +170,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     DSR_MAX_OPEN_PER_EMAIL: string(dsrMaxOpenPerEmail)
     DSR_ERASURE_NEEDS_APPROVAL: string(dsrErasureNeedsApproval)
     DSR_GDPR_TIME_ZONE: dsrGdprTimeZone
+    INCIDENT_STAFF_EMAIL: incidentStaffEmail
+    INCIDENT_UNCONFIRMED_GRACE_SECONDS: string(incidentUnconfirmedGraceSeconds)
     DSR_GDPR_PUBLIC_HOLIDAYS: dsrGdprPublicHolidays
     EXPORT_LINK_HOURS: string(exportLinkHours)
     EXPORT_RETENTION_DAYS: string(exportRetentionDays)
