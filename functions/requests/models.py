@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, StringConstraints
 
-from core.models import Body, EmailAddress, View
+from core.models import Body, EmailAddress, QueryTime, View
 from functions.requests.request_record import MailKind, MailStatus, RequestType, Status, StepStatus
 
 JurisdictionName = Literal["GDPR", "CCPA", "OTHER"]
@@ -41,6 +41,12 @@ class VerifyRequest(Body):
     token: str = Field(min_length=10, max_length=2000)
 
 
+class VerifyForm(Body):
+    """The verification page's form, as its button posts it."""
+
+    token: str = Field(min_length=10, max_length=2000)
+
+
 class VerifyQuery(Body):
     token: str = Field(min_length=10, max_length=2000, description="The signed token from the mail.")
 
@@ -58,7 +64,7 @@ class StaffRequestQuery(Body):
 
     status: Status | None = None
     type: RequestType | None = None
-    due_before: datetime | None = Field(default=None, description="ISO 8601; without an offset it means UTC.")
+    due_before: QueryTime | None = Field(default=None, description="RFC 3339, with its offset.")
     email: EmailAddress | None = Field(default=None, description="Found by its keyed hash; never stored for this.")
     user_id: UserId | None = None
     page_size: int = Field(default=50, ge=1, le=100)
@@ -166,6 +172,30 @@ class PlanView(View):
 class CertificateCheck(View):
     valid: bool
     certificate_id: str | None
+
+
+class CertificateStepView(View):
+    location: str
+    category: str
+    strategy: str
+    legal_basis: str | None
+    counts: dict[str, int]
+    confirmations: list[dict[str, str]]
+    finished_at: datetime | None
+
+
+class DeletionCertificate(View):
+    """A deletion certificate as issued: what was done where, signed; none of the erased data."""
+
+    certificate_id: str
+    request_id: str
+    issuer: str
+    type: Literal["erasure"]
+    jurisdiction: str
+    received_at: datetime
+    completed_at: datetime
+    steps: list[CertificateStepView]
+    signature: str
 
 
 class CertificateDocument(Body):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 import azure.functions as func
 
 from bootstrap import services
@@ -32,12 +30,7 @@ def _audit(staff: Principal, action: str, target: str, **details: object) -> Non
 def staff_list(ctx: RequestContext) -> func.HttpResponse:
     staff = _officer(ctx)
     query = ctx.query_model(StaffRequestQuery)
-    due = (
-        query.due_before.replace(tzinfo=UTC)
-        if query.due_before and query.due_before.tzinfo is None
-        else query.due_before
-    )
-    search = StaffSearch(query.status, query.type, due, query.email, query.user_id)
+    search = StaffSearch(query.status, query.type, query.due_before, query.email, query.user_id)
     found, continuation = services().request_staff.search(search, query.page_size, query.continuation)
     # The filters' names only: an address searched for is personal data.
     used = sorted(k for k in ("status", "type", "due_before", "email", "user_id") if getattr(query, k) is not None)
