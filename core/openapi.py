@@ -157,7 +157,14 @@ class ApiRegistry:
         for (path, method), endpoint in sorted(self.operations.items()):
             full = f"/{route_prefix}/{path}" if route_prefix else f"/{path}"
             key = (path, method) in self.key_protected
-            paths.setdefault(full, {})[method] = _operation(full, method, endpoint, schemas, key)
+            operation = _operation(full, method, endpoint, schemas, key)
+            if any(method not in self._methods(other) for other in self._shadowing(path)):
+                operation["responses"]["405"] = {
+                    "description": "`method-not-allowed`: a literal route of another resource takes this path",
+                    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+                operation["responses"] = dict(sorted(operation["responses"].items()))
+            paths.setdefault(full, {})[method] = operation
         return {
             "openapi": "3.1.0",
             "info": {"title": "Privacy backend", "version": version, "description": DESCRIPTION},
@@ -166,6 +173,23 @@ class ApiRegistry:
             "paths": paths,
             "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
         }
+
+    def _methods(self, path: str) -> set[str]:
+        return {method for route, method in self.operations if route == path}
+
+    def _shadowing(self, path: str) -> list[str]:
+        """Routes the host prefers for some values of this route's parameters: a literal segment
+        beats a parameter (``certificates/verify`` before ``certificates/{requestId}``)."""
+        parts = path.split("/")
+        found = []
+        for other in {route for route, _ in self.operations} - {path}:
+            others = other.split("/")
+            if len(others) == len(parts) and all(
+                mine == theirs or (mine.startswith("{") and not theirs.startswith("{"))
+                for mine, theirs in zip(parts, others, strict=True)
+            ):
+                found.append(other)
+        return found
 
 
 def json_schema_of(kind: Any) -> dict[str, Any]:

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, StringConstraints
+from pydantic import AliasChoices, ConfigDict, Field, StringConstraints
 
 from core.models import Body, EmailAddress, QueryTime, View
 from functions.requests.request_record import MailKind, MailStatus, RequestType, Status, StepStatus
 
 JurisdictionName = Literal["GDPR", "CCPA", "OTHER"]
-RequestId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
-UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@|-]{1,128}$")]
+REQUEST_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # as uuid4() writes them
+RequestId = Annotated[str, StringConstraints(pattern=f"^{REQUEST_ID.pattern}$")]
 USER_ID = re.compile(r"[A-Za-z0-9_.:@|-]{1,128}")
-
-
-def canonical_request_id(value: str) -> str:
-    return str(uuid.UUID(value))
+UserId = Annotated[str, StringConstraints(pattern=f"^{USER_ID.pattern}$")]
 
 
 class SubmitRequest(Body):
@@ -208,6 +204,3 @@ class CertificateDocument(Body):
 
 class PoisonView(View):
     messages: list[dict[str, Any]]
-
-
-RequestIdPath = Annotated[RequestId, AfterValidator(canonical_request_id)]
