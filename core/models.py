@@ -10,10 +10,11 @@ Schemas are built on first use (``defer_build``): building them at import would 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PrivateAttr, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PrivateAttr, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 
@@ -27,19 +28,71 @@ def _in_utc(moment: datetime) -> datetime:
 UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
 
 
-def _deliverable_address(value: str) -> str:
-    """Syntax only, no DNS: the address as the mail service will take it (no numeric top-level
-    domain, labels of at most 63 characters, no control characters, an ASCII local part)."""
+# An address as the mail service takes it, written as patterns the OpenAPI document carries, so the
+# document and the check are one: an ASCII dot-atom local part of at most 64 characters, "@", and a
+# host name of at least two labels of letters, digits and single hyphens (so never an "xn--" label),
+# each at most 63 characters, ending in a top-level domain of letters that is not a special-use name
+# (RFC 6761, 6762, 7686). At most 254 characters in all.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_SPECIAL_USE_DOMAINS = "arpa|invalid|local|localhost|onion|test"
+_ADDRESS = (
+    rf"{_ATEXT}+(?:\.{_ATEXT}+)*@(?:[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\.)+"
+    rf"(?!(?:{_SPECIAL_USE_DOMAINS})$)[A-Za-z]{{2,63}}"
+)
+_LOCAL_PART_LENGTH = r"^[^@]{1,64}@"
+_LABEL_LENGTHS = r"@[^.@]{1,63}(?:\.[^.@]{1,63})*$"
+EMAIL_MAX_LENGTH = 254
+EMAIL_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "maxLength": EMAIL_MAX_LENGTH,
+    "pattern": f"^{_ADDRESS}$",
+    "allOf": [{"pattern": _LOCAL_PART_LENGTH}, {"pattern": _LABEL_LENGTHS}],
+    "description": "An ASCII address the mail service delivers to.",
+}
+
+
+def _deliverable_address(value: object) -> str:
+    """Syntax only, no DNS: the patterns above (read the same way by Python and by ECMAScript:
+    ASCII classes, ``$`` only after a full match), then the address as email_validator normalizes it."""
     from email_validator import EmailNotValidError, validate_email  # deferred: only callers that send mail
 
+    if not (
+        isinstance(value, str)
+        and len(value) <= EMAIL_MAX_LENGTH
+        and re.fullmatch(_ADDRESS, value)
+        and re.search(_LOCAL_PART_LENGTH, value)
+        and re.search(_LABEL_LENGTHS, value)
+    ):
+        raise ValueError("is not an address mail can be delivered to")
     try:
         return validate_email(value, check_deliverability=False, allow_smtputf8=False).normalized
     except EmailNotValidError:
         raise ValueError("is not an address mail can be delivered to") from None
 
 
-EmailAddress = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_deliverable_address)
+EmailAddress = Annotated[str, BeforeValidator(_deliverable_address), WithJsonSchema(EMAIL_SCHEMA)]
+
+
+# A time in a query: RFC 3339 (the JSON Schema "date-time" format), offset included. A bound beyond
+# what a datetime holds once in UTC (year 9999 west of Greenwich) is the end of time, or its start.
+_RFC3339 = r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})"
+
+
+def _rfc3339_in_utc(value: object) -> datetime:
+    if not isinstance(value, str) or not re.fullmatch(_RFC3339, value):
+        raise ValueError("must be an RFC 3339 date-time with its offset, such as 2026-01-31T09:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value.upper())
+    except ValueError:
+        raise ValueError("is not a date and time that exist") from None
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return (datetime.max if moment.year == datetime.max.year else datetime.min).replace(tzinfo=UTC)
+
+
+QueryTime = Annotated[
+    datetime, BeforeValidator(_rfc3339_in_utc), WithJsonSchema({"type": "string", "format": "date-time"})
 ]
 
 
