@@ -24,6 +24,7 @@ from core.settings import Settings, SettingsError, load_settings
 from functions.consent.catalog_repository import CatalogRepository
 from functions.consent.ledger_repository import ConsentLedger
 from functions.cookies.preferences import decision_max_age
+from functions.cookies.visitor_cookie import VisitorCookie
 
 if TYPE_CHECKING:
     from functions.incidents.config import IncidentConfig
@@ -139,7 +140,11 @@ class Services:
 
     @cached_property
     def banner_cors(self) -> CorsPolicy:
-        return CorsPolicy(frozenset(self.settings.get_list("CORS_ALLOWED_ORIGINS")))
+        # Credentials only when the API sets the visitor cookie: the browser keeps a cross-origin
+        # Set-Cookie only from a credentialed request that the answer allows.
+        return CorsPolicy(
+            frozenset(self.settings.get_list("CORS_ALLOWED_ORIGINS")), allow_credentials=self.visitor_cookie is not None
+        )
 
     @cached_property
     def audit(self) -> AuditTrail:
@@ -158,6 +163,17 @@ class Services:
     @cached_property
     def cookie_max_age(self) -> timedelta:
         return decision_max_age(self.settings.get_int("COOKIE_CONSENT_MAX_AGE_DAYS"))
+
+    @cached_property
+    def privacy_policy_url(self) -> str:
+        return self.settings.get("PRIVACY_POLICY_URL")
+
+    @cached_property
+    def visitor_cookie(self) -> VisitorCookie | None:
+        domain = self.settings.get("VISITOR_COOKIE_DOMAIN").strip()
+        if not domain:
+            return None
+        return VisitorCookie(self.settings.get("VISITOR_COOKIE_NAME"), domain, self.cookie_max_age)
 
     # ---- data-subject requests ---------------------------------------------------------------
 

@@ -52,7 +52,7 @@ RETRY_SOON = {"Retry-After": "5"}
 
 
 def _current_version(error: Any) -> dict[str, Any]:
-    return {"currentPolicyVersion": error.current_version}
+    return {"currentPolicyVersion": error.current_version, "currentPolicyRevision": error.current_revision}
 
 
 def _missing_parts(error: Any) -> dict[str, Any]:
@@ -69,7 +69,14 @@ ERROR_TABLE: dict[type[DomainError], ProblemType] = {
     MailRejected: ProblemType(422, "address-undeliverable", "Address refused by the mail service"),
     # consent and cookies
     NoPolicyPublished: ProblemType(503, "no-policy-published", "No privacy policy published", {"Retry-After": "60"}),
-    PolicyVersionOutdated: ProblemType(409, "policy-version-outdated", "Policy version outdated", {}, _current_version),
+    PolicyVersionOutdated: ProblemType(
+        409,
+        "policy-version-outdated",
+        "Policy version outdated",
+        {},
+        _current_version,
+        {"currentPolicyVersion": "2026-12", "currentPolicyRevision": 2},
+    ),
     PolicyVersionExists: ProblemType(409, "policy-version-exists", "Policy version exists"),
     VisitorAlreadyLinked: ProblemType(409, "visitor-already-linked", "Visitor already linked"),
     IdempotencyKeyReused: ProblemType(422, "idempotency-key-reused", "Idempotency-Key reused with another body"),

@@ -188,6 +188,7 @@ class CorsPolicy:
 
     allowed_origins: frozenset[str]
     max_age_seconds: int = 600
+    allow_credentials: bool = False  # only where the API sets a first-party cookie (never with "*")
 
     def allows(self, origin: str | None) -> bool:
         return origin is not None and ("*" in self.allowed_origins or origin in self.allowed_origins)
@@ -196,7 +197,7 @@ class CorsPolicy:
 def _cors_headers(policy: CorsPolicy, origin: str | None, methods: list[str]) -> dict[str, str]:
     if origin is None or not policy.allows(origin):
         return {}
-    return {
+    headers = {
         "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Methods": ", ".join(methods),
         "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key, X-Request-Id, Sec-GPC",
@@ -204,6 +205,9 @@ def _cors_headers(policy: CorsPolicy, origin: str | None, methods: list[str]) ->
         "Access-Control-Max-Age": str(policy.max_age_seconds),
         "Vary": "Origin",
     }
+    if policy.allow_credentials and origin in policy.allowed_origins:
+        headers["Access-Control-Allow-Credentials"] = "true"
+    return headers
 
 
 INTERNAL_ERROR = Problem(500, "internal-error", "Internal error", "Quote the request id when reporting this.")
@@ -244,7 +248,7 @@ def resource(
     """
     allowed = sorted({m.upper() for m in handlers} | {"OPTIONS"})
     for method, endpoint in handlers.items():
-        API.add(route, method, endpoint, auth_level == func.AuthLevel.FUNCTION)
+        API.add(route, method, endpoint, auth_level == func.AuthLevel.FUNCTION, cors is not None)
     by_method: dict[str, Handler] = {m.upper(): e.handler for m, e in handlers.items()}
 
     def dispatch(req: func.HttpRequest) -> func.HttpResponse:

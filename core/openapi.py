@@ -120,6 +120,26 @@ class Header:
     name: str
     description: str
     schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
+    set_by_browser: bool = False  # a forbidden header name: scripts cannot send it, browsers add it
+
+
+CORS_NOTE = (
+    "Browsers may call this operation from the origins listed in `CORS_ALLOWED_ORIGINS`: a preflight "
+    "`OPTIONS` is answered 204 with `Access-Control-Allow-Origin` (that origin, never `*`), "
+    "`Access-Control-Allow-Methods`, `Access-Control-Allow-Headers` (`Content-Type`, `Idempotency-Key`, "
+    "`X-Request-Id`, `Sec-GPC`) and `Access-Control-Max-Age`; other origins get no CORS headers, so the "
+    "browser withholds the answer. Credentials are allowed only where the API sets the visitor cookie "
+    "(`VISITOR_COOKIE_DOMAIN`)."
+)
+
+TAGS: list[dict[str, str]] = [
+    {"name": "cookies", "description": "The website's cookie banner: one read per page view, a write per decision."},
+    {"name": "catalog", "description": "Published purposes, cookie categories and the policy version in force."},
+    {"name": "consent", "description": "Signed-in users' consents and product backends' checks."},
+    {"name": "requests", "description": "Data-subject requests: access and erasure."},
+    {"name": "web", "description": "The banner script and the privacy page, served for websites."},
+    {"name": "staff", "description": "Staff operations (Entra ID app roles); every one is audited."},
+]
 
 
 @dataclass(frozen=True)
@@ -145,19 +165,25 @@ class Endpoint:
 class ApiRegistry:
     operations: dict[tuple[str, str], Endpoint] = field(default_factory=dict)
     key_protected: set[tuple[str, str]] = field(default_factory=set)
+    cross_origin: set[tuple[str, str]] = field(default_factory=set)
 
-    def add(self, path: str, method: str, endpoint: Endpoint, function_key: bool = False) -> None:
+    def add(self, path: str, method: str, endpoint: Endpoint, function_key: bool = False, cors: bool = False) -> None:
         self.operations[(path, method.lower())] = endpoint
         if function_key:
             self.key_protected.add((path, method.lower()))
+        if cors:
+            self.cross_origin.add((path, method.lower()))
 
-    def document(self, route_prefix: str, version: str) -> dict[str, Any]:
+    def document(self, route_prefix: str, version: str, public_origin: str | None = None) -> dict[str, Any]:
         schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
         paths: dict[str, Any] = {}
         for (path, method), endpoint in sorted(self.operations.items()):
             full = f"/{route_prefix}/{path}" if route_prefix else f"/{path}"
             key = (path, method) in self.key_protected
             operation = _operation(full, method, endpoint, schemas, key)
+            if (path, method) in self.cross_origin:
+                operation["description"] = CORS_NOTE
+                operation["x-cors"] = True
             if any(method not in self._methods(other) for other in self._shadowing(path)):
                 operation["responses"]["405"] = {
                     "description": "`method-not-allowed`: a literal route of another resource takes this path",
@@ -165,11 +191,15 @@ class ApiRegistry:
                 }
                 operation["responses"] = dict(sorted(operation["responses"].items()))
             paths.setdefault(full, {})[method] = operation
+        # Relative to where the document is served: paths carry the route prefix themselves.
+        servers = [{"url": "/", "description": "The origin this document is served from."}]
+        if public_origin:
+            servers.append({"url": public_origin, "description": "This deployment (PUBLIC_API_URL)."})
         return {
             "openapi": "3.1.0",
             "info": {"title": "Privacy backend", "version": version, "description": DESCRIPTION},
-            # Relative to where the document is served: paths carry the route prefix themselves.
-            "servers": [{"url": "/", "description": "The origin this document is served from."}],
+            "servers": servers,
+            "tags": TAGS,
             "paths": paths,
             "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
         }
@@ -212,6 +242,15 @@ def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, st
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _examples(model: type[BaseModel]) -> dict[str, Any]:
+    """A view's examples (its ``json_schema_extra``) as the media type's examples."""
+    extra = model.model_config.get("json_schema_extra")
+    found = extra.get("examples") if isinstance(extra, dict) else None
+    if not isinstance(found, list) or not found:
+        return {}
+    return {"examples": {f"example-{n}": {"value": value} for n, value in enumerate(found, start=1)}}
+
+
 def _as_sent(schema: dict[str, Any]) -> dict[str, Any]:
     """A parameter's schema as it travels: a query value is text or absent, never JSON null."""
     schema = {k: v for k, v in schema.items() if not (k == "default" and v is None)}
@@ -249,15 +288,16 @@ def _parameters(path: str, endpoint: Endpoint, schemas: dict[str, Any]) -> list[
                 parameter["description"] = description
             parameters.append(parameter)
     for header in endpoint.headers:
-        parameters.append(
-            {
-                "name": header.name,
-                "in": "header",
-                "required": False,
-                "description": header.description,
-                "schema": dict(header.schema),
-            }
-        )
+        parameter = {
+            "name": header.name,
+            "in": "header",
+            "required": False,
+            "description": header.description,
+            "schema": dict(header.schema),
+        }
+        if header.set_by_browser:
+            parameter["x-set-by"] = "browser"
+        parameters.append(parameter)
     return parameters
 
 
@@ -275,14 +315,17 @@ def _is_page(endpoint: Endpoint) -> bool:
     return endpoint.media_type == HTML
 
 
-def _problem_statuses(endpoint: Endpoint) -> dict[int, list[tuple[str, str]]]:
-    """Status → the problem types (slug, title) the app can answer with it."""
-    statuses: dict[int, list[tuple[str, str]]] = {}
+ProblemKind = tuple[str, str, Mapping[str, Any]]  # slug, title, members an example shows besides them
 
-    def add(status: int, slug: str, title: str) -> None:
+
+def _problem_statuses(endpoint: Endpoint) -> dict[int, list[ProblemKind]]:
+    """Status → the problem types (slug, title, example members) the app can answer with it."""
+    statuses: dict[int, list[ProblemKind]] = {}
+
+    def add(status: int, slug: str, title: str, example: Mapping[str, Any] | None = None) -> None:
         kinds = statuses.setdefault(status, [])
-        if (slug, title) not in kinds:
-            kinds.append((slug, title))
+        if not any(kind[0] == slug for kind in kinds):
+            kinds.append((slug, title, example or {}))
 
     codes: set[int] = set()
     if endpoint.request is not None:
@@ -300,7 +343,7 @@ def _problem_statuses(endpoint: Endpoint) -> dict[int, list[tuple[str, str]]]:
         kind = PROBLEM_TYPES.lookup(error)
         if kind is None:
             raise LookupError(f"{error.__name__} has no problem type: add it to error_table.py")
-        add(kind.status, kind.slug, kind.title)
+        add(kind.status, kind.slug, kind.title, kind.example)
     for code in codes:
         if code in EDGE_PROBLEMS:
             add(code, *EDGE_PROBLEMS[code])
@@ -329,12 +372,19 @@ class _Response:
         if text not in self.descriptions:
             self.descriptions.append(text)
 
-    def problem(self, media: str, slug: str | None = None, title: str | None = None, status: int = 0) -> None:
+    def problem(
+        self,
+        media: str,
+        slug: str | None = None,
+        title: str | None = None,
+        status: int = 0,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         schema = {"type": "string"} if media == HTML else {"$ref": "#/components/schemas/Problem"}
         entry = self.content.setdefault(media, {"schema": schema})
         if slug is not None and media != HTML:
-            example = {"type": PROBLEM_BASE + slug, "title": title, "status": status}
-            entry.setdefault("examples", {})[slug] = {"value": example}
+            example = {"type": PROBLEM_BASE + slug, "title": title, "status": status, **(extra or {})}
+            entry.setdefault("examples", {})[slug] = {"summary": title, "value": example}
 
     def render(self) -> dict[str, Any]:
         rendered: dict[str, Any] = {"description": "; ".join(self.descriptions)}
@@ -368,7 +418,7 @@ def _operation(
 
     view: dict[str, Any] = {}
     if endpoint.response is not None:
-        view[endpoint.media_type] = {"schema": _schema_ref(endpoint.response, schemas)}
+        view[endpoint.media_type] = {"schema": _schema_ref(endpoint.response, schemas), **_examples(endpoint.response)}
     elif _is_page(endpoint):
         view[HTML] = {"schema": {"type": "string"}}
     if endpoint.form is not None:
@@ -390,9 +440,9 @@ def _operation(
         if not kinds:
             at(status).describe("A problem page" if _is_page(endpoint) else "A problem")
             at(status).problem(problem_media)
-        for slug, title in kinds:
+        for slug, title, example in kinds:
             at(status).describe(f"`{slug}`: {title}")
-            at(status).problem(problem_media, slug, title, status)
+            at(status).problem(problem_media, slug, title, status, example)
         if endpoint.form is not None and status in domain_statuses:
             at(status).problem(HTML)  # the form's answers are pages, errors included
     for status in _host_statuses(endpoint, function_key):

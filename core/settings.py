@@ -82,6 +82,26 @@ SETTINGS: tuple[Setting, ...] = (
         "",
     ),
     Setting(
+        "PRIVACY_POLICY_URL",
+        SettingKind.PLAIN,
+        "Where people read the privacy policy in force: the banner and the privacy page link to it.",
+        "https://softwareengineeringconcepts.com/privacy-policy",
+    ),
+    Setting(
+        "VISITOR_COOKIE_DOMAIN",
+        SettingKind.PLAIN,
+        "Where the API is served under the website's own domain: that domain (e.g. example.com). The banner "
+        "endpoints then set the visitor id cookie themselves (Set-Cookie, Secure, SameSite=Lax), which browsers "
+        "keep longer than a cookie set by script. Empty: the banner's script sets it.",
+        "",
+    ),
+    Setting(
+        "VISITOR_COOKIE_NAME",
+        SettingKind.PLAIN,
+        "Name of the first-party cookie holding the visitor id (the banner's data-cookie attribute).",
+        "privacy_visitor",
+    ),
+    Setting(
         "COOKIE_CONSENT_MAX_AGE_DAYS",
         SettingKind.PLAIN,
         "How long a cookie decision stays valid before re-consent (at most 395 days, 13 months).",

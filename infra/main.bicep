@@ -74,6 +74,15 @@ param staffJwksUri string = '${environment().authentication.loginEndpoint}${subs
 @description('Comma-separated origins allowed to call the banner endpoints from a browser (CORS_ALLOWED_ORIGINS). Empty: none.')
 param corsAllowedOrigins string = ''
 
+@description('Where people read the privacy policy in force; the banner and the privacy page link to it (PRIVACY_POLICY_URL).')
+param privacyPolicyUrl string = 'https://softwareengineeringconcepts.com/privacy-policy'
+
+@description('The website\'s own domain when the API is served under it (VISITOR_COOKIE_DOMAIN): the API then sets the visitor cookie. Empty: the banner sets it.')
+param visitorCookieDomain string = ''
+
+@description('Name of the visitor id cookie (VISITOR_COOKIE_NAME).')
+param visitorCookieName string = 'privacy_visitor'
+
 @description('Days a cookie decision stays valid before re-consent, at most 395 (13 months) (COOKIE_CONSENT_MAX_AGE_DAYS).')
 @minValue(1)
 @maxValue(395)
@@ -349,6 +358,9 @@ module appSettings 'modules/appsettings.bicep' = {
     staffJwtAudience: staffJwtAudience
     staffJwksUri: staffJwksUri
     corsAllowedOrigins: corsAllowedOrigins
+    privacyPolicyUrl: privacyPolicyUrl
+    visitorCookieDomain: visitorCookieDomain
+    visitorCookieName: visitorCookieName
     cookieConsentMaxAgeDays: cookieConsentMaxAgeDays
     catalogCacheSeconds: catalogCacheSeconds
     stripeApiBase: stripeApiBase

@@ -7,12 +7,13 @@ import azure.functions as func
 from bootstrap import services
 from core.auth import Principal, require_role
 from core.http import RequestContext, model_response
-from functions.consent.catalog import Purpose
+from functions.consent.catalog import Catalog, Purpose
 from functions.consent.decisions import checked_decisions, current_version_or_conflict, event_context, may_use
 from functions.consent.ledger import EventKind, Source
 from functions.consent.ledger_repository import Recorded
 from functions.consent.linking import link_visitor_to_user
 from functions.consent.models import (
+    CatalogView,
     ConsentCheckQuery,
     DecisionsRequest,
     LinkVisitorRequest,
@@ -106,7 +107,13 @@ def check_use(ctx: RequestContext) -> func.HttpResponse:
 
 
 def get_catalog(ctx: RequestContext) -> func.HttpResponse:
-    return model_response(catalog_view(services().catalog.current()))
+    # Public and the same for everyone: a minute in caches, as long as an instance keeps it and more.
+    ctx.response_headers["Cache-Control"] = "public, max-age=60"
+    return model_response(_catalog_view(services().catalog.current()))
+
+
+def _catalog_view(catalog: Catalog) -> CatalogView:
+    return catalog_view(catalog, services().privacy_policy_url)
 
 
 def publish_purpose(ctx: RequestContext) -> func.HttpResponse:
@@ -115,7 +122,7 @@ def publish_purpose(ctx: RequestContext) -> func.HttpResponse:
     purpose = Purpose.from_content(body.model_dump(by_alias=True))
     catalog = services().catalog.publish_purpose(purpose)
     services().audit.record(staff.subject, "purpose.published", f"purpose:{purpose.id}")
-    return model_response(catalog_view(catalog), status=201)
+    return model_response(_catalog_view(catalog), status=201)
 
 
 def publish_policy_version(ctx: RequestContext) -> func.HttpResponse:
@@ -127,7 +134,7 @@ def publish_policy_version(ctx: RequestContext) -> func.HttpResponse:
     if created:
         details = {"renewPurposes": body.renew_purposes}
         services().audit.record(staff.subject, "policy-version.published", f"policy-version:{body.version}", details)
-    return model_response(catalog_view(catalog), status=201 if created else 200)
+    return model_response(_catalog_view(catalog), status=201 if created else 200)
 
 
 def get_subject_proof(ctx: RequestContext) -> func.HttpResponse:

@@ -128,11 +128,51 @@ class PurposeView(View):
 
 class PolicyVersionView(View):
     version: str
+    revision: int = Field(description="1, 2, ... in publication order: a banner compares revisions, not names.")
     text_hash: str
     published_at: datetime
     renew_purposes: list[str]
 
 
+class CookieCategoryView(View):
+    """A banner's texts for one cookie category, from the purpose the ledger records decisions under."""
+
+    category: CookieCategory
+    purpose_id: str
+    title: str
+    description: str
+    always_on: bool
+
+
 class CatalogView(View):
+    model_config = ConfigDict(
+        title="Catalog",
+        json_schema_extra={
+            "examples": [
+                {
+                    "currentVersion": {
+                        "version": "2026-11",
+                        "revision": 1,
+                        "textHash": "sha256:9f2c...",
+                        "publishedAt": "2026-11-01T00:00:00Z",
+                        "renewPurposes": [],
+                    },
+                    "policyUrl": "https://softwareengineeringconcepts.com/privacy-policy",
+                    "cookieCategories": [
+                        {
+                            "category": "analytics",
+                            "purposeId": "cookie.analytics",
+                            "title": "Analytics cookies",
+                            "description": "Cookies that measure visits and page views (Google Analytics).",
+                            "alwaysOn": False,
+                        }
+                    ],
+                    "purposes": [],
+                }
+            ]
+        },
+    )
     current_version: PolicyVersionView | None
+    policy_url: str = Field(description="Where the policy in force can be read.")
+    cookie_categories: list[CookieCategoryView] = Field(description="In the order a banner shows them.")
     purposes: list[PurposeView]

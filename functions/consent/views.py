@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from functions.consent.catalog import Catalog
 from functions.consent.ledger import ChainVerification, ConsentEvent, ConsentState
 from functions.consent.models import (
     CatalogView,
     ChainProblemView,
     ConsentStateView,
+    CookieCategory,
+    CookieCategoryView,
     EventView,
     PolicyVersionView,
     ProofView,
@@ -65,9 +69,25 @@ def proof_view(events: list[ConsentEvent], verification: ChainVerification) -> P
     )
 
 
-def catalog_view(catalog: Catalog) -> CatalogView:
+COOKIE_CATEGORY_ORDER = get_args(CookieCategory)
+
+
+def catalog_view(catalog: Catalog, policy_url: str) -> CatalogView:
     current = catalog.current_version
+    by_category = catalog.cookie_purposes()
     return CatalogView(
         current_version=PolicyVersionView.model_validate(current) if current else None,
+        policy_url=policy_url,
+        cookie_categories=[
+            CookieCategoryView(
+                category=category,
+                purpose_id=purpose.id,
+                title=purpose.title,
+                description=purpose.description,
+                always_on=purpose.always_on,
+            )
+            for category in COOKIE_CATEGORY_ORDER
+            if (purpose := by_category.get(category)) is not None
+        ],
         purposes=[PurposeView.model_validate(p) for p in catalog.purposes.values()],
     )

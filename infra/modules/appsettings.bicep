@@ -55,6 +55,15 @@ param staffJwksUri string
 @description('Comma-separated browser origins allowed to call the banner endpoints (CORS_ALLOWED_ORIGINS).')
 param corsAllowedOrigins string
 
+@description('Where people read the privacy policy in force (PRIVACY_POLICY_URL).')
+param privacyPolicyUrl string
+
+@description('The website\'s own domain when the API is served under it, so the API sets the visitor cookie (VISITOR_COOKIE_DOMAIN). Empty: the banner sets it.')
+param visitorCookieDomain string
+
+@description('Name of the visitor id cookie (VISITOR_COOKIE_NAME).')
+param visitorCookieName string
+
 @description('Days a cookie decision stays valid (COOKIE_CONSENT_MAX_AGE_DAYS).')
 @minValue(1)
 @maxValue(395)
@@ -156,6 +165,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     STAFF_JWT_AUDIENCE: staffJwtAudience
     STAFF_JWKS_URI: staffJwksUri
     CORS_ALLOWED_ORIGINS: corsAllowedOrigins
+    PRIVACY_POLICY_URL: privacyPolicyUrl
+    VISITOR_COOKIE_DOMAIN: visitorCookieDomain
+    VISITOR_COOKIE_NAME: visitorCookieName
     COOKIE_CONSENT_MAX_AGE_DAYS: string(cookieConsentMaxAgeDays)
     CATALOG_CACHE_SECONDS: string(catalogCacheSeconds)
     STRIPE_API_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=stripe-api-key)'
