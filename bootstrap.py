@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from functions.inventory.locations import StoredLocation
     from functions.inventory.ports import ArchiveStore, MarketingContacts, PaymentsGateway
     from functions.requests.deadline_review import DeadlineReview
+    from functions.requests.downloads import ExportDownloads
     from functions.requests.intake import RequestIntake
     from functions.requests.parts import RequestParts
     from functions.requests.ports import Profiles
@@ -237,6 +238,13 @@ class Services:
 
         calendar = Calendar(self._gdpr_zone(), self._public_holidays())
         return RequestIntake(self.request_parts, self.mailer, self.signing_keys, self.pepper, inventory(), calendar)
+
+    @cached_property
+    def export_downloads(self) -> ExportDownloads:
+        from functions.requests.downloads import ExportDownloads
+
+        parts = self.request_parts
+        return ExportDownloads(parts.requests, self.archives, self.clock, parts.config.export_link_hours)
 
     @cached_property
     def request_staff(self) -> RequestStaff:

@@ -35,6 +35,7 @@ from functions.incidents.ports import BulkRejected, BulkThrottled
 from functions.requests.errors import (
     AlreadyExtended,
     CannotDeny,
+    ExportNotReady,
     ExtensionTooLate,
     InvalidLink,
     LinkAlreadyUsed,
@@ -98,6 +99,7 @@ ERROR_TABLE: dict[type[DomainError], ProblemType] = {
     NothingToRetry: ProblemType(409, "nothing-to-retry", "Nothing to retry"),
     StepRunning: ProblemType(409, "step-running", "Step running"),
     NotAnErasure: ProblemType(409, "not-erasure", "Not an erasure"),
+    ExportNotReady: ProblemType(409, "export-not-ready", "Export not ready"),
     # breach incidents
     NoticeIncomplete: ProblemType(422, "notice-incomplete", "Notice incomplete", {}, _missing_parts),
     SecondApproverRequired: ProblemType(409, "second-approver-required", "A second staff member must approve"),

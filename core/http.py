@@ -200,7 +200,7 @@ def _cors_headers(policy: CorsPolicy, origin: str | None, methods: list[str]) ->
     headers = {
         "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Methods": ", ".join(methods),
-        "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key, X-Request-Id, Sec-GPC",
+        "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, X-Request-Id, Sec-GPC",
         "Access-Control-Expose-Headers": "X-Request-Id",
         "Access-Control-Max-Age": str(policy.max_age_seconds),
         "Vary": "Origin",

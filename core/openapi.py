@@ -126,10 +126,10 @@ class Header:
 CORS_NOTE = (
     "Browsers may call this operation from the origins listed in `CORS_ALLOWED_ORIGINS`: a preflight "
     "`OPTIONS` is answered 204 with `Access-Control-Allow-Origin` (that origin, never `*`), "
-    "`Access-Control-Allow-Methods`, `Access-Control-Allow-Headers` (`Content-Type`, `Idempotency-Key`, "
-    "`X-Request-Id`, `Sec-GPC`) and `Access-Control-Max-Age`; other origins get no CORS headers, so the "
-    "browser withholds the answer. Credentials are allowed only where the API sets the visitor cookie "
-    "(`VISITOR_COOKIE_DOMAIN`)."
+    "`Access-Control-Allow-Methods`, `Access-Control-Allow-Headers` (`Authorization`, `Content-Type`, "
+    "`Idempotency-Key`, `X-Request-Id`, `Sec-GPC`) and `Access-Control-Max-Age`; other origins get no "
+    "CORS headers, so the browser withholds the answer. Credentials are allowed only where the API "
+    "sets the visitor cookie (`VISITOR_COOKIE_DOMAIN`)."
 )
 
 TAGS: list[dict[str, str]] = [

@@ -31,6 +31,7 @@ RECORDING_ERRORS = (PolicyVersionOutdated, NoPolicyPublished, 503)
 resource(
     bp,
     name="my_consents",
+    cors=lambda: services().banner_cors,
     route="me/consents",
     handlers={
         "GET": Endpoint(
@@ -57,6 +58,7 @@ resource(
 resource(
     bp,
     name="my_consent_proof",
+    cors=lambda: services().banner_cors,
     route="me/consents/proof",
     handlers={
         "GET": Endpoint(

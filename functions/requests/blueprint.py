@@ -18,6 +18,7 @@ from functions.requests.dispatch import StepMessage
 from functions.requests.errors import (
     AlreadyExtended,
     CannotDeny,
+    ExportNotReady,
     ExtensionTooLate,
     InvalidLink,
     LinkAlreadyUsed,
@@ -36,12 +37,14 @@ from functions.requests.models import (
     CertificateCheck,
     CertificateDocument,
     DeletionCertificate,
+    ExportLinkView,
     MySubmitRequest,
     PlanView,
     PoisonView,
     ReasonRequest,
     RequestId,
     RequestListView,
+    RequestStatusView,
     RequestView,
     StaffRequestPage,
     StaffRequestQuery,
@@ -111,8 +114,42 @@ resource(
 )
 resource(
     bp,
+    name="dsr_status",
+    route="requests/{requestId}/status",
+    cors=lambda: services().banner_cors,
+    handlers={
+        "GET": Endpoint(
+            people.status_of,
+            "A request's status and due date, by the reference its mails carry",
+            response=RequestStatusView,
+            tag=PEOPLE,
+            path=REQUEST,
+            errors=(NotFound,),
+        )
+    },
+)
+resource(
+    bp,
+    name="dsr_export_link",
+    route="me/requests/{requestId}/export",
+    cors=lambda: services().banner_cors,
+    handlers={
+        "GET": Endpoint(
+            people.export_link,
+            "A fresh download link for the signed-in user's own ready archive",
+            response=ExportLinkView,
+            security="user",
+            tag=PEOPLE,
+            path=REQUEST,
+            errors=(NotFound, ExportNotReady),
+        )
+    },
+)
+resource(
+    bp,
     name="dsr_mine",
     route="me/requests",
+    cors=lambda: services().banner_cors,
     handlers={
         "POST": Endpoint(
             people.submit_mine,

@@ -20,8 +20,10 @@ from functions.requests.models import (
     Accepted,
     CertificateCheck,
     CertificateDocument,
+    ExportLinkView,
     MySubmitRequest,
     RequestListView,
+    RequestStatusView,
     SubmitRequest,
     UnderThirteenRequest,
     VerifyRequest,
@@ -65,6 +67,21 @@ def list_mine(ctx: RequestContext) -> func.HttpResponse:
     principal = services().user_tokens.principal_from_header(ctx.header("authorization"))
     mine = services().request_intake.requests_of(principal.subject)
     return model_response(RequestListView(requests=[request_view(r) for r in mine]))
+
+
+def status_of(ctx: RequestContext) -> func.HttpResponse:
+    """The reference from the mail → status and due date (no address, no data)."""
+    request = services().request_intake.status(request_id_from_path(ctx))
+    ctx.response_headers["Cache-Control"] = "no-store"
+    return model_response(RequestStatusView.model_validate(request))
+
+
+def export_link(ctx: RequestContext) -> func.HttpResponse:
+    """A fresh download link for the signed-in user's own ready archive."""
+    principal = services().user_tokens.principal_from_header(ctx.header("authorization"))
+    link = services().export_downloads.link_for(principal.subject, request_id_from_path(ctx))
+    ctx.response_headers["Cache-Control"] = "no-store"
+    return model_response(ExportLinkView(url=link.url, expires_at=link.expires_at))
 
 
 def verify_page(ctx: RequestContext) -> func.HttpResponse:

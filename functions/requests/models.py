@@ -104,6 +104,42 @@ class RequestView(View):
     steps: list[StepView]
 
 
+class RequestStatusView(View):
+    """What anyone holding a request's reference (from its mails) may see: no address, no data."""
+
+    model_config = ConfigDict(
+        title="Request status",
+        json_schema_extra={
+            "examples": [
+                {
+                    "reference": "0f8c2b9e-4d1a-4c3e-9b7a-2f6d5e4c3b2a",
+                    "type": "access",
+                    "status": "in-progress",
+                    "receivedAt": "2026-11-20T09:30:00Z",
+                    "dueAt": "2026-12-21T21:59:59Z",
+                    "verifiedAt": "2026-11-20T09:35:00Z",
+                    "exportReady": False,
+                }
+            ]
+        },
+    )
+    reference: str = Field(validation_alias=AliasChoices("reference", "id"))
+    type: RequestType
+    status: Status
+    received_at: datetime
+    due_at: datetime
+    verified_at: datetime | None
+    export_ready: bool = Field(
+        description="An access request's archive is ready: the mail has its link; signed in, the privacy page "
+        "offers a fresh one."
+    )
+
+
+class ExportLinkView(View):
+    url: str = Field(description="A read-only link to the archive.")
+    expires_at: datetime
+
+
 class RequestListView(View):
     requests: list[RequestView]
 
