@@ -18,10 +18,11 @@ from functions.cookies.blueprint import bp as cookies
 from functions.health.blueprint import bp as health
 from functions.incidents.blueprint import bp as incidents
 from functions.requests.blueprint import bp as requests
+from functions.web.blueprint import bp as web
 
 load_settings()
 PROBLEM_TYPES.install(ERROR_TABLE)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (consent, cookies, requests, incidents, audit, health, apidocs):
+for blueprint in (consent, cookies, requests, incidents, web, audit, health, apidocs):
     app.register_functions(blueprint)

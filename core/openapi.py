@@ -419,8 +419,8 @@ def _operation(
     view: dict[str, Any] = {}
     if endpoint.response is not None:
         view[endpoint.media_type] = {"schema": _schema_ref(endpoint.response, schemas), **_examples(endpoint.response)}
-    elif _is_page(endpoint):
-        view[HTML] = {"schema": {"type": "string"}}
+    elif endpoint.media_type != JSON:  # a page, a script, a style sheet
+        view[endpoint.media_type] = {"schema": {"type": "string"}}
     if endpoint.form is not None:
         view[HTML] = {"schema": {"type": "string"}}
     success = {endpoint.status: "OK" if endpoint.status == 200 else "Done"}

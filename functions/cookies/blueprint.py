@@ -12,7 +12,7 @@ from functions.consent.models import ProofView, VisitorId
 from functions.consent.queries import IDEMPOTENCY_HEADER
 from functions.cookies.errors import CookiePurposesMissing
 from functions.cookies.handlers import read_preferences, read_proof, save_preferences
-from functions.cookies.models import CookieChoiceRequest, CookiePreferencesView
+from functions.cookies.models import CookieChoiceRequest, CookiePreferencesView, CookieReadQuery
 
 bp = func.Blueprint()
 
@@ -40,6 +40,7 @@ resource(
             response=CookiePreferencesView,
             tag="cookies",
             path=VISITOR,
+            query=CookieReadQuery,
             errors=(CookiePurposesMissing, NoPolicyPublished, 503),
             headers=(GPC_HEADER,),
         ),

@@ -11,7 +11,7 @@ from functions.consent.decisions import current_version_or_conflict, event_conte
 from functions.consent.ledger import ConsentState, EventKind, Source
 from functions.consent.queries import caller_of, idempotency_key, visitor_subject
 from functions.consent.views import proof_view
-from functions.cookies.models import CookieChoiceRequest, CookiePreferencesView
+from functions.cookies.models import CookieChoiceRequest, CookiePreferencesView, CookieReadQuery
 from functions.cookies.preferences import banner_decisions, gpc_withdrawal, preferences
 
 
@@ -55,7 +55,7 @@ def _render(ctx: RequestContext, state: ConsentState, catalog: Catalog, gpc: boo
 def read_preferences(ctx: RequestContext) -> func.HttpResponse:
     svc = services()
     subject = _visitor(ctx)
-    gpc = _gpc_header(ctx)
+    gpc = _gpc_header(ctx) or ctx.query_model(CookieReadQuery).gpc == "1"
     loaded = svc.ledger.load(subject)  # the one point read
     catalog = svc.catalog.current()
     withdrawal = gpc_withdrawal(loaded.state, catalog, gpc)

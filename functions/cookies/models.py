@@ -77,6 +77,14 @@ class CookieChoiceRequest(Body):
         return {category: category in accepted for category in ("functional", "analytics", "marketing")}
 
 
+class CookieReadQuery(Body):
+    gpc: Literal["1"] | None = Field(
+        default=None,
+        description="1: the page saw navigator.globalPrivacyControl (a script cannot send Sec-GPC); read and "
+        "recorded exactly as the header.",
+    )
+
+
 class CookiePreferencesView(View):
     model_config = ConfigDict(
         title="Cookie preferences",

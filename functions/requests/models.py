@@ -101,6 +101,7 @@ class RequestView(View):
     verified_at: datetime | None
     source: str
     on_behalf_of_child: bool
+    export_ready: bool = Field(description="An access request's archive is ready to download.")
     steps: list[StepView]
 
 
