@@ -189,11 +189,11 @@
 
   /* A decision: kept locally first (so a failure loses nothing), then sent with its own retry key. */
   function decide(chosen, override) {
-    var categories = { necessary: true };
-    KEYS.forEach(function (k) { categories[k] = !!chosen[k] && (k !== "marketing" || !state.gpc || override); });
+    /* Sent as chosen: the server applies the GPC signal (and records it as such); only its answer
+       turns anything on, so marketing stays off under GPC whatever is clicked. */
     var pending = {
       key: randomId(), version: state.answer && state.answer.currentPolicyVersion,
-      body: { categories: KEYS.filter(function (k) { return categories[k]; }), gpc: navGpc, gpcOverride: !!override && state.gpc }
+      body: { categories: KEYS.filter(function (k) { return chosen[k]; }), gpc: navGpc, gpcOverride: !!override && state.gpc }
     };
     keep("pending", pending);
     if (dialog && dialog.open) dialog.close();
@@ -266,7 +266,7 @@
           d.body.appendChild(box);
         });
       });
-    }).catch(function () { /* no notices shown */ });
+    }).catch(function () { w.sessionStorage.setItem("pb-no-notices", "1"); /* none shown; not asked again this visit */ });
   }
 
   var banner = w[name] = {

@@ -59,10 +59,11 @@ def _build(name: str) -> bytes:
     text = (WEB / name).read_text(encoding="utf-8")
     if name.endswith(".css"):
         return compact_css(text).encode()
+    script = compact_js(text)
     if name == "banner.js":  # one file for websites to include: its style sheet travels inside
         css = json.dumps(compact_css((WEB / "banner.css").read_text(encoding="utf-8")), ensure_ascii=False)
-        text = text.replace(CSS_PLACEHOLDER, css, 1)
-    return compact_js(text).encode()
+        script = script.replace(CSS_PLACEHOLDER, css, 1)
+    return script.encode()
 
 
 def releases() -> dict[str, dict[str, str]]:
