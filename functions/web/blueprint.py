@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import azure.functions as func
-from pydantic import StringConstraints
 
 from core.http import resource
 from core.openapi import Endpoint
 from functions.web import handlers as h
 from functions.web.assets import SCRIPT, STYLE
 from functions.web.errors import AssetNotFound
+from functions.web.models import ScriptFile, StyleFile
 
 bp = func.Blueprint()
 
-VERSIONED = r"-[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}"
-ScriptFile = Annotated[str, StringConstraints(pattern=rf"^[a-z]{{1,32}}{VERSIONED}\.js$")]
-StyleFile = Annotated[str, StringConstraints(pattern=rf"^[a-z]{{1,32}}{VERSIONED}\.css$")]
 
 resource(
     bp,

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import re
+
 import azure.functions as func
 
 from bootstrap import services
+from core import problems
+from core.errors import FieldError
 from core.http import RequestContext
 from functions.web.assets import SCRIPT, STYLE, Asset, assets, current
 from functions.web.errors import AssetNotFound
+from functions.web.models import SCRIPT_FILE, STYLE_FILE
 from functions.web.page import privacy_page
 
 # A released file never changes under its name (web/releases.json): caches may keep it a year.
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-def _asset(ctx: RequestContext, media_type: str) -> func.HttpResponse:
-    asset = assets().get(ctx.route_param("file"))
+def _asset(ctx: RequestContext, media_type: str, pattern: re.Pattern[str]) -> func.HttpResponse:
+    name = ctx.route_param("file")
+    if not pattern.fullmatch(name):
+        raise problems.validation_failed([FieldError("path/file", "must be a versioned file name")])
+    asset = assets().get(name)
     if asset is None or asset.media_type != media_type:
         raise AssetNotFound()
     return _served(asset)
@@ -34,11 +42,11 @@ def _served(asset: Asset) -> func.HttpResponse:
 
 
 def script(ctx: RequestContext) -> func.HttpResponse:
-    return _asset(ctx, SCRIPT)
+    return _asset(ctx, SCRIPT, SCRIPT_FILE)
 
 
 def style(ctx: RequestContext) -> func.HttpResponse:
-    return _asset(ctx, STYLE)
+    return _asset(ctx, STYLE, STYLE_FILE)
 
 
 def page(ctx: RequestContext) -> func.HttpResponse:
