@@ -102,8 +102,21 @@ def utc_text(moment: datetime) -> str:
     return f"{text}Z"
 
 
+def readable_title(name: str, *_: object) -> str:
+    """A field name as the OpenAPI document titles it: ``policy_version`` → "Policy version"."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").split()
+    return " ".join([words[0].capitalize(), *(w.lower() for w in words[1:])]) if words else name
+
+
+def readable_model_title(model: type) -> str:
+    """``CookieChoiceRequest`` → "Cookie choice request"."""
+    return readable_title(model.__name__)
+
+
 class Body(BaseModel):
     model_config = ConfigDict(
+        field_title_generator=readable_title,
+        model_title_generator=readable_model_title,
         extra="forbid",
         strict=True,
         alias_generator=to_camel,
@@ -115,6 +128,8 @@ class Body(BaseModel):
 
 class View(BaseModel):
     model_config = ConfigDict(
+        field_title_generator=readable_title,
+        model_title_generator=readable_model_title,
         alias_generator=to_camel,
         validate_by_alias=True,
         validate_by_name=True,

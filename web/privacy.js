@@ -127,12 +127,14 @@
     });
   });
   function history() {
-    return call("GET", "/me/consents/proof", null, true).then(function (r) {
+    return Promise.all([call("GET", "/me/consents/proof", null, true), catalog]).then(function (both) {
+      var r = both[0], titles = {};
+      (both[1].purposes || []).forEach(function (p) { titles[p.id] = p.title; });
       var table = $("history"), v = r.data.verification || {};
       table.tBodies[0].textContent = "";
       say($("history-check"), v.valid ? "Verified: all " + v.eventCount + " entries are intact and in order." : "Verification found a problem; our privacy team has been told.", v.valid ? "ok" : "error");
       (r.data.events || []).forEach(function (ev) {
-        var what = Object.keys(ev.decisions).map(function (p) { return p + ": " + (ev.decisions[p].granted ? "allowed" : "refused"); }).join(", ");
+        var what = Object.keys(ev.decisions).map(function (p) { return (titles[p] || p) + ": " + (ev.decisions[p].granted ? "allowed" : "refused"); }).join(", ");
         row(table, [ev.recordedAt.replace("T", " ").slice(0, 16), SOURCES[ev.source] || ev.source, what, ev.policyVersion]);
       });
     });

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from core.models import Body, View
 from functions.consent.models import Jurisdiction, PolicyVersionId
-
-ChoiceCategory = Literal["necessary", "functional", "analytics", "marketing"]
 
 
 class CookieCategories(Body):
@@ -20,42 +18,38 @@ class CookieCategories(Body):
     marketing: bool
 
 
-def _each_once(categories: list[str]) -> list[str]:
-    if len(set(categories)) != len(categories):
-        raise ValueError("names a category twice")
-    return categories
+CHOOSABLE = ("functional", "analytics", "marketing")
+LIST_FORM: dict[str, Any] = {
+    "type": "array",
+    "title": "Accepted categories",
+    "description": "The categories the visitor accepted; every other one is refused.",
+    "items": {"enum": ["necessary", *CHOOSABLE], "type": "string"},
+    "maxItems": 4,
+    "uniqueItems": True,
+}
 
 
-AcceptedCategories = Annotated[
-    list[ChoiceCategory],
-    AfterValidator(_each_once),
-    Field(
-        max_length=4,
-        json_schema_extra={"uniqueItems": True},
-        title="Accepted categories",
-        description="The categories the visitor accepted; every other one is refused.",
-    ),
-]
+def _with_list_form(schema: dict[str, Any]) -> None:
+    """The document shows both forms ``categories`` takes: the map, or the list of accepted ones."""
+    field = schema["properties"]["categories"]
+    schema["properties"]["categories"] = {
+        "title": "Categories",
+        "description": "Either each category → granted, or the list of accepted categories.",
+        "anyOf": [{"$ref": field.pop("$ref")}, LIST_FORM],
+    }
+    schema["examples"] = [
+        {"categories": {"functional": True, "analytics": False, "marketing": False}, "policyVersion": "2026-11"},
+        {"categories": ["functional", "analytics"], "policyVersion": "2026-11", "gpc": True},
+    ]
 
 
 class CookieChoiceRequest(Body):
     model_config = ConfigDict(
         title="Cookie choice",
-        json_schema_extra={
-            "examples": [
-                {
-                    "categories": {"functional": True, "analytics": False, "marketing": False},
-                    "policyVersion": "2026-11",
-                },
-                {"categories": ["functional", "analytics"], "policyVersion": "2026-11", "gpc": True},
-            ]
-        },
+        json_schema_extra=lambda schema, _: _with_list_form(schema),
     )
 
-    categories: CookieCategories | AcceptedCategories = Field(
-        title="Categories",
-        description="Either each category → granted, or the list of accepted categories.",
-    )
+    categories: CookieCategories
     policy_version: PolicyVersionId = Field(alias="policyVersion", description="The version the banner showed.")
     jurisdiction: Jurisdiction | None = None
     gpc: bool = Field(
@@ -69,12 +63,21 @@ class CookieChoiceRequest(Body):
         description="With the GPC signal, the visitor explicitly opted in to marketing after seeing it applied.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _list_as_map(cls, data: Any) -> Any:
+        """The list form, when it is one (known names, each once), read as the map; anything else is
+        left as sent, so that it is refused at ``categories`` like any other value of the wrong shape."""
+        if isinstance(data, dict) and isinstance(data.get("categories"), list):
+            accepted = data["categories"]
+            names = ("necessary", *CHOOSABLE)
+            if all(isinstance(n, str) and n in names for n in accepted) and len(set(accepted)) == len(accepted):
+                return {**data, "categories": {c: c in accepted for c in CHOOSABLE}}
+        return data
+
     def choices(self) -> dict[str, bool]:
-        """The three choosable categories → granted, from either form."""
-        if isinstance(self.categories, CookieCategories):
-            return self.categories.model_dump(exclude={"necessary"})
-        accepted = set(self.categories)
-        return {category: category in accepted for category in ("functional", "analytics", "marketing")}
+        """The three choosable categories → granted."""
+        return self.categories.model_dump(exclude={"necessary"})
 
 
 class CookieReadQuery(Body):

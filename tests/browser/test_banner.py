@@ -383,3 +383,36 @@ def test_a_receipt_the_answer_carries_is_kept_for_the_visitor(site: Callable[...
     banner(page).get_by_role("button", name="Reject all").click()
     page.wait_for_function("privacyBanner.receipt() !== null")
     assert page.evaluate("privacyBanner.receipt()") == sent[-1]
+
+
+def test_active_notices_are_shown_where_the_notices_api_answers(
+    site: Callable[..., Page], api: httpx.Client, functions_url: str, screenshots: Shot
+) -> None:
+    page = site()
+    notice = {
+        "id": "n-1",
+        "kind": "business-transfer",
+        "title": "We are joining Example Group",
+        "text": "Your data stays under the same policy.",
+        "link": "https://example.com/transfer",
+        "since": "2026-11-01T00:00:00Z",
+    }
+    page.route(
+        f"{functions_url}/notices/active",
+        lambda route: route.fulfill(
+            json={"notices": [notice]}, headers={"Access-Control-Allow-Origin": SITE, "Cache-Control": "max-age=300"}
+        ),
+    )
+    page.goto(f"{SITE}/")
+    banner(page).get_by_role("button", name="Reject all").click()
+    wait_for_decision(api, visitor(page))
+    page.reload()
+    shown = page.get_by_role("region", name="We are joining Example Group")
+    expect(shown).to_contain_text("Your data stays under the same policy.")
+    screenshots(page, "notice")
+    assert axe_violations(page, ".pb-notices") == []
+    shown.get_by_role("button", name="Dismiss").click()
+    page.reload()
+    page.wait_for_function("privacyBanner.categories().necessary === true")
+    page.wait_for_timeout(300)
+    expect(page.get_by_role("region", name="We are joining Example Group")).to_have_count(0)

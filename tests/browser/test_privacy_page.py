@@ -127,7 +127,7 @@ def test_signed_in_consents_history_requests_and_the_download(
     expect(privacy.locator("#consent-result")).to_contain_text("Saved")
     expect(privacy.locator("#history-check")).to_contain_text("Verified: all 1 entries are intact")
     expect(privacy.locator("#history tbody tr")).to_have_count(1)
-    expect(privacy.locator("#history tbody")).to_contain_text("analytics: allowed")
+    expect(privacy.locator("#history tbody")).to_contain_text("Analytics (Google Analytics): allowed")
 
     privacy.locator("#request-form").get_by_role("button", name="Send request").click()  # access, by default
     expect(privacy.locator("#request-result")).to_contain_text("We received your request")
