@@ -29,7 +29,7 @@ from devstack.instrumented import counted_services
 from devstack.services import SENDGRID_LOCAL_KEY, StackPorts
 from devstack.stack import LocalStack
 from functions.incidents.dispatch import DispatchMessage
-from functions.incidents.incident_record import NoticeContent
+from functions.incidents.incident_record import BreachTime, NoticeContent
 from functions.incidents.lifecycle import DISPATCH_QUEUE
 from functions.incidents.recipient_record import Recipient
 from functions.incidents.staff import IncidentFacts
@@ -59,7 +59,8 @@ class LocalQueue:
 
 def _prepared_notice(svc: Services, size: int) -> tuple[str, str]:
     staff = svc.incident_staff
-    facts = IncidentFacts("Benchmark breach", datetime.now(UTC), "A benchmark.", "dpo@example.com")
+    now = datetime.now(UTC)
+    facts = IncidentFacts("Benchmark breach", now, "A benchmark.", "dpo@example.com", BreachTime(kind="date", at=now))
     incident_id = staff.open(facts, "bench").id
     pepper = svc.settings.get("SUBJECT_HASH_PEPPER")
     for n in range(size):
