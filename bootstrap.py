@@ -26,11 +26,12 @@ from functions.consent.ledger_repository import ConsentLedger
 from functions.cookies.preferences import decision_max_age
 
 if TYPE_CHECKING:
+    from functions.fanout.batches import BatchRepository
+    from functions.fanout.dispatch import FanOut, FanOutConfig
+    from functions.fanout.events import DeliveryEvents
+    from functions.fanout.ports import BulkMailer, EventSignatures
     from functions.incidents.config import IncidentConfig
     from functions.incidents.deadline_watch import DeadlineWatch
-    from functions.incidents.dispatch import NoticeDispatch
-    from functions.incidents.events import DeliveryEvents
-    from functions.incidents.ports import BulkMailer, EventSignatures
     from functions.incidents.repository import IncidentRepository
     from functions.incidents.selection import RecipientSelection
     from functions.incidents.staff import IncidentStaff
@@ -257,7 +258,7 @@ class Services:
         except ValueError:
             raise SettingsError("app setting DSR_GDPR_PUBLIC_HOLIDAYS must list ISO dates (2026-12-25,...)") from None
 
-    # ---- breach incidents ----------------------------------------------------------------------
+    # ---- mail to many people ------------------------------------------------------------------
 
     @cached_property
     def bulk_mailer(self) -> BulkMailer:
@@ -272,6 +273,46 @@ class Services:
         return SendGridEventSignatures.from_settings(self.settings)
 
     @cached_property
+    def mail_batches(self) -> BatchRepository:
+        from functions.fanout.batches import BatchRepository
+
+        return BatchRepository(self.documents)
+
+    @cached_property
+    def fan_out_config(self) -> FanOutConfig:
+        from functions.fanout.dispatch import FanOutConfig
+
+        return FanOutConfig(
+            unconfirmed_grace=timedelta(seconds=self.settings.get_int("INCIDENT_UNCONFIRMED_GRACE_SECONDS"))
+        )
+
+    @cached_property
+    def delivery_events(self) -> DeliveryEvents:
+        from functions.fanout.events import DeliveryEvents
+
+        return DeliveryEvents(
+            self.mail_batches, self.work_queue, self.event_signatures, self.clock, self.fan_out_config, self.pepper
+        )
+
+    @cached_property
+    def fan_out(self) -> FanOut:
+        from functions.fanout.dispatch import FanOut
+        from functions.incidents.mailing import IncidentNotices
+
+        mailings = {"incident": IncidentNotices(self.incidents, self.inventory_categories, self.clock)}
+        return FanOut(
+            self.mail_batches,
+            mailings,
+            self.bulk_mailer,
+            self.work_queue,
+            self.clock,
+            self.fan_out_config,
+            self.delivery_events.alive,
+        )
+
+    # ---- breach incidents ----------------------------------------------------------------------
+
+    @cached_property
     def incidents(self) -> IncidentRepository:
         from functions.incidents.repository import IncidentRepository
 
@@ -281,8 +322,7 @@ class Services:
     def incident_config(self) -> IncidentConfig:
         from functions.incidents.config import IncidentConfig
 
-        grace = timedelta(seconds=self.settings.get_int("INCIDENT_UNCONFIRMED_GRACE_SECONDS"))
-        return IncidentConfig(staff_email=self.settings.get("INCIDENT_STAFF_EMAIL") or None, unconfirmed_grace=grace)
+        return IncidentConfig(staff_email=self.settings.get("INCIDENT_STAFF_EMAIL") or None)
 
     @cached_property
     def inventory_categories(self) -> dict[str, str]:
@@ -294,28 +334,8 @@ class Services:
     def incident_staff(self) -> IncidentStaff:
         from functions.incidents.staff import IncidentStaff
 
-        return IncidentStaff(self.incidents, self.work_queue, self.clock, self.pepper, self.inventory_categories)
-
-    @cached_property
-    def delivery_events(self) -> DeliveryEvents:
-        from functions.incidents.events import DeliveryEvents
-
-        return DeliveryEvents(
-            self.incidents, self.work_queue, self.event_signatures, self.clock, self.incident_config, self.pepper
-        )
-
-    @cached_property
-    def notice_dispatch(self) -> NoticeDispatch:
-        from functions.incidents.dispatch import NoticeDispatch
-
-        return NoticeDispatch(
-            self.incidents,
-            self.bulk_mailer,
-            self.work_queue,
-            self.clock,
-            self.incident_config,
-            self.inventory_categories,
-            self.delivery_events.alive,
+        return IncidentStaff(
+            self.incidents, self.work_queue, self.fan_out, self.clock, self.pepper, self.inventory_categories
         )
 
     @cached_property

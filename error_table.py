@@ -21,8 +21,9 @@ from functions.consent.errors import (
     VisitorAlreadyLinked,
 )
 from functions.cookies.errors import CookiePurposesMissing
+from functions.fanout.events import InvalidEventSignature
+from functions.fanout.ports import BulkRejected, BulkThrottled
 from functions.incidents.errors import (
-    InvalidEventSignature,
     LateFilingNeedsReasons,
     NoRecipients,
     NoticeIncomplete,
@@ -31,7 +32,6 @@ from functions.incidents.errors import (
     SecondApproverRequired,
     SelectionNotPossible,
 )
-from functions.incidents.ports import BulkRejected, BulkThrottled
 from functions.requests.errors import (
     AlreadyExtended,
     CannotDeny,

@@ -15,6 +15,7 @@ from functions.apidocs.blueprint import bp as apidocs
 from functions.audit.blueprint import bp as audit
 from functions.consent.blueprint import bp as consent
 from functions.cookies.blueprint import bp as cookies
+from functions.fanout.blueprint import bp as fanout
 from functions.health.blueprint import bp as health
 from functions.incidents.blueprint import bp as incidents
 from functions.requests.blueprint import bp as requests
@@ -23,5 +24,5 @@ load_settings()
 PROBLEM_TYPES.install(ERROR_TABLE)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (consent, cookies, requests, incidents, audit, health, apidocs):
+for blueprint in (consent, cookies, requests, incidents, fanout, audit, health, apidocs):
     app.register_functions(blueprint)

@@ -35,7 +35,7 @@ from sendgrid.helpers.mail import (
 from adapters.export_format import iso_times
 from core.ports import Confirmation, MailRejected, MailUnavailable
 from core.settings import SETTINGS_BY_NAME, Settings, SettingsError
-from functions.incidents.ports import BulkMail, BulkRejected, BulkThrottled
+from functions.fanout.ports import BulkMail, BulkRecipient, BulkRejected, BulkThrottled
 
 # The HTTP client under the SDK logs URLs, payloads and response bodies at DEBUG: all carry addresses.
 logging.getLogger("python_http_client").setLevel(logging.INFO)
@@ -262,20 +262,23 @@ class SendGridBulkMailer:
         return cls(api_key, host, settings.get(MAIL_FROM))
 
     def send_batch(self, mail: BulkMail) -> str:
-        body = {
-            "personalizations": [{"to": [{"email": address}]} for address in mail.recipients],
+        body: dict[str, Any] = {
+            "personalizations": [_personalization(recipient) for recipient in mail.recipients],
             "from": {"email": self._from},
             "subject": mail.subject,
             "content": [{"type": "text/plain", "value": mail.text}, {"type": "text/html", "value": mail.html}],
             "categories": [mail.category],
             "custom_args": dict(mail.custom_args),
-            "mail_settings": {"bypass_unsubscribe_management": {"enable": True}},
             "tracking_settings": {
                 "click_tracking": {"enable": False, "enable_text": False},
                 "open_tracking": {"enable": False},
                 "ganalytics": {"enable": False},
             },
         }
+        if mail.transactional:  # owed to the person: unsubscribe groups never hold it back
+            body["mail_settings"] = {"bypass_unsubscribe_management": {"enable": True}}
+        elif mail.unsubscribe_group is not None:
+            body["asm"] = {"group_id": mail.unsubscribe_group}
         try:
             response = self._sendgrid.client.mail.send.post(request_body=body, timeout=self._timeout)
         except HTTPError as exc:
@@ -286,6 +289,16 @@ class SendGridBulkMailer:
         if not message_id:
             raise SendGridError(f"SendGrid accepted the batch (HTTP {response.status_code}) without a message id")
         return str(message_id)
+
+
+def _personalization(recipient: BulkRecipient) -> dict[str, Any]:
+    personalization: dict[str, Any] = {"to": [{"email": recipient.email}]}
+    if recipient.unsubscribe_url:  # RFC 8058 one-click: a POST to this URL unsubscribes, no login
+        personalization["headers"] = {
+            "List-Unsubscribe": f"<{recipient.unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    return personalization
 
 
 def _bulk_failure(exc: HTTPError) -> BulkRejected | BulkThrottled | MailUnavailable:

@@ -18,7 +18,7 @@ DSR_REQUESTS = "dsr-requests"
 PROFILES = "profiles"  # the product's user profiles: where a person's email leads to their user id
 INCIDENTS = "incidents"
 INCIDENT_RECIPIENTS = "incident-recipients"
-INCIDENT_BATCHES = "incident-batches"
+MAIL_BATCHES = "mail-batches"
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from core.models import Body, EmailAddress, View
-from functions.incidents.lifecycle import BatchStatus, IncidentStatus, NoticeStatus
+from functions.fanout.models import MailingDeliveryView
+from functions.incidents.lifecycle import IncidentStatus, NoticeStatus
 
 IncidentId = Annotated[
     str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -102,11 +103,6 @@ class FormatQuery(Body):
     format: Literal["json", "html", "text"] = "json"
 
 
-class UnreachedQuery(Body):
-    after: Annotated[str, StringConstraints(max_length=64)] = ""
-    limit: int = Field(default=100, ge=1, le=1000)
-
-
 # ---- views
 
 
@@ -167,39 +163,9 @@ class RecipientsAddedView(View):
     total: int
 
 
-class NoticeDeliveryView(View):
-    notice_id: str
+class NoticeDeliveryView(MailingDeliveryView):
     phase: int
-    batches: int
-    rejected_batches: int
-    unconfirmed_batches: int
-    sent: int
-    counts: dict[str, int]
 
 
 class DeliveryView(View):
     notices: list[NoticeDeliveryView]
-
-
-class UnreachedPersonView(View):
-    id: str
-    email: str
-    status: str = Field(description="bounce, dropped, rejected, deferred, processed, or unknown (no event)")
-    detail: str | None
-
-
-class UnreachedView(View):
-    people: list[UnreachedPersonView]
-    next_after: str | None = Field(validation_alias=AliasChoices("next_after", "nextAfter"))
-
-
-class EventsView(View):
-    queued: int = Field(description="Events taken, applied in the background (a replayed one changes nothing).")
-    ignored: int = Field(description="Events not about a notice of ours, or of a kind not tracked.")
-
-
-class BatchView(View):
-    id: str
-    seq: int
-    status: BatchStatus
-    size: int

@@ -1,4 +1,4 @@
-"""What breach incidents need from outside: a bulk mail API and the check of its event signatures."""
+"""What the fan-out needs from outside: a bulk mail API and the check of its event signatures."""
 
 from __future__ import annotations
 
@@ -10,16 +10,26 @@ from core.errors import DomainError
 
 
 @dataclass(frozen=True)
+class BulkRecipient:
+    email: str
+    # Marketing mail: the one-click unsubscribe URL of this recipient (RFC 8058), carried in the
+    # List-Unsubscribe header of their personalization. None for transactional mail.
+    unsubscribe_url: str | None = None
+
+
+@dataclass(frozen=True)
 class BulkMail:
-    """One request to the mail service: the same notice to up to 1,000 people, each alone in a
+    """One request to the mail service: the same text to up to 1,000 people, each alone in a
     personalization (nobody sees another recipient)."""
 
-    recipients: list[str]
+    recipients: list[BulkRecipient]
     subject: str
     text: str
     html: str
     category: str
-    custom_args: Mapping[str, str]  # tie every delivery event back to incident, notice and batch
+    custom_args: Mapping[str, str]  # tie every delivery event back to its mailing and batch
+    transactional: bool  # owed to the person: unsubscribe groups bypassed (never bounces or spam reports)
+    unsubscribe_group: int | None = None  # marketing: the SendGrid unsubscribe group it belongs to
 
 
 class BulkRejected(DomainError):

@@ -17,16 +17,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from core.errors import DomainError
 from core.ports import Clock, WorkQueue
 from core.pseudonyms import keyed_hash
-from functions.incidents.config import IncidentConfig
-from functions.incidents.errors import InvalidEventSignature
-from functions.incidents.lifecycle import EVENTS_QUEUE, FINAL_DELIVERY, BatchStatus, DeliveryStatus
-from functions.incidents.ports import EventSignatures
-from functions.incidents.recipient_record import Batch, Delivery
-from functions.incidents.repository import IncidentRepository
+from functions.fanout.batch_record import Batch, Delivery
+from functions.fanout.batches import BatchRepository
+from functions.fanout.dispatch import FanOutConfig
+from functions.fanout.lifecycle import EVENTS_QUEUE, FINAL_DELIVERY, BatchStatus, DeliveryStatus
+from functions.fanout.ports import EventSignatures
 
-log = logging.getLogger("privacy.incidents")
+log = logging.getLogger("privacy.fanout")
+
+
+class InvalidEventSignature(DomainError):
+    message = "The event batch is not signed by SendGrid's key, or its timestamp is outside the accepted window."
+
 
 EVENT_STATUS = {
     "processed": DeliveryStatus.PROCESSED,
@@ -65,14 +70,14 @@ class DeliveryEvent:
 class DeliveryEvents:
     def __init__(
         self,
-        incidents: IncidentRepository,
+        batches: BatchRepository,
         queue: WorkQueue,
         signatures: EventSignatures,
         clock: Clock,
-        config: IncidentConfig,
+        config: FanOutConfig,
         pepper: str,
     ) -> None:
-        self._incidents = incidents
+        self._batches = batches
         self._queue = queue
         self._signatures = signatures
         self._clock = clock
@@ -101,17 +106,17 @@ class DeliveryEvents:
             place, event = routed
             groups.setdefault(place, []).append(event)
         queued = 0
-        for (notice_id, batch_id), group in groups.items():
+        for (mailing_id, batch_id), group in groups.items():
             for part in _parts(group):
-                message = {"noticeId": notice_id, "batchId": batch_id, "events": [e.to_message() for e in part]}
+                message = {"mailingId": mailing_id, "batchId": batch_id, "events": [e.to_message() for e in part]}
                 self._queue.send(EVENTS_QUEUE, message)
                 queued += len(part)
         log.info("sendgrid events queued=%d ignored=%d", queued, ignored)
         return Accepted(queued, ignored)
 
-    def apply(self, notice_id: str, batch_id: str, events: list[DeliveryEvent]) -> int:
+    def apply(self, mailing_id: str, batch_id: str, events: list[DeliveryEvent]) -> int:
         """Applies one group to its batch in one write; returns how many events were new."""
-        if self._incidents.batch(notice_id, batch_id) is None:
+        if self._batches.get(mailing_id, batch_id) is None:
             log.info("sendgrid events for no batch of ours dropped count=%d", len(events))
             return 0
         now = self._clock.now()
@@ -137,23 +142,23 @@ class DeliveryEvents:
                 if batch.status == BatchStatus.SENDING:
                     batch.status = BatchStatus.SENT  # the events prove SendGrid took it
 
-        self._incidents.change_batch(notice_id, batch_id, apply)
+        self._batches.change(mailing_id, batch_id, apply)
         return applied
 
     def alive(self) -> bool:
         """Whether authentic events arrived lately: then a batch that has none was not taken."""
-        last = self._incidents.last_event_at()
+        last = self._batches.last_event_at()
         return last is not None and self._clock.now() - last < 2 * self._config.unconfirmed_grace
 
     def _route(self, raw: Any) -> tuple[tuple[str, str], DeliveryEvent] | None:
         if not isinstance(raw, dict):
             return None
-        fields = [raw.get(name) for name in ("sg_event_id", "notice_id", "batch_id", "email")]
+        fields = [raw.get(name) for name in ("sg_event_id", "mailing_id", "batch_id", "email")]
         if raw.get("event") not in EVENT_STATUS or not all(isinstance(v, str) and v and len(v) < 300 for v in fields):
             return None
-        event_id, notice_id, batch_id, email = (str(v) for v in fields)
+        event_id, mailing_id, batch_id, email = (str(v) for v in fields)
         event = DeliveryEvent(event_id, keyed_hash(self._pepper, email), EVENT_STATUS[raw["event"]], _detail(raw))
-        return (notice_id, batch_id), event
+        return (mailing_id, batch_id), event
 
 
 def _parts(group: list[DeliveryEvent]) -> Iterator[list[DeliveryEvent]]:
