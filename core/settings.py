@@ -110,6 +110,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
     ),
     Setting(
+        "SENDGRID_MARKETING_GROUP_ID",
+        SettingKind.PLAIN,
+        "SendGrid unsubscribe group of marketing email: a withdrawal of the marketing consent puts the address "
+        "in it, a new grant takes it out (the global suppression list is never touched for this).",
+        "",
+    ),
+    Setting(
         "SIGNING_KEYS",
         SettingKind.SECRET,
         "Local key ring for signatures, as id:secret pairs (the last signs). In Azure the versions of the "

@@ -113,6 +113,9 @@ param incidentStaffEmail string = ''
 @maxValue(86400)
 param incidentUnconfirmedGraceSeconds int = 600
 
+@description('SendGrid unsubscribe group (ASM group id) of marketing email (SENDGRID_MARKETING_GROUP_ID); create it in SendGrid first.')
+param sendgridMarketingGroupId string = ''
+
 @description('IANA time zone of the Member State whose calendar counts GDPR deadlines (DSR_GDPR_TIME_ZONE).')
 param dsrGdprTimeZone string = 'Europe/Helsinki'
 
@@ -359,6 +362,7 @@ module appSettings 'modules/appsettings.bicep' = {
     incidentStaffEmail: incidentStaffEmail
     incidentUnconfirmedGraceSeconds: incidentUnconfirmedGraceSeconds
     sendgridEventWebhookPublicKey: sendgridEventWebhookPublicKey
+    sendgridMarketingGroupId: sendgridMarketingGroupId
     dsrGdprPublicHolidays: dsrGdprPublicHolidays
     exportLinkHours: 72
     exportRetentionDays: exportRetentionDays

@@ -97,6 +97,9 @@ param incidentStaffEmail string
 @description('Seconds an interrupted breach-notice batch waits for SendGrid events (INCIDENT_UNCONFIRMED_GRACE_SECONDS).')
 param incidentUnconfirmedGraceSeconds int
 
+@description('SendGrid unsubscribe group of marketing email (SENDGRID_MARKETING_GROUP_ID).')
+param sendgridMarketingGroupId string
+
 @description('IANA time zone whose calendar counts GDPR deadlines (DSR_GDPR_TIME_ZONE).')
 param dsrGdprTimeZone string
 
@@ -160,6 +163,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     SENDGRID_API_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=sendgrid-api-key)'
     SENDGRID_API_HOST: sendgridApiHost
     SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY: sendgridEventWebhookPublicKey
+    SENDGRID_MARKETING_GROUP_ID: sendgridMarketingGroupId
     SIGNING_KEY_SECRET_NAME: signingKeySecretName
     KEY_VAULT_URI: keyVaultUri
     PUBLIC_API_URL: publicApiUrl
