@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from functions.fanout.batches import BatchRepository
     from functions.fanout.dispatch import FanOut, FanOutConfig
     from functions.fanout.events import DeliveryEvents
+    from functions.fanout.mailing import Mailing
     from functions.fanout.ports import BulkMailer, EventSignatures
     from functions.incidents.config import IncidentConfig
     from functions.incidents.deadline_watch import DeadlineWatch
@@ -37,6 +38,15 @@ if TYPE_CHECKING:
     from functions.incidents.staff import IncidentStaff
     from functions.inventory.locations import StoredLocation
     from functions.inventory.ports import ArchiveStore, MarketingContacts, PaymentsGateway
+    from functions.notices.allowed import AllowedSubjects
+    from functions.notices.board import NoticeBoard
+    from functions.notices.devices import Devices
+    from functions.notices.disclosures import DisclosureRegister
+    from functions.notices.marketing_sync import MarketingSync
+    from functions.notices.notices_repository import NoticeRepository
+    from functions.notices.opt_outs import OptOuts
+    from functions.notices.ports import Directory, SuppressionGroups
+    from functions.notices.unsubscribe import UnsubscribeLinks
     from functions.requests.deadline_review import DeadlineReview
     from functions.requests.intake import RequestIntake
     from functions.requests.parts import RequestParts
@@ -104,6 +114,12 @@ class Services:
         from adapters.sendgrid_email import SendGridMarketingContacts
 
         return SendGridMarketingContacts.from_settings(self.settings)
+
+    @cached_property
+    def suppression_groups(self) -> SuppressionGroups:
+        from adapters.sendgrid_email import SendGridSuppressionGroups
+
+        return SendGridSuppressionGroups.from_settings(self.settings)
 
     @cached_property
     def signing_keys(self) -> KeyRing:
@@ -175,6 +191,8 @@ class Services:
             contacts=self.contacts,
             archives=self.archives,
             request_records=RequestRepository(self.documents),
+            catalog=self.catalog,
+            clock=self.clock,
         )
         return build_locations(inventory(), systems)
 
@@ -204,6 +222,12 @@ class Services:
 
     @cached_property
     def profiles(self) -> Profiles:
+        from functions.requests.profiles import ProductProfiles
+
+        return ProductProfiles(self.documents)
+
+    @cached_property
+    def directory(self) -> Directory:
         from functions.requests.profiles import ProductProfiles
 
         return ProductProfiles(self.documents)
@@ -291,15 +315,26 @@ class Services:
         from functions.fanout.events import DeliveryEvents
 
         return DeliveryEvents(
-            self.mail_batches, self.work_queue, self.event_signatures, self.clock, self.fan_out_config, self.pepper
+            self.mail_batches,
+            self.work_queue,
+            self.event_signatures,
+            self.clock,
+            self.fan_out_config,
+            self.pepper,
+            self.opt_outs,
         )
 
     @cached_property
     def fan_out(self) -> FanOut:
         from functions.fanout.dispatch import FanOut
         from functions.incidents.mailing import IncidentNotices
+        from functions.notices.mailing import NoticeMailing
 
-        mailings = {"incident": IncidentNotices(self.incidents, self.inventory_categories, self.clock)}
+        notices = NoticeMailing(
+            self.notice_repository, self.directory, self.ledger, self.catalog, self.clock, self.pepper
+        )
+        incidents = IncidentNotices(self.incidents, self.inventory_categories, self.clock)
+        mailings: dict[str, Mailing] = {incidents.kind: incidents, notices.kind: notices}
         return FanOut(
             self.mail_batches,
             mailings,
@@ -349,6 +384,81 @@ class Services:
         from functions.incidents.deadline_watch import DeadlineWatch
 
         return DeadlineWatch(self.incidents, self.mailer, self.clock, self.incident_config)
+
+    # ---- notices and opt-outs ------------------------------------------------------------------
+
+    @cached_property
+    def marketing_group_id(self) -> int | None:
+        raw = self.settings.get("SENDGRID_MARKETING_GROUP_ID")
+        return self.settings.get_int("SENDGRID_MARKETING_GROUP_ID") if raw else None
+
+    @cached_property
+    def marketing_sync(self) -> MarketingSync:
+        from functions.notices.marketing_sync import MarketingSync
+
+        return MarketingSync(
+            self.documents,
+            self.work_queue,
+            self.ledger,
+            self.profiles,
+            self.suppression_groups,
+            self.marketing_group_id,
+            self.clock,
+        )
+
+    @cached_property
+    def devices(self) -> Devices:
+        from functions.notices.devices import Devices
+
+        return Devices(self.documents, self.clock)
+
+    @cached_property
+    def opt_outs(self) -> OptOuts:
+        from functions.notices.opt_outs import OptOuts
+
+        return OptOuts(
+            self.ledger,
+            self.catalog,
+            self.marketing_sync,
+            self.devices,
+            self.directory,
+            self.marketing_group_id,
+            self.clock,
+        )
+
+    @cached_property
+    def unsubscribe_links(self) -> UnsubscribeLinks:
+        from functions.notices.unsubscribe import UnsubscribeLinks
+
+        return UnsubscribeLinks(self.signing_keys, self.settings.get("PUBLIC_API_URL"), self.opt_outs)
+
+    @cached_property
+    def allowed_subjects(self) -> AllowedSubjects:
+        from functions.notices.allowed import AllowedSubjects
+
+        return AllowedSubjects(self.documents, self.catalog, self.directory, self.unsubscribe_links.url)
+
+    @cached_property
+    def notice_repository(self) -> NoticeRepository:
+        from functions.notices.notices_repository import NoticeRepository
+
+        return NoticeRepository(self.documents)
+
+    @cached_property
+    def notice_board(self) -> NoticeBoard:
+        from functions.notices.board import NoticeBoard
+
+        cache = float(self.settings.get_int("NOTICES_CACHE_SECONDS"))
+        return NoticeBoard(self.notice_repository, self.fan_out, self.clock, cache)
+
+    @cached_property
+    def disclosures(self) -> DisclosureRegister:
+        from functions.notices.disclosures import DisclosureConfig, DisclosureRegister
+
+        config = DisclosureConfig(staff_email=self.settings.get("DISCLOSURE_STAFF_EMAIL") or None)
+        return DisclosureRegister(
+            self.documents, self.notice_board, self.mailer, self.clock, config, self.inventory_categories
+        )
 
 
 _lock = threading.Lock()

@@ -32,6 +32,7 @@ from functions.incidents.errors import (
     SecondApproverRequired,
     SelectionNotPossible,
 )
+from functions.notices.errors import AlreadyNotified, InvalidUnsubscribeLink
 from functions.requests.errors import (
     AlreadyExtended,
     CannotDeny,
@@ -100,6 +101,9 @@ ERROR_TABLE: dict[type[DomainError], ProblemType] = {
     LateFilingNeedsReasons: ProblemType(422, "late-reasons-required", "Reasons for the delay required"),
     SelectionNotPossible: ProblemType(422, "selection-not-possible", "Location not searchable by time"),
     InvalidEventSignature: ProblemType(401, "invalid-signature", "Invalid event signature"),
+    # notices and opt-outs
+    InvalidUnsubscribeLink: ProblemType(400, "invalid-unsubscribe-link", "Invalid unsubscribe link"),
+    AlreadyNotified: ProblemType(409, "already-notified", "People already notified"),
     # never reach HTTP (the fan-out worker handles them), mapped so that nothing renders as a 500
     BulkRejected: ProblemType(502, "mail-batch-refused", "Mail batch refused"),
     BulkThrottled: ProblemType(503, "mail-throttled", "Mail service throttled", {"Retry-After": "60"}),

@@ -18,11 +18,12 @@ from functions.cookies.blueprint import bp as cookies
 from functions.fanout.blueprint import bp as fanout
 from functions.health.blueprint import bp as health
 from functions.incidents.blueprint import bp as incidents
+from functions.notices.blueprint import bp as notices
 from functions.requests.blueprint import bp as requests
 
 load_settings()
 PROBLEM_TYPES.install(ERROR_TABLE)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (consent, cookies, requests, incidents, fanout, audit, health, apidocs):
+for blueprint in (consent, cookies, requests, incidents, fanout, notices, audit, health, apidocs):
     app.register_functions(blueprint)

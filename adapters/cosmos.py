@@ -143,11 +143,14 @@ class CosmosDocumentStore:
     def upsert(self, container: str, body: Document) -> Versioned:
         return _versioned(self._container(container).upsert_item(body))
 
-    def delete(self, container: str, doc_id: str, partition_key: str) -> bool:
+    def delete(self, container: str, doc_id: str, partition_key: str, etag: str | None = None) -> bool:
+        condition: dict[str, Any] = {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
         try:
-            self._container(container).delete_item(doc_id, partition_key=partition_key)
+            self._container(container).delete_item(doc_id, partition_key=partition_key, **condition)
         except exceptions.CosmosResourceNotFoundError:
             return False
+        except exceptions.CosmosAccessConditionFailedError:
+            raise DocumentChanged(container) from None
         return True
 
     def ping(self) -> None:

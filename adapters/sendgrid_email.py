@@ -365,3 +365,46 @@ class SendGridEventSignatures:
         except (InvalidSignature, ValueError, binascii.Error):
             return False
         return True
+
+
+class SendGridSuppressionGroups:
+    """The marketing unsubscribe group (ASM): marketing mail sent with it skips its addresses."""
+
+    def __init__(self, api_key: str, host: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+        self._sendgrid = SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
+        self._timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SendGridSuppressionGroups:
+        api_key, host = _credentials(settings)
+        return cls(api_key, host)
+
+    def add(self, group_id: int, emails: list[str]) -> None:
+        if not emails:
+            return
+        self._call(
+            lambda: self._sendgrid.client.asm.groups._(str(group_id)).suppressions.post(
+                request_body={"recipient_emails": emails}, timeout=self._timeout
+            )
+        )
+
+    def remove(self, group_id: int, email: str) -> None:
+        self._call(
+            lambda: (
+                self._sendgrid.client.asm.groups._(str(group_id))
+                .suppressions._(quote(email, safe="@"))
+                .delete(timeout=self._timeout)
+            ),
+            missing_is_done=True,  # not in the group: nothing to take out
+        )
+
+    def _call(self, request: Any, missing_is_done: bool = False) -> None:
+        try:
+            request()
+        except NotFoundError:
+            if not missing_is_done:
+                raise MailUnavailable() from None  # the group is gone: ops must fix the setting
+        except HTTPError as exc:
+            raise _not_sent(int(getattr(exc, "status_code", 0) or 0)) from None  # its body may quote addresses
+        except (URLError, TimeoutError, OSError):
+            raise MailUnavailable() from None

@@ -19,6 +19,11 @@ PROFILES = "profiles"  # the product's user profiles: where a person's email lea
 INCIDENTS = "incidents"
 INCIDENT_RECIPIENTS = "incident-recipients"
 MAIL_BATCHES = "mail-batches"
+MARKETING_SYNC = "marketing-sync"
+NOTICES = "notices"
+NOTICE_RECEIPTS = "notice-receipts"
+DISCLOSURES = "disclosures"
+DEVICES = "devices"  # the product's devices and push tokens
 
 
 @dataclass(frozen=True)

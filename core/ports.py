@@ -66,8 +66,9 @@ class DocumentStore(Protocol):
 
     def upsert(self, container: str, body: Document) -> Versioned: ...
 
-    def delete(self, container: str, doc_id: str, partition_key: str) -> bool:
-        """Deletes the document; False when it was already gone (so a repeated erasure is harmless)."""
+    def delete(self, container: str, doc_id: str, partition_key: str, etag: str | None = None) -> bool:
+        """Deletes the document; False when it was already gone (so a repeated erasure is harmless).
+        With ``etag``, only the version read: DocumentChanged if it changed since."""
         ...
 
     def ping(self) -> None: ...

@@ -169,6 +169,18 @@ SETTINGS: tuple[Setting, ...] = (
         "",
     ),
     Setting(
+        "DISCLOSURE_STAFF_EMAIL",
+        SettingKind.PLAIN,
+        "Where the warning goes a week before a legal disclosure's gag ends (the people are told when it does).",
+        "",
+    ),
+    Setting(
+        "NOTICES_CACHE_SECONDS",
+        SettingKind.PLAIN,
+        "How long an instance keeps the board of active notices in memory (GET /api/notices/active).",
+        "30",
+    ),
+    Setting(
         "INCIDENT_UNCONFIRMED_GRACE_SECONDS",
         SettingKind.PLAIN,
         "How long a breach-notice batch interrupted mid-send waits for SendGrid's events before it is sent "

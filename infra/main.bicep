@@ -116,6 +116,9 @@ param incidentUnconfirmedGraceSeconds int = 600
 @description('SendGrid unsubscribe group (ASM group id) of marketing email (SENDGRID_MARKETING_GROUP_ID); create it in SendGrid first.')
 param sendgridMarketingGroupId string = ''
 
+@description('Where the warning goes a week before a legal disclosure\'s gag ends (DISCLOSURE_STAFF_EMAIL); empty = logged only.')
+param disclosureStaffEmail string = ''
+
 @description('IANA time zone of the Member State whose calendar counts GDPR deadlines (DSR_GDPR_TIME_ZONE).')
 param dsrGdprTimeZone string = 'Europe/Helsinki'
 
@@ -363,6 +366,8 @@ module appSettings 'modules/appsettings.bicep' = {
     incidentUnconfirmedGraceSeconds: incidentUnconfirmedGraceSeconds
     sendgridEventWebhookPublicKey: sendgridEventWebhookPublicKey
     sendgridMarketingGroupId: sendgridMarketingGroupId
+    disclosureStaffEmail: disclosureStaffEmail
+    noticesCacheSeconds: 30
     dsrGdprPublicHolidays: dsrGdprPublicHolidays
     exportLinkHours: 72
     exportRetentionDays: exportRetentionDays

@@ -126,8 +126,11 @@ class InMemoryDocumentStore:
         self.requests += 1
         return self._stored(container, body)
 
-    def delete(self, container: str, doc_id: str, partition_key: str) -> bool:
+    def delete(self, container: str, doc_id: str, partition_key: str, etag: str | None = None) -> bool:
         self.requests += 1
+        found = self._items[container].get((partition_key, doc_id))
+        if found is not None and etag is not None and found[1] != etag:
+            raise DocumentChanged(container)
         return self._items[container].pop((partition_key, doc_id), None) is not None
 
     def query(self, container: str, partition_key: str, sql: str, parameters: Mapping[str, Any]) -> Iterator[Document]:
@@ -332,3 +335,26 @@ class RecordingBulkMailer:
             self.crash_after_send = False
             raise SystemExit("worker killed after the request left")
         return f"msg-{len(self.requests)}"
+
+
+class FakeSuppressionGroups:
+    """SendGrid unsubscribe groups in memory; ``requests`` counts calls, ``fail_next`` makes them raise."""
+
+    def __init__(self) -> None:
+        self.groups: dict[int, set[str]] = {}
+        self.requests = 0
+        self.fail_next: list[BaseException] = []
+
+    def add(self, group_id: int, emails: list[str]) -> None:
+        self._call()
+        assert len(emails) <= 1000, "SendGrid takes at most 1,000 addresses per request"
+        self.groups.setdefault(group_id, set()).update(e.lower() for e in emails)
+
+    def remove(self, group_id: int, email: str) -> None:
+        self._call()
+        self.groups.setdefault(group_id, set()).discard(email.lower())
+
+    def _call(self) -> None:
+        self.requests += 1
+        if self.fail_next:
+            raise self.fail_next.pop(0)

@@ -50,6 +50,8 @@ def _record(ctx: RequestContext, subject_id: str, body: DecisionsRequest, source
     decisions = checked_decisions(catalog, body.decisions, source)
     context = event_context(source, version, caller_of(ctx, body.jurisdiction), svc.clock.now())
     recorded = svc.ledger.record(subject_id, EventKind.DECISION, decisions, context, idempotency_key(ctx))
+    if not recorded.replayed:  # SendGrid's unsubscribe group and push tokens follow the ledger
+        svc.opt_outs.followed(subject_id, {purpose: d.granted for purpose, d in decisions.items()})
     return _recorded_response(recorded)
 
 

@@ -30,6 +30,11 @@ class Source(StrEnum):
     API = "api"
     GPC = "gpc"
     LINK = "link"
+    UNSUBSCRIBE_LINK = "unsubscribe-link"  # the one-click link in a marketing mail
+    SENDGRID = "sendgrid"  # SendGrid's own unsubscribe link, group unsubscribe or spam report
+    DEVICE = "device"  # the product saw the device's settings change
+    STAFF = "staff"  # staff acting on a person's emailed request
+    ERASURE = "erasure"  # the person's data was erased: nothing of theirs may be used any more
 
 
 class EventKind(StrEnum):
@@ -72,6 +77,7 @@ class EventContext:
     jurisdiction: str | None = None
     ip_truncated: str | None = None
     user_agent: str | None = None
+    actor: str | None = None  # the staff member who recorded it for the person (source staff)
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,8 @@ class ConsentEvent:
             "userAgentCommitment": self._commitment("ua", ctx.user_agent),
             "idempotencyKey": self.idempotency_key,
             "linkedSubject": self.linked_subject,
+            # Only when set, so that the hashes of events recorded before it existed stay valid.
+            **({"actor": ctx.actor} if ctx.actor else {}),
         }
 
     def _commitment(self, label: str, value: str | None) -> str | None:
@@ -178,6 +186,7 @@ class ConsentEvent:
                 jurisdiction=doc.get("jurisdiction"),
                 ip_truncated=doc.get("ipTruncated"),
                 user_agent=doc.get("userAgent"),
+                actor=doc.get("actor"),
             ),
             idempotency_key=doc["idempotencyKey"],
             linked_subject=doc.get("linkedSubject"),

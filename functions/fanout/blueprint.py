@@ -11,7 +11,7 @@ from bootstrap import services
 from core.http import RequestContext, model_response, resource
 from core.openapi import Endpoint
 from functions.fanout.dispatch import DispatchMessage
-from functions.fanout.events import DeliveryEvent, InvalidEventSignature
+from functions.fanout.events import DeliveryEvent, InvalidEventSignature, opt_out_from_message
 from functions.fanout.lifecycle import DISPATCH_QUEUE, EVENTS_QUEUE
 from functions.fanout.models import EventsView
 
@@ -68,6 +68,14 @@ def dispatch_batch(msg: func.QueueMessage) -> None:
 @bp.queue_trigger(arg_name="msg", queue_name=EVENTS_QUEUE, connection="AzureWebJobsStorage")
 def apply_events(msg: func.QueueMessage) -> None:
     data = _json(msg)
+    if isinstance(data, dict) and "optOuts" in data:
+        try:
+            opt_outs = [opt_out_from_message(item) for item in data["optOuts"]]
+        except (TypeError, ValueError):
+            log.warning("mail opt-out message unreadable message_id=%s: dropped", msg.id)
+            return
+        services().delivery_events.apply_opt_outs(opt_outs)
+        return
     try:
         assert isinstance(data, dict)
         events = [DeliveryEvent.from_message(item) for item in data["events"]]

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from core.errors import DomainError
 from core.ports import Clock, WorkQueue
@@ -24,7 +24,7 @@ from functions.fanout.batch_record import Batch, Delivery
 from functions.fanout.batches import BatchRepository
 from functions.fanout.dispatch import FanOutConfig
 from functions.fanout.lifecycle import EVENTS_QUEUE, FINAL_DELIVERY, BatchStatus, DeliveryStatus
-from functions.fanout.ports import EventSignatures
+from functions.fanout.ports import EventSignatures, OptOutEvent, OptOutListener
 
 log = logging.getLogger("privacy.fanout")
 
@@ -40,6 +40,8 @@ EVENT_STATUS = {
     "bounce": DeliveryStatus.BOUNCED,
     "dropped": DeliveryStatus.DROPPED,
 }
+E = TypeVar("E")
+OPT_OUT_EVENTS = frozenset({"unsubscribe", "group_unsubscribe", "spamreport"})
 GROUP_SIZE = 150  # events per queue message: well under the queue's 64 KiB
 
 
@@ -76,8 +78,10 @@ class DeliveryEvents:
         clock: Clock,
         config: FanOutConfig,
         pepper: str,
+        opt_outs: OptOutListener,
     ) -> None:
         self._batches = batches
+        self._opt_outs = opt_outs
         self._queue = queue
         self._signatures = signatures
         self._clock = clock
@@ -97,8 +101,13 @@ class DeliveryEvents:
         except ValueError:
             raise InvalidEventSignature() from None  # signed, yet not JSON: nothing SendGrid sends
         groups: dict[tuple[str, str], list[DeliveryEvent]] = {}
+        opt_outs: list[OptOutEvent] = []
         ignored = 0
         for raw in events if isinstance(events, list) else []:
+            opt_out = self._opt_out(raw)
+            if opt_out is not None:
+                opt_outs.append(opt_out)
+                continue
             routed = self._route(raw)
             if routed is None:
                 ignored += 1
@@ -111,8 +120,15 @@ class DeliveryEvents:
                 message = {"mailingId": mailing_id, "batchId": batch_id, "events": [e.to_message() for e in part]}
                 self._queue.send(EVENTS_QUEUE, message)
                 queued += len(part)
-        log.info("sendgrid events queued=%d ignored=%d", queued, ignored)
+        for opt_out_part in _parts(opt_outs):
+            rows = [[e.event_id, e.recipient_key, e.kind, e.group_id] for e in opt_out_part]
+            self._queue.send(EVENTS_QUEUE, {"optOuts": rows})
+            queued += len(rows)
+        log.info("sendgrid events queued=%d opt_outs=%d ignored=%d", queued, len(opt_outs), ignored)
         return Accepted(queued, ignored)
+
+    def apply_opt_outs(self, events: list[OptOutEvent]) -> None:
+        self._opt_outs.opted_out(events)
 
     def apply(self, mailing_id: str, batch_id: str, events: list[DeliveryEvent]) -> int:
         """Applies one group to its batch in one write; returns how many events were new."""
@@ -150,6 +166,16 @@ class DeliveryEvents:
         last = self._batches.last_event_at()
         return last is not None and self._clock.now() - last < 2 * self._config.unconfirmed_grace
 
+    def _opt_out(self, raw: Any) -> OptOutEvent | None:
+        """An unsubscribe or spam report, from any mail SendGrid sent for us (ours or a campaign's)."""
+        if not isinstance(raw, dict) or raw.get("event") not in OPT_OUT_EVENTS:
+            return None
+        event_id, email, group = raw.get("sg_event_id"), raw.get("email"), raw.get("asm_group_id")
+        if not (isinstance(event_id, str) and 0 < len(event_id) < 300 and isinstance(email, str) and email):
+            return None
+        group_id = group if isinstance(group, int) and not isinstance(group, bool) else None
+        return OptOutEvent(event_id, keyed_hash(self._pepper, email), str(raw["event"]), group_id)
+
     def _route(self, raw: Any) -> tuple[tuple[str, str], DeliveryEvent] | None:
         if not isinstance(raw, dict):
             return None
@@ -161,7 +187,12 @@ class DeliveryEvents:
         return (mailing_id, batch_id), event
 
 
-def _parts(group: list[DeliveryEvent]) -> Iterator[list[DeliveryEvent]]:
+def opt_out_from_message(item: Any) -> OptOutEvent:
+    event_id, key, kind, group_id = item
+    return OptOutEvent(str(event_id), str(key), str(kind), int(group_id) if group_id is not None else None)
+
+
+def _parts(group: list[E]) -> Iterator[list[E]]:
     for start in range(0, len(group), GROUP_SIZE):
         yield group[start : start + GROUP_SIZE]
 

@@ -59,3 +59,20 @@ class EventSignatures(Protocol):
     def valid(self, body: bytes, signature: str, timestamp: str) -> bool:
         """True only when ``signature`` is the provider's signature over ``timestamp`` + ``body``."""
         ...
+
+
+@dataclass(frozen=True)
+class OptOutEvent:
+    """A person told SendGrid to stop marketing mail: its unsubscribe link, a group unsubscribe or a
+    spam report. Named by the keyed hash of the address, never the address."""
+
+    event_id: str  # SendGrid's sg_event_id: a replay carries the same
+    recipient_key: str
+    kind: str  # unsubscribe | group_unsubscribe | spamreport
+    group_id: int | None  # the unsubscribe group, for a group unsubscribe
+
+
+class OptOutListener(Protocol):
+    def opted_out(self, events: list[OptOutEvent]) -> None:
+        """Records each as a withdrawal; an event seen before changes nothing."""
+        ...

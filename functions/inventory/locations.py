@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
-from core.ports import DocumentStore
+from core.ports import Clock, DocumentStore
+from functions.consent.catalog_repository import CatalogRepository
 from functions.consent.ledger_repository import ConsentLedger
 from functions.inventory.declaration import RETAIN, Inventory, Location
 from functions.inventory.ports import ArchiveStore, MarketingContacts, PaymentsGateway, RequestRecords
@@ -45,6 +46,8 @@ class Systems:
     contacts: MarketingContacts
     archives: ArchiveStore
     request_records: RequestRecords
+    catalog: CatalogRepository  # erasure withdraws every consent under the current policy version
+    clock: Clock
 
 
 class StoredLocation(ABC):

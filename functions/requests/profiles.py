@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from core.containers import PROFILES
 from core.ports import DocumentStore
+
+
+@dataclass(frozen=True)
+class Addressed:
+    user_id: str
+    email: str
+    email_hash: str  # keyed hash of the address, as the product stores it beside the address
 
 
 class ProductProfiles:
@@ -29,3 +38,14 @@ class ProductProfiles:
             PROFILES, "SELECT c.userId FROM c WHERE c.emailHash = @key", {"@key": subject_key}
         )
         return next((str(d["userId"]) for d in found), None)
+
+    def addressed_after(self, after: str, limit: int) -> list[Addressed]:
+        """The next ``limit`` users with an address, in the order of the address's keyed hash: the
+        order the fan-out pages in, so a mailing to everyone never holds more than a batch."""
+        rows = self._store.query_across_partitions(
+            PROFILES,
+            f"SELECT TOP {int(limit)} c.userId, c.email, c.emailHash FROM c "  # noqa: S608 - an int
+            "WHERE IS_STRING(c.email) AND IS_STRING(c.emailHash) AND c.emailHash > @after ORDER BY c.emailHash",
+            {"@after": after},
+        )
+        return [Addressed(str(r["userId"]), str(r["email"]), str(r["emailHash"])) for r in rows if r.get("email")]

@@ -100,6 +100,12 @@ param incidentUnconfirmedGraceSeconds int
 @description('SendGrid unsubscribe group of marketing email (SENDGRID_MARKETING_GROUP_ID).')
 param sendgridMarketingGroupId string
 
+@description('Recipient of the warning a week before a legal disclosure\'s gag ends (DISCLOSURE_STAFF_EMAIL); empty = none.')
+param disclosureStaffEmail string
+
+@description('Seconds an instance keeps the board of active notices (NOTICES_CACHE_SECONDS).')
+param noticesCacheSeconds int
+
 @description('IANA time zone whose calendar counts GDPR deadlines (DSR_GDPR_TIME_ZONE).')
 param dsrGdprTimeZone string
 
@@ -175,6 +181,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     DSR_ERASURE_NEEDS_APPROVAL: string(dsrErasureNeedsApproval)
     DSR_GDPR_TIME_ZONE: dsrGdprTimeZone
     INCIDENT_STAFF_EMAIL: incidentStaffEmail
+    DISCLOSURE_STAFF_EMAIL: disclosureStaffEmail
+    NOTICES_CACHE_SECONDS: string(noticesCacheSeconds)
     INCIDENT_UNCONFIRMED_GRACE_SECONDS: string(incidentUnconfirmedGraceSeconds)
     DSR_GDPR_PUBLIC_HOLIDAYS: dsrGdprPublicHolidays
     EXPORT_LINK_HOURS: string(exportLinkHours)

@@ -28,7 +28,14 @@ from functions.incidents.errors import (
 from functions.incidents.incident_record import BreachTime, NoticeContent
 from functions.incidents.lifecycle import NoticeStatus
 from functions.incidents.staff import IncidentFacts
-from tests.fakes import InMemoryDocumentStore, InMemoryWorkQueue, MovableClock, RecordingBulkMailer, RecordingMailer
+from tests.fakes import (
+    FakeSuppressionGroups,
+    InMemoryDocumentStore,
+    InMemoryWorkQueue,
+    MovableClock,
+    RecordingBulkMailer,
+    RecordingMailer,
+)
 
 AWARE = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 COMPLETE = {
@@ -71,6 +78,7 @@ class World:
             mailer=RecordingMailer(),
             bulk_mailer=self.bulk,
             event_signatures=SendGridEventSignatures(base64.b64encode(public).decode()),
+            suppression_groups=FakeSuppressionGroups(),
         )
         self.message_ids = 0
 

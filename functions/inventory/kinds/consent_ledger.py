@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from core.containers import CONSENT_EVENTS
-from functions.consent.ledger import ConsentEvent, EventKind
+from functions.consent.decisions import NOBODY, event_context
+from functions.consent.ledger import ConsentEvent, Decision, EventKind, Source
 from functions.inventory.locations import Outcome, StoredLocation, location_kind
 from functions.inventory.subject import Subject
 
@@ -37,6 +38,7 @@ class ConsentLedgerLocation(StoredLocation):
                 yield {k: v for k, v in event.to_document().items() if k not in INTERNAL_FIELDS}
 
     def erase(self, subject: Subject, found: int | None) -> Outcome:
+        withdrawn = self._withdraw_everything(subject)
         pseudonymized = kept = 0
         for events in self._chains(subject):
             for event in events:
@@ -44,4 +46,22 @@ class ConsentLedgerLocation(StoredLocation):
                 if event.proof_salt is not None or event.context.ip_truncated or event.context.user_agent:
                     self.systems.store.upsert(CONSENT_EVENTS, event.pseudonymized().to_document())
                     pseudonymized += 1
-        return Outcome(counts={"eventsKept": kept, "pseudonymized": pseudonymized})
+        return Outcome(counts={"eventsKept": kept, "pseudonymized": pseudonymized, "withdrawn": withdrawn})
+
+    def _withdraw_everything(self, subject: Subject) -> int:
+        """The last event of an erased person's chain withdraws every purpose still granted, so no
+        check, export or mailing list ever counts them in again (a rerun finds nothing granted)."""
+        if subject.user_id is None:
+            return 0
+        subject_id = f"user:{subject.user_id}"
+        ledger = self.systems.ledger
+        loaded = ledger.load(subject_id)
+        granted = sorted(p for p, decision in loaded.state.purposes.items() if decision.granted)
+        if not granted:
+            return 0
+        version = self.systems.catalog.current().require_current_version()
+        context = event_context(Source.ERASURE, version, NOBODY, self.systems.clock.now())
+        decisions = {purpose: Decision(granted=False, source=Source.ERASURE) for purpose in granted}
+        key = f"erasure:{loaded.state.seq}"
+        ledger.record(subject_id, EventKind.DECISION, decisions, context, key, loaded=loaded)
+        return len(granted)

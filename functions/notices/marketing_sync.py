@@ -1,0 +1,175 @@
+"""SendGrid follows the consent ledger for marketing email: the ledger is the one truth.
+
+Every decision on the marketing purpose marks its subject as pending (one small write); the worker
+(one at a time, under a lease) takes pending subjects a thousand at a time, reads each one's current
+decision, puts the withdrawn in the marketing unsubscribe group with one request per thousand, takes
+explicit new grants out of it, and clears the marks it handled (a subject marked again meanwhile
+stays pending).
+Syncing the current state, not the message, makes it idempotent and order-proof; SendGrid being
+down leaves the marks for the next run (the queue retries, and staff see what is pending).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core.containers import MARKETING_SYNC
+from core.ports import Clock, DocumentChanged, DocumentConflict, DocumentStore, WorkQueue
+from functions.consent.ledger_repository import ConsentLedger
+from functions.notices.lifecycle import MARKETING_PURPOSE, MARKETING_SYNC_QUEUE
+from functions.notices.ports import SuppressionGroups
+from functions.requests.ports import Profiles
+
+log = logging.getLogger("privacy.notices")
+CHUNK = 1000  # SendGrid takes up to 1,000 addresses per group-suppression request
+LEASE_ID = "lease"  # beside the marks, whose ids are hex digests
+LEASE = timedelta(minutes=6)  # longer than a run may take
+RUN_BUDGET_SECONDS = 240.0  # a queue-triggered run stays well inside the host's timeout
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    suppressed: int = 0
+    released: int = 0
+    without_address: int = 0
+    remaining: bool = False
+
+
+@dataclass(frozen=True)
+class SyncBacklog:
+    pending: int
+    oldest: datetime | None
+
+
+def _mark_id(subject_id: str) -> str:
+    return hashlib.sha256(subject_id.encode()).hexdigest()[:40]  # subject ids may hold characters ids may not
+
+
+class MarketingSync:
+    def __init__(
+        self,
+        store: DocumentStore,
+        queue: WorkQueue,
+        ledger: ConsentLedger,
+        profiles: Profiles,
+        groups: SuppressionGroups,
+        group_id: int | None,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._queue = queue
+        self._ledger = ledger
+        self._profiles = profiles
+        self._groups = groups
+        self._group_id = group_id
+        self._clock = clock
+
+    def mark(self, subject_id: str) -> None:
+        """The subject's marketing decision changed: SendGrid is brought in line by the next sync."""
+        if not subject_id.startswith("user:"):
+            return  # only users have an address
+        mark_id = _mark_id(subject_id)
+        mark = {"id": mark_id, "subjectId": subject_id, "at": self._clock.now().isoformat(), "n": uuid.uuid4().hex}
+        self._store.upsert(MARKETING_SYNC, mark)
+        self._queue.send(MARKETING_SYNC_QUEUE, {"pending": True})
+
+    def run(self) -> SyncResult:
+        """Syncs every pending mark, a thousand at a time, under a lease: one run at a time, so no
+        address goes to SendGrid twice from two runs; a run that finds the lease taken leaves."""
+        if self._group_id is None:
+            log.warning("marketing sync skipped: SENDGRID_MARKETING_GROUP_ID is not set")
+            return SyncResult(remaining=True)
+        lease = self._take_lease()
+        if lease is None:
+            return SyncResult(remaining=True)
+        total = SyncResult()
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < RUN_BUDGET_SECONDS:
+                done = self._chunk(self._group_id)
+                total = SyncResult(
+                    total.suppressed + done.suppressed,
+                    total.released + done.released,
+                    total.without_address + done.without_address,
+                    done.remaining,
+                )
+                if not done.remaining:
+                    break
+        finally:
+            self._release(lease)
+        if total.remaining or self.backlog().pending:  # marked while this ran, or out of time
+            self._queue.send(MARKETING_SYNC_QUEUE, {"pending": True})
+        log.info(
+            "marketing sync suppressed=%d released=%d without_address=%d",
+            total.suppressed,
+            total.released,
+            total.without_address,
+        )
+        return total
+
+    def _chunk(self, group_id: int) -> SyncResult:
+        marks = list(
+            self._store.query_across_partitions(
+                MARKETING_SYNC,
+                f"SELECT TOP {CHUNK} * FROM c WHERE c.id != @lease ORDER BY c.at",  # noqa: S608 - an int
+                {"@lease": LEASE_ID},
+            )
+        )
+        suppress: list[str] = []
+        release: list[str] = []
+        without = 0
+        for mark in marks:
+            subject_id = str(mark["subjectId"])
+            email = self._profiles.email_of(subject_id.removeprefix("user:"))
+            if email is None:
+                without += 1  # erased or without an address: nothing to keep in line
+                continue
+            decision = self._ledger.load(subject_id).state.purposes.get(MARKETING_PURPOSE)
+            (release if decision is not None and decision.granted else suppress).append(email)
+        if suppress:
+            self._groups.add(group_id, suppress)
+        for email in release:
+            self._groups.remove(group_id, email)
+        for mark in marks:
+            self._clear(mark)
+        return SyncResult(len(suppress), len(release), without, len(marks) == CHUNK)
+
+    def _clear(self, mark: dict[str, object]) -> None:
+        mark_id = str(mark["id"])
+        found = self._store.read(MARKETING_SYNC, mark_id, mark_id)
+        if found is None or found.body.get("n") != mark.get("n"):
+            return  # marked again while this ran: it stays pending for the next run
+        with contextlib.suppress(DocumentChanged):  # marked again just now: stays pending
+            self._store.delete(MARKETING_SYNC, mark_id, mark_id, etag=found.etag)
+
+    def _take_lease(self) -> str | None:
+        now = self._clock.now()
+        lease = {"id": LEASE_ID, "until": (now + LEASE).isoformat()}
+        found = self._store.read(MARKETING_SYNC, LEASE_ID, LEASE_ID)
+        try:
+            if found is None:
+                return self._store.create(MARKETING_SYNC, lease).etag
+            if datetime.fromisoformat(str(found.body["until"])) > now:
+                return None  # another run holds it
+            return self._store.replace(MARKETING_SYNC, lease, found.etag).etag
+        except (DocumentChanged, DocumentConflict):
+            return None
+
+    def _release(self, etag: str) -> None:
+        with contextlib.suppress(DocumentChanged):  # expired and taken by another run meanwhile: theirs
+            self._store.delete(MARKETING_SYNC, LEASE_ID, LEASE_ID, etag=etag)
+
+    def backlog(self) -> SyncBacklog:
+        rows = list(
+            self._store.query_across_partitions(
+                MARKETING_SYNC, "SELECT c.at FROM c WHERE c.id != @lease", {"@lease": LEASE_ID}
+            )
+        )
+        oldest = min((str(r["at"]) for r in rows), default=None)
+        return SyncBacklog(len(rows), datetime.fromisoformat(oldest) if oldest else None)
