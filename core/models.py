@@ -107,3 +107,7 @@ class LogEntry(StoredDocument):
     actor: str
     action: str
     detail: str = ""
+
+
+# A link shown to people (in a notice or a mail): HTTPS only, no spaces or markup characters.
+HttpsLink = Annotated[str, StringConstraints(pattern=r"^https://[^\s<>\"]{1,2000}$")]

@@ -34,11 +34,13 @@ _QUERY = re.compile(
     r"^SELECT (?:TOP (?P<top>\d+) )?(?P<fields>.+?) FROM c(?: WHERE (?P<where>.+?))?"
     r"(?: ORDER BY c\.(?P<order>\w+)(?P<desc> DESC)?)?$"
 )
-_COMPARE = re.compile(r"^c\.(\w+) (=|<=|>=|<|>) (@\w+|true|false|'[^']*')$")
+_PATH = r"c\.(\w+(?:\[\"[^\"]+\"\])?(?:\.\w+)*)"  # c.name, c.map["key"].field
+_COMPARE = re.compile(rf"^{_PATH} (=|!=|<=|>=|<|>) (@\w+|true|false|'[^']*')$")
 _IN = re.compile(r"^(NOT \()?c\.(\w+) IN \(([^)]*)\)\)?$")
-_IS_STRING = re.compile(r"^IS_STRING\(c\.(\w+)\)$")
+_IS_STRING = re.compile(r"^(NOT )?IS_STRING\(c\.(\w+)\)$")
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq,
+    "!=": operator.ne,
     "<=": operator.le,
     ">=": operator.ge,
     "<": operator.lt,
@@ -54,21 +56,30 @@ def _literal(token: str, parameters: Mapping[str, Any]) -> Any:
     return token.strip("'")
 
 
+def _at(doc: Document, path: str) -> Any:
+    """The value at ``name``, ``map["key"]`` or ``a.b`` in the document (None where it is missing)."""
+    value: Any = doc
+    for part in re.findall(r'\["([^"]+)"\]|(\w+)', path):
+        key = part[0] or part[1]
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
 def _condition(text: str, parameters: Mapping[str, Any]) -> Callable[[Document], bool]:
     text = text.strip()
     if text == "1 = 1":
         return lambda doc: True
     if match := _COMPARE.match(text):
-        name, op, token = match.groups()
+        path, op, token = match.groups()
         value, compare = _literal(token, parameters), _OPERATORS[op]
-        return lambda doc: doc.get(name) is not None and compare(doc.get(name), value)
+        return lambda doc: _at(doc, path) is not None and compare(_at(doc, path), value)
     if match := _IN.match(text):
         negated, name, listed = match.groups()
         values = {_literal(v.strip(), parameters) for v in listed.split(",")}
         return lambda doc: (doc.get(name) in values) != bool(negated)
     if match := _IS_STRING.match(text):
-        name = match.group(1)
-        return lambda doc: isinstance(doc.get(name), str)
+        negated, name = match.groups()
+        return lambda doc: isinstance(doc.get(name), str) != bool(negated)
     raise NotImplementedError(f"the fake store does not understand this condition: {text}")
 
 

@@ -129,7 +129,27 @@ def publish_policy_version(ctx: RequestContext) -> func.HttpResponse:
     if created:
         details = {"renewPurposes": body.renew_purposes}
         services().audit.record(staff.subject, "policy-version.published", f"policy-version:{body.version}", details)
+    if body.notice is not None:  # again on a repeat: the same notice is one notice, mailed once
+        _publish_change_notice(staff, body)
     return model_response(catalog_view(catalog), status=201 if created else 200)
+
+
+def _publish_change_notice(staff: Principal, body: PublishVersionRequest) -> None:
+    from functions.notices.board import Draft
+    from functions.notices.lifecycle import Audience, NoticeKind
+
+    assert body.notice is not None
+    draft = Draft(
+        kind=NoticeKind.POLICY_CHANGE,
+        title=body.notice.title,
+        text=body.notice.summary,
+        audience=Audience(body.notice.audience),
+        link=body.notice.link,
+        renew_purposes=tuple(body.renew_purposes),
+    )
+    published = services().notice_board.publish(draft, staff.subject)
+    if published.created:
+        services().audit.record(staff.subject, "notice.published", f"notice:{published.notice.id}")
 
 
 def get_subject_proof(ctx: RequestContext) -> func.HttpResponse:

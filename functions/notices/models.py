@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from core.models import Body, View
+from core.models import Body, HttpsLink, View
 from functions.consent.models import PurposeId
 from functions.notices.lifecycle import Audience, Instrument, NoticeKind, Outcome
 from functions.notices.notice_record import MailingStatus, NoticeStatus
@@ -17,7 +17,6 @@ UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@|:-]{1,128}$")
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-HttpsLink = Annotated[str, StringConstraints(pattern=r"^https://[^\s<>\"]{1,2000}$")]
 PushToken = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 OptOutPurpose = Literal["marketing-email", "push-notifications"]
 MAX_SUBJECTS = 10_000  # people named by one disclosure notice
@@ -38,16 +37,6 @@ class NoticeRequest(Body):
         if not (self.in_service or self.by_email):
             raise ValueError("a notice is shown in the service, mailed, or both")
         return self
-
-
-class PolicyNoticeRequest(Body):
-    """Sent with a new policy version: the summary of what changed, to everyone or only to those whose
-    consent must be renewed."""
-
-    title: Title
-    summary: Text
-    audience: Literal["everyone", "renewal"] = "everyone"
-    link: HttpsLink | None = None
 
 
 class ActiveNoticeView(View):
