@@ -103,6 +103,7 @@ class EventView(View):
     jurisdiction: str | None
     ip_truncated: str | None
     user_agent: str | None
+    actor: str | None = None  # the staff member who recorded it on the person's emailed request
     prev_hash: str
     hash: str
 
