@@ -49,6 +49,7 @@ bench: setup
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.requests
 	$(BIN)/python -m benchmarks.incidents
+	$(BIN)/python -m benchmarks.notices
 
 clean:
 	rm -rf $(VENV) node_modules .stack .mypy_cache .ruff_cache .pytest_cache

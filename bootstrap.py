@@ -400,7 +400,7 @@ class Services:
             self.documents,
             self.work_queue,
             self.ledger,
-            self.profiles,
+            self.directory,
             self.suppression_groups,
             self.marketing_group_id,
             self.clock,

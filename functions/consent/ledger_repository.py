@@ -56,6 +56,20 @@ class ConsentLedger:
             return Loaded(ConsentState(subject_id=subject_id), None)
         return Loaded(ConsentState.from_document(found.body), found.etag)
 
+    def states_of(self, subject_ids: list[str]) -> dict[str, ConsentState]:
+        """The current states of many subjects in one query (at most 1,000 ids); none for a subject
+        that never decided."""
+        if not subject_ids:
+            return {}
+        names = {f"@s{n}": subject_id for n, subject_id in enumerate(subject_ids)}
+        rows = self._store.query_across_partitions(
+            CONSENT_STATE,
+            f"SELECT * FROM c WHERE c.id = @state AND c.subjectId IN ({', '.join(names)})",  # noqa: S608
+            {"@state": STATE_DOCUMENT_ID, **names},
+        )
+        states = (ConsentState.from_document(r) for r in rows)
+        return {state.subject_id: state for state in states}
+
     def record(
         self,
         subject_id: str,

@@ -1,18 +1,18 @@
 """SendGrid follows the consent ledger for marketing email: the ledger is the one truth.
 
-Every decision on the marketing purpose marks its subject as pending (one small write); the worker
-(one at a time, under a lease) takes pending subjects a thousand at a time, reads each one's current
-decision, puts the withdrawn in the marketing unsubscribe group with one request per thousand, takes
-explicit new grants out of it, and clears the marks it handled (a subject marked again meanwhile
-stays pending).
-Syncing the current state, not the message, makes it idempotent and order-proof; SendGrid being
-down leaves the marks for the next run (the queue retries, and staff see what is pending).
+Every decision on the marketing purpose leaves a mark (one small document of its own, never
+overwritten). The worker, one at a time under a lease, takes the oldest thousand marks, reads the
+current decision and address of their subjects in one query each, puts the withdrawn in the
+marketing unsubscribe group with one request, takes explicit new grants out of it, and deletes the
+marks it read. A decision made meanwhile leaves a new mark for the next run; a run that dies before
+its deletes is simply done again (adding an address the group holds changes nothing). Syncing the
+current state, not the event, makes it idempotent and order-proof; SendGrid being down leaves the
+marks for the next run (the queue retries, the sweep timer too, and staff see the backlog).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import time
 import uuid
@@ -23,12 +23,11 @@ from core.containers import MARKETING_SYNC
 from core.ports import Clock, DocumentChanged, DocumentConflict, DocumentStore, WorkQueue
 from functions.consent.ledger_repository import ConsentLedger
 from functions.notices.lifecycle import MARKETING_PURPOSE, MARKETING_SYNC_QUEUE
-from functions.notices.ports import SuppressionGroups
-from functions.requests.ports import Profiles
+from functions.notices.ports import Directory, SuppressionGroups
 
 log = logging.getLogger("privacy.notices")
 CHUNK = 1000  # SendGrid takes up to 1,000 addresses per group-suppression request
-LEASE_ID = "lease"  # beside the marks, whose ids are hex digests
+LEASE_ID = "lease"  # beside the marks, whose ids are UUIDs
 LEASE = timedelta(minutes=6)  # longer than a run may take
 RUN_BUDGET_SECONDS = 240.0  # a queue-triggered run stays well inside the host's timeout
 
@@ -47,17 +46,13 @@ class SyncBacklog:
     oldest: datetime | None
 
 
-def _mark_id(subject_id: str) -> str:
-    return hashlib.sha256(subject_id.encode()).hexdigest()[:40]  # subject ids may hold characters ids may not
-
-
 class MarketingSync:
     def __init__(
         self,
         store: DocumentStore,
         queue: WorkQueue,
         ledger: ConsentLedger,
-        profiles: Profiles,
+        directory: Directory,
         groups: SuppressionGroups,
         group_id: int | None,
         clock: Clock,
@@ -65,7 +60,7 @@ class MarketingSync:
         self._store = store
         self._queue = queue
         self._ledger = ledger
-        self._profiles = profiles
+        self._directory = directory
         self._groups = groups
         self._group_id = group_id
         self._clock = clock
@@ -74,9 +69,8 @@ class MarketingSync:
         """The subject's marketing decision changed: SendGrid is brought in line by the next sync."""
         if not subject_id.startswith("user:"):
             return  # only users have an address
-        mark_id = _mark_id(subject_id)
-        mark = {"id": mark_id, "subjectId": subject_id, "at": self._clock.now().isoformat(), "n": uuid.uuid4().hex}
-        self._store.upsert(MARKETING_SYNC, mark)
+        mark = {"id": str(uuid.uuid4()), "subjectId": subject_id, "at": self._clock.now().isoformat()}
+        self._store.create(MARKETING_SYNC, mark)
         self._queue.send(MARKETING_SYNC_QUEUE, {"pending": True})
 
     def run(self) -> SyncResult:
@@ -103,7 +97,7 @@ class MarketingSync:
                     break
         finally:
             self._release(lease)
-        if total.remaining or self.backlog().pending:  # marked while this ran, or out of time
+        if total.remaining:  # out of time: the next message goes on
             self._queue.send(MARKETING_SYNC_QUEUE, {"pending": True})
         log.info(
             "marketing sync suppressed=%d released=%d without_address=%d",
@@ -117,36 +111,31 @@ class MarketingSync:
         marks = list(
             self._store.query_across_partitions(
                 MARKETING_SYNC,
-                f"SELECT TOP {CHUNK} * FROM c WHERE c.id != @lease ORDER BY c.at",  # noqa: S608 - an int
+                f"SELECT TOP {CHUNK} c.id, c.subjectId FROM c WHERE c.id != @lease ORDER BY c.at",  # noqa: S608
                 {"@lease": LEASE_ID},
             )
         )
+        subjects = sorted({str(m["subjectId"]) for m in marks})
+        emails = self._directory.emails_of([s.removeprefix("user:") for s in subjects])
+        states = self._ledger.states_of(subjects)
         suppress: list[str] = []
         release: list[str] = []
-        without = 0
-        for mark in marks:
-            subject_id = str(mark["subjectId"])
-            email = self._profiles.email_of(subject_id.removeprefix("user:"))
+        for subject_id in subjects:
+            email = emails.get(subject_id.removeprefix("user:"))
             if email is None:
-                without += 1  # erased or without an address: nothing to keep in line
-                continue
-            decision = self._ledger.load(subject_id).state.purposes.get(MARKETING_PURPOSE)
+                continue  # erased or without an address: nothing to keep in line
+            state = states.get(subject_id)
+            decision = state.purposes.get(MARKETING_PURPOSE) if state else None
             (release if decision is not None and decision.granted else suppress).append(email)
         if suppress:
             self._groups.add(group_id, suppress)
         for email in release:
             self._groups.remove(group_id, email)
         for mark in marks:
-            self._clear(mark)
+            mark_id = str(mark["id"])
+            self._store.delete(MARKETING_SYNC, mark_id, mark_id)
+        without = len(subjects) - len(suppress) - len(release)
         return SyncResult(len(suppress), len(release), without, len(marks) == CHUNK)
-
-    def _clear(self, mark: dict[str, object]) -> None:
-        mark_id = str(mark["id"])
-        found = self._store.read(MARKETING_SYNC, mark_id, mark_id)
-        if found is None or found.body.get("n") != mark.get("n"):
-            return  # marked again while this ran: it stays pending for the next run
-        with contextlib.suppress(DocumentChanged):  # marked again just now: stays pending
-            self._store.delete(MARKETING_SYNC, mark_id, mark_id, etag=found.etag)
 
     def _take_lease(self) -> str | None:
         now = self._clock.now()
@@ -166,10 +155,7 @@ class MarketingSync:
             self._store.delete(MARKETING_SYNC, LEASE_ID, LEASE_ID, etag=etag)
 
     def backlog(self) -> SyncBacklog:
-        rows = list(
-            self._store.query_across_partitions(
-                MARKETING_SYNC, "SELECT c.at FROM c WHERE c.id != @lease", {"@lease": LEASE_ID}
-            )
-        )
+        sql = "SELECT c.at FROM c WHERE c.id != @lease"
+        rows = list(self._store.query_across_partitions(MARKETING_SYNC, sql, {"@lease": LEASE_ID}))
         oldest = min((str(r["at"]) for r in rows), default=None)
         return SyncBacklog(len(rows), datetime.fromisoformat(oldest) if oldest else None)

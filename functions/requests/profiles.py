@@ -39,6 +39,17 @@ class ProductProfiles:
         )
         return next((str(d["userId"]) for d in found), None)
 
+    def emails_of(self, user_ids: list[str]) -> dict[str, str]:
+        if not user_ids:
+            return {}
+        names = {f"@u{n}": user_id for n, user_id in enumerate(user_ids)}
+        rows = self._store.query_across_partitions(
+            PROFILES,
+            f"SELECT c.userId, c.email FROM c WHERE c.userId IN ({', '.join(names)})",  # noqa: S608 - parameters
+            names,
+        )
+        return {str(r["userId"]): str(r["email"]) for r in rows if isinstance(r.get("email"), str) and r["email"]}
+
     def addressed_after(self, after: str, limit: int) -> list[Addressed]:
         """The next ``limit`` users with an address, in the order of the address's keyed hash: the
         order the fan-out pages in, so a mailing to everyone never holds more than a batch."""
