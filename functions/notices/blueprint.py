@@ -9,9 +9,10 @@ from typing import Any
 import azure.functions as func
 
 from bootstrap import services
-from core.errors import NotFound
+from core.errors import InvalidValues, NotFound
 from core.http import Handler, resource
 from core.openapi import Endpoint
+from core.ports import InvalidContinuation
 from functions.consent.errors import IdempotencyKeyReused, NoPolicyPublished, TooManyDecisions
 from functions.consent.models import SubjectId
 from functions.consent.queries import IDEMPOTENCY_HEADER
@@ -222,6 +223,7 @@ resource(
             query=AllowedQuery,
             security="function",
             tag=TAG,
+            errors=(InvalidValues, InvalidContinuation, NoPolicyPublished),
         )
     },
 )

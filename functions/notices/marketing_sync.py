@@ -8,6 +8,11 @@ marks it read. A decision made meanwhile leaves a new mark for the next run; a r
 its deletes is simply done again (adding an address the group holds changes nothing). Syncing the
 current state, not the event, makes it idempotent and order-proof; SendGrid being down leaves the
 marks for the next run (the queue retries, the sweep timer too, and staff see the backlog).
+
+How soon: GDPR Art. 21(3) — after an objection to direct marketing the data "shall no longer be
+processed for such purposes" — and Art. 7(3) (withdrawal as easy as consent) call for at once; US
+CAN-SPAM (15 U.S.C. 7704(a)(4)(A)(i)) allows at most 10 business days. A sync runs within seconds of the
+decision (the queue) and at the latest at the next sweep, every 15 minutes.
 """
 
 from __future__ import annotations

@@ -158,6 +158,7 @@ class DisclosureView(View):
     instrument: Instrument
     legal_basis: str
     categories: list[str]
+    subjects: list[str] = Field(description="The user ids concerned (staff only; the read is audited).")
     people: int
     disclosed: str
     disclosed_at: datetime

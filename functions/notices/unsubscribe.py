@@ -1,5 +1,7 @@
-"""One-click unsubscribe links (RFC 8058): a signed, purpose-bound token naming the subject and the
-purpose, no address in the URL, no login, no expiry (a link in an old mail must still work)."""
+"""One-click unsubscribe links (RFC 8058 §3.1-3.2: an HTTPS URI that a POST without cookies or
+authorization acts on): a signed, purpose-bound token naming the subject and the purpose, no
+address in the URL, no login, and no expiry — CAN-SPAM (15 U.S.C. 7704(a)(3)(A)(ii)) wants the
+mechanism working at least 30 days after the mail; a link in an old mail works for good."""
 
 from __future__ import annotations
 

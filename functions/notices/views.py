@@ -49,6 +49,7 @@ def disclosure_view(entry: Disclosure) -> DisclosureView:
         instrument=entry.instrument,
         legal_basis=entry.legal_basis,
         categories=entry.categories,
+        subjects=entry.subjects,
         people=len(entry.subjects),
         disclosed=entry.disclosed,
         disclosed_at=entry.disclosed_at,
