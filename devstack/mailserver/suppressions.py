@@ -135,7 +135,9 @@ async def _recipient_emails(request: web.Request) -> tuple[list[str], web.Respon
     body, error = await read_json(request)
     if error is not None:
         return [], error
-    emails = body.get("recipient_emails") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        return [], sendgrid_error(400, "The request body must be a JSON object.")
+    emails = body.get("recipient_emails")
     if not isinstance(emails, list) or not emails:
         return [], sendgrid_error(400, "The recipient_emails array is required.", "recipient_emails")
     errors = [
