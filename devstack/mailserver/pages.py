@@ -168,7 +168,7 @@ def render_mail(mail: StoredMail, done: str | None = None) -> str:
         ("Categories", ", ".join(str(c) for c in request.get("categories") or [])),
         ("Custom args", _json_text(request["custom_args"]) if request.get("custom_args") else ""),
         ("Headers", _json_text(request["headers"]) if request.get("headers") else ""),
-        ("Unsubscribe group", str(mail.group_id() or "")),
+        ("Unsubscribe group", "" if mail.group_id() is None else str(mail.group_id())),
         ("Dropped", ", ".join(f"{address} ({reason})" for address, reason in mail.drops.items())),
     ]
     parts = [f'<p><a href="/">&larr; Outbox</a></p><h1>{_e(mail.subject() or "(no subject)")}</h1>']

@@ -92,7 +92,7 @@ def perform(app: web.Application, action: Action) -> Batch:
     batch = app[EVENTS_KEY].submit_events(
         mail.id if mail else None, [engagement_event(mail, action.email, now, fields)]
     )
-    log.info("recorded a %s (mail %s); event batch %s", fields["event"], mail.id if mail else "none", batch.id)
+    log.info("recorded %s (mail %s); event batch %s", fields["event"], mail.id if mail else "none", batch.id)
     return batch
 
 
@@ -108,9 +108,14 @@ async def unsubscribe(request: web.Request) -> web.Response:
 
 
 def _same_origin(request: web.Request) -> bool:
-    """A browser's form post from the outbox itself (another site's page may not act for the person)."""
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-        return False
+    """A browser's form post from the outbox itself (another site's page may not act for the person).
+
+    Browsers say where a request comes from in Sec-Fetch-Site. Their Origin is "null" here, the pages
+    sending no referrer, so it only counts for clients that do not send Sec-Fetch-Site.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
     origin = request.headers.get("Origin")
     return origin is None or origin == f"{request.scheme}://{request.host}"
 

@@ -9,6 +9,7 @@ unsubscribe link or the spam button: the suppression is recorded and the signed 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from http.client import HTTPConnection, HTTPResponse
 from pathlib import Path
@@ -88,6 +89,9 @@ def test_a_mail_in_a_group_is_dropped_for_that_groups_suppressions_only(server_f
     mail = get_json(f"{server.url}/_mails/{in_news}")
     assert mail["suppressed"] == ["ada@example.com"]
     assert mail["drops"] == {"ada@example.com": "Unsubscribed Address"}
+    page = http("GET", f"{server.url}/mails/{in_news}")[2].decode()
+    assert f"<dt>Unsubscribe group</dt><dd>{news}</dd>" in page
+    assert "<dt>Dropped</dt><dd>ada@example.com (Unsubscribed Address)</dd>" in page
 
     # A mail without a group, or in another group, is not stopped by a group's suppressions.
     no_group = sent_id(server, to_everyone("ada@example.com"))
@@ -235,7 +239,7 @@ def test_a_group_unsubscribe_from_a_mail_is_recorded_and_posted_signed(
         "bob@example.com": "delivered",
     }
     logs = server.logs()
-    assert "recorded a group_unsubscribe" in logs
+    assert "recorded group_unsubscribe (mail " in logs
     assert "example.com" not in logs.lower()
 
 
@@ -386,3 +390,29 @@ def test_the_form_refuses_what_the_api_refuses(server_factory: ServerFactory) ->
     assert answer.status == 400
     assert form_post(server, "/mails/unknown/people", {"email": "ada@example.com", "kind": "global"}, {}).status == 404
     assert json.loads(http("GET", server.url + "/v3/suppression/spam_reports", headers=AUTH)[2]) == []
+
+
+@pytest.mark.browser
+def test_a_recipient_reports_spam_from_the_outbox_page_in_a_browser(server_factory: ServerFactory) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.browser.test_pages import CHROMIUM_FLAGS
+
+    server = server_factory()
+    mail_id = sent_id(server, to_everyone("ada@example.com", "bob@example.com"))
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Chromium is needed for the browser tests: `make setup` installs it (Debian package chromium)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{server.url}/mails/{mail_id}")
+            page.select_option("select[name=email]", "bob@example.com")
+            page.select_option("select[name=kind]", "spamreport")
+            page.click("button[type=submit]")
+            expect(page.locator("p.done")).to_have_text("Recorded the spam report.")
+            assert page.url == f"{server.url}/mails/{mail_id}?done=spamreport"
+        finally:
+            browser.close()
+    [report] = json.loads(http("GET", server.url + "/v3/suppression/spam_reports", headers=AUTH)[2])
+    assert report["email"] == "bob@example.com"
