@@ -247,9 +247,11 @@ def _json_list(response: Any) -> list[dict[str, Any]]:
 
 
 class SendGridBulkMailer:
-    """Breach notices through the v3 mail send API: one request per batch, one personalization per
-    recipient. Transactional: unsubscribe groups and the global unsubscribe list are bypassed, while
-    bounces and spam reports still apply (SendGrid's ``bypass_unsubscribe_management``)."""
+    """Mail to many people through the v3 mail send API: one request per batch, one personalization
+    per recipient. Transactional mail (breach, transfer, disclosure notices) is sent in no unsubscribe
+    group, so group unsubscribes never hold it back, and bypasses the global unsubscribe list, while
+    bounces and spam reports still apply (SendGrid's ``bypass_unsubscribe_management``). Marketing
+    mail goes in its unsubscribe group with one-click unsubscribe headers."""
 
     def __init__(self, api_key: str, host: str, from_address: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self._sendgrid = SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
