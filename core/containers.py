@@ -16,6 +16,8 @@ CATALOG = "catalog"
 AUDIT = "audit"
 DSR_REQUESTS = "dsr-requests"
 PROFILES = "profiles"  # the product's user profiles: where a person's email leads to their user id
+LEGAL_HOLDS = "legal-holds"
+RETENTION = "retention"  # the retention purge's lease, cursors and run reports
 
 
 @dataclass(frozen=True)
