@@ -26,6 +26,14 @@ class ContainerSpec:
     partition_key: str
     default_ttl: int | None
     indexing: dict[str, Any]
+    ttl_safe: bool = False  # declared ttlBackstop.safe: Cosmos TTL may delete its items on its own
+
+    def __post_init__(self) -> None:
+        if self.default_ttl is not None and not self.ttl_safe:
+            raise ValueError(
+                f"container {self.id}: defaultTtl is set, but its declaration does not say TTL is safe there "
+                "(ttlBackstop.safe): TTL deletes silently and ignores legal holds"
+            )
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ def database_spec() -> DatabaseSpec:
                 partition_key=c["partitionKey"],
                 default_ttl=c.get("defaultTtl"),
                 indexing=c.get("indexing", {}),
+                ttl_safe=bool((c.get("ttlBackstop") or {}).get("safe", False)),
             )
             for c in raw["containers"]
         ),

@@ -40,8 +40,11 @@ class Seeded:
     now: datetime
     gone: dict[str, list[str]] = field(default_factory=dict)
     kept: dict[str, list[str]] = field(default_factory=dict)
+    # A subject whose items are all past their periods: kept while a hold covers them, gone otherwise.
     held_user: str = ""
     held_email: str = ""
+    held: dict[str, list[str]] = field(default_factory=dict)
+    held_customer: str = ""
     customers_gone: list[str] = field(default_factory=list)  # Stripe customer ids
     customers_kept: list[str] = field(default_factory=list)
     contacts_gone: list[str] = field(default_factory=list)  # addresses at SendGrid
@@ -55,9 +58,13 @@ class Seeded:
         if young is not None:
             self.kept.setdefault(rule, []).append(young)
 
-    @property
-    def expired_items(self) -> int:
-        return sum(len(ids) for ids in self.gone.values())
+    def expected(self, held: bool) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """(ids that must be gone, ids that must be there) by rule, with the held subject's on the side
+        its hold puts them."""
+        gone, kept = {k: list(v) for k, v in self.gone.items()}, {k: list(v) for k, v in self.kept.items()}
+        for rule, ids in self.held.items():
+            (kept if held else gone).setdefault(rule, []).extend(ids)
+        return gone, kept
 
 
 @dataclass
@@ -264,17 +271,15 @@ class Seeder:
             seeded.add("legal-holds", hold if gone else None, None if gone else hold)
 
     def _held(self, seeded: Seeded) -> None:
-        """A subject with expired items everywhere, to be put on hold by the test: nothing of it goes."""
+        """A subject with expired items everywhere, for the test to put on hold (or not)."""
         user, email = _id("usr"), f"{_id('held')}@example.com"
         seeded.held_user, seeded.held_email = user, email
         nav = self._item("navigation-events", user, at=utc_text(self.now - timedelta(days=800)))
-        seeded.add("navigation-events", None, nav)
-        customer = self.new_customer(email)
+        seeded.held_customer = self.new_customer(email)
         self.new_contact(email)
-        self._profile(user, email, stripeCustomerId=customer, closedAt=utc_text(self.now - timedelta(days=90)))
-        seeded.add("profiles", None, user)
-        seeded.customers_kept.append(customer)
-        seeded.contacts_kept.append(email)
+        self._profile(
+            user, email, stripeCustomerId=seeded.held_customer, closedAt=utc_text(self.now - timedelta(days=90))
+        )
         subject = f"user:{user}"
         self._decide(subject, {"analytics": False}, self.now - timedelta(days=2000))
-        seeded.add("consent-ledger", None, subject)
+        seeded.held = {"navigation-events": [nav], "profiles": [user], "consent-ledger": [subject]}

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from core.containers import database_spec
 from functions.inventory.periods import Clock, Period
 
 DECLARATION = Path(__file__).resolve().parent.parent.parent / "declarations" / "inventory.json"
@@ -152,6 +153,12 @@ class Inventory(_Declared):
         for location in self.locations:
             if location.category not in self.categories:
                 raise ValueError(f"inventory location {location.id}: unknown category {location.category}")
+        for location in self.locations:
+            if location.container is not None and database_spec().container(location.container).ttl_safe:
+                raise ValueError(
+                    f"inventory location {location.id}: its container lets Cosmos TTL delete items, which would "
+                    "ignore legal holds and leave no report; only the retention purge may delete personal data"
+                )
         rules = [rule.id for rule in self.rules]
         if len(rules) != len(set(rules)):
             raise ValueError("retention rule ids must be unique")

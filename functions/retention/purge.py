@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 
 from functions.inventory.declaration import RetentionRule
@@ -28,10 +29,13 @@ RUN_ACTOR = "retention"
 
 
 class RetentionRun:
-    def __init__(self, parts: RetentionParts, follow_up: HoldFollowUp) -> None:
+    def __init__(
+        self, parts: RetentionParts, follow_up: HoldFollowUp, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self._parts = parts
         self._runs = parts.runs
         self._follow_up = follow_up
+        self._monotonic = monotonic  # the time budget's clock
 
     def run(self, trigger: str = "schedule") -> RunReport:
         config, now = self._parts.config, self._parts.clock.now()
@@ -46,10 +50,10 @@ class RetentionRun:
         if before is not None:
             self._runs.mark_interrupted(before)
         self._runs.save_report(report)
-        deadline = time.monotonic() + config.time_budget.total_seconds()
+        deadline = self._monotonic() + config.time_budget.total_seconds()
 
         def time_left() -> bool:
-            return time.monotonic() < deadline
+            return self._monotonic() < deadline
 
         try:
             self._follow_up_holds(report)
@@ -101,7 +105,7 @@ class RetentionRun:
         location = parts.location_of(rule)
         scope = parts.scope(rule, parts.clock.now(), parts.holds.in_force())
         rule_report = RuleReport(rule=rule.id, location=location.id, cutoff=scope.cutoff)
-        started = time.monotonic()
+        started = self._monotonic()
         cursor = state.cursor(rule.id)
         try:
             while time_left():
@@ -124,7 +128,7 @@ class RetentionRun:
         except Exception as error:
             rule_report.errors.append(type(error).__name__)
             log.warning("retention rule failed rule=%s error=%s", rule.id, type(error).__name__)
-        rule_report.duration_ms = int((time.monotonic() - started) * 1000)
+        rule_report.duration_ms = int((self._monotonic() - started) * 1000)
         log.info(
             "retention rule=%s examined=%d purged=%d held=%d skipped=%d finished=%s",
             rule.id,

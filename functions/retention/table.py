@@ -59,6 +59,6 @@ def markdown_table(rows: list[TableRow]) -> str:
     """The table as the README shows it."""
     lines = ["| what | where | kept | why | legal minimum |", "| --- | --- | --- | --- | --- |"]
     for row in rows:
-        cells = [row.items, f"`{row.location}`", row.kept, row.reason, row.minimum_words or "none"]
+        cells = [row.items, f"`{row.location}`", row.kept, row.reason, row.minimum_words or "—"]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines)

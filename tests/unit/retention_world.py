@@ -43,6 +43,12 @@ class RetentionWorld:
     queue: InMemoryWorkQueue
     clock: MovableClock
 
+    def rewired(self, **settings: str) -> RetentionWorld:
+        """The same data and third parties, with the app built again on other settings."""
+        again = RetentionWorld(**{**vars(self), "services": None})
+        again.services = _services(again, settings)
+        return again
+
     def seeder(self) -> Seeder:
         return Seeder(
             self.store,
@@ -100,10 +106,15 @@ def retention_world(**settings: str) -> RetentionWorld:
         queue=InMemoryWorkQueue(),
         clock=clock,
     )
-    world.services = Services.with_edges(
+    world.services = _services(world, settings)
+    return world
+
+
+def _services(world: RetentionWorld, settings: dict[str, str]) -> Services:
+    return Services.with_edges(
         Settings({**SETTINGS, **settings}),
-        clock,
-        documents=store,
+        world.clock,
+        documents=world.store,
         work_queue=world.queue,
         mailer=world.mailer,
         payments=world.payments,
@@ -111,4 +122,3 @@ def retention_world(**settings: str) -> RetentionWorld:
         archives=world.archives,
         signing_keys=StaticKeyRing(KEYS),
     )
-    return world
