@@ -58,7 +58,10 @@ class Selection:
         return int(found or 0)
 
     def held_count(self, store: DocumentStore) -> int:
-        return self.count(store, leave_held_out=False) - self.count(store, leave_held_out=True) if self.held else 0
+        """Items past the cutoff that holds keep: none to count (and no query) while nothing is held."""
+        if not any(self.held_parameters.values()):
+            return 0
+        return self.count(store, leave_held_out=False) - self.count(store, leave_held_out=True)
 
     def oldest(self, store: DocumentStore) -> datetime | None:
         where, parameters = self._where(leave_held_out=True)

@@ -5,7 +5,8 @@ skips, changing nothing) and renews it with every chunk, so a run that lost it (
 than the lease) stops before doing anything more. After each chunk the rule's cursor is saved; a run
 that runs out of its time budget, or is killed, leaves ``resume_at`` and the cursors behind, and the
 next run starts there. A rule whose location fails (a third party down) is reported with the error's
-class and left for the next run; the other rules go on. Holds are read again for every chunk.
+class and left for the next run; the other rules go on. Holds are read at the start of each rule and
+again every few seconds, so a hold placed during a run takes effect within ``HOLDS_FRESH_SECONDS``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from functions.retention.run_repository import LeaseLost
 log = logging.getLogger("privacy.retention")
 
 RUN_ACTOR = "retention"
+HOLDS_FRESH_SECONDS = 5.0  # a hold placed while a run works takes effect within this long
 
 
 class RetentionRun:
@@ -107,9 +109,12 @@ class RetentionRun:
         rule_report = RuleReport(rule=rule.id, location=location.id, cutoff=scope.cutoff)
         started = self._monotonic()
         cursor = state.cursor(rule.id)
+        holds_read = self._monotonic()
         try:
             while time_left():
-                scope = replace(scope, holds=parts.holds.in_force(), now=parts.clock.now())
+                if self._monotonic() - holds_read > HOLDS_FRESH_SECONDS:
+                    scope, holds_read = replace(scope, holds=parts.holds.in_force()), self._monotonic()
+                scope = replace(scope, now=parts.clock.now())
                 step = location.purge(scope, cursor.bookmark, parts.config.chunk, time_left)
                 rule_report.examined += step.examined
                 rule_report.purged += step.purged
