@@ -141,7 +141,7 @@ class PeriodView(View):
     amount: int
     unit: Literal["days", "years"]
     clock: str = Field(
-        serialization_alias="from", description="created, last-activity, closed, withdrawn, expired, invalidated"
+        alias="from", description="created, last-activity, closed, withdrawn, expired, invalidated"
     )
     year_end: bool
     time_zone: str
