@@ -140,9 +140,7 @@ class DryRunView(View):
 class PeriodView(View):
     amount: int
     unit: Literal["days", "years"]
-    clock: str = Field(
-        alias="from", description="created, last-activity, closed, withdrawn, expired, invalidated"
-    )
+    clock: str = Field(alias="from", description="created, last-activity, closed, withdrawn, expired, invalidated")
     year_end: bool
     time_zone: str
     text: str
