@@ -109,7 +109,7 @@ def test_non_ascii_signatures_are_simply_invalid(api: httpx.Client) -> None:
     [
         "mallory@example.123",  # numeric top-level domain
         f"mallory@{'x' * 64}.example.com",  # a label over 63 characters
-        "mal\x01lory@example.com",  # a control character
+        "mal\x01lory@control-char.example.com",  # a control character (the domain marks what to look for)
         "mallory@localhost",  # one label only
     ],
 )
