@@ -92,6 +92,9 @@ class StoredLocation(ABC):
     kind: ClassVar[str]
     # True where items are counted before the first deletion, so counts stay right across a crash.
     counts_before_erasure: ClassVar[bool] = False
+    # Items one purge chunk takes: the run saves its cursor and renews its lease after each chunk, so a
+    # chunk must stay well inside the lease; a kind whose items are third-party calls takes fewer.
+    purge_chunk: ClassVar[int] = 1000
 
     def __init__(self, declaration: Location, systems: Systems) -> None:
         self.declaration = declaration

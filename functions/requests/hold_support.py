@@ -21,3 +21,6 @@ class RequestsUnderHold:
 
     def resume_after_hold(self, hold_id: str, actor: str) -> list[str]:
         return self._staff.resume_after_hold(hold_id, actor)
+
+    def held_back_by(self, hold_id: str) -> list[str]:
+        return [request.id for request in self._requests.awaiting_hold(hold_id)]

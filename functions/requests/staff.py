@@ -182,15 +182,20 @@ class RequestStaff:
 
     def resume_after_hold(self, hold_id: str, actor: str) -> list[str]:
         """A hold ended: every erasure it held back runs the held locations again (a new run, so any
-        message still queued from before is dropped), and issues its certificate anew. Pressing it
-        again finds nothing left to resume."""
+        message still queued from before is dropped), and issues its certificate anew. An erasure with
+        a step running right now is left for the next follow-up; pressing it again resumes nothing twice."""
         resumed = []
         now = self._parts.clock.now()
+        lease = self._parts.config.step_lease
         for waiting in self._requests.awaiting_hold(hold_id):
 
             def resume(request: DsrRequest) -> None:
                 held = [step for step in request.steps if step.held_by == hold_id]
-                if not held:
+                running = any(
+                    s.status == StepStatus.RUNNING and s.claimed_at and now - s.claimed_at < lease
+                    for s in request.steps
+                )
+                if not held or running:  # a step still runs: the next follow-up resumes it
                     return
                 for step in [*held, request.step(DELIVER_STEP)]:
                     step.status, step.held_by, step.claimed_by, step.claimed_at = StepStatus.PENDING, None, None, None

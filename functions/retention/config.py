@@ -5,12 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-CHUNK = 100  # items a location purges between two saves of its cursor (and renewals of the lease)
-
 
 @dataclass(frozen=True)
 class RetentionConfig:
     time_budget: timedelta = timedelta(minutes=8)  # below host.json's functionTimeout (10 minutes)
     lease: timedelta = timedelta(minutes=5)
     hold_warning: timedelta = timedelta(days=14)
-    chunk: int = CHUNK

@@ -34,6 +34,9 @@ class HoldFollowUp:
             if not _covered(name, in_force):
                 self._archives.mark_held(name, False)
         resumed = self._requests.resume_after_hold(hold.id, actor)
+        if self._requests.held_back_by(hold.id):  # one still had a step running: the next run tries again
+            log.info("legal hold follow-up not complete hold_id=%s erasures_resumed=%d", hold.id, len(resumed))
+            return resumed
 
         def followed_up(h: LegalHold) -> None:
             h.followed_up = True

@@ -32,3 +32,7 @@ class HeldRequests(Protocol):
     def resume_after_hold(self, hold_id: str, actor: str) -> list[str]:
         """Runs again the erasure steps the hold kept back; returns the requests resumed."""
         ...
+
+    def held_back_by(self, hold_id: str) -> list[str]:
+        """Requests part of whose erasure the hold still keeps back."""
+        ...

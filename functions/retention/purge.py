@@ -115,7 +115,7 @@ class RetentionRun:
                 if self._monotonic() - holds_read > HOLDS_FRESH_SECONDS:
                     scope, holds_read = replace(scope, holds=parts.holds.in_force()), self._monotonic()
                 scope = replace(scope, now=parts.clock.now())
-                step = location.purge(scope, cursor.bookmark, parts.config.chunk, time_left)
+                step = location.purge(scope, cursor.bookmark, location.purge_chunk, time_left)
                 rule_report.examined += step.examined
                 rule_report.purged += step.purged
                 rule_report.skipped += step.skipped

@@ -13,7 +13,7 @@ from core.containers import DSR_REQUESTS
 from devstack.demo_data import DemoPerson, seed_person
 from functions.requests.dispatch import StepMessage
 from functions.requests.intake import Intake
-from functions.requests.lifecycle import STEPS_QUEUE, WEBSITE, RequestType, Status
+from functions.requests.lifecycle import STEPS_QUEUE, WEBSITE, RequestType, Status, StepStatus
 from functions.requests.request_record import DsrRequest
 from functions.retention.errors import HoldEndInPast, HoldNotInForce, HoldTargetNotFound
 from functions.retention.staff import HoldTarget
@@ -202,3 +202,26 @@ def test_the_staff_digest_names_holds_nearing_their_end(world: RetentionWorld) -
     assert soon in digest.text
     assert later not in digest.text
     assert "Legal holds ending soon" in digest.text
+
+
+def test_an_erasure_with_a_step_running_when_its_hold_ends_is_resumed_by_the_next_run(world: RetentionWorld) -> None:
+    someone = person(world)
+    placed = hold(world, HoldTarget("subject", user_id=someone.user_id))
+    request = verified_erasure(world, someone.email)
+    world.services.request_staff.approve(request.id, "dpo-1")
+    drain(world)
+
+    def running(r: DsrRequest) -> None:  # a worker holds a step of it right now (a retry by staff, say)
+        step = r.step("navigation-events")
+        step.status, step.claimed_by, step.claimed_at = StepStatus.RUNNING, "message-1", world.clock.now()
+
+    world.services.request_parts.requests.change(request.id, running)
+    _, resumed = world.services.retention_staff.release_hold(placed, "dpo-1", "Settled")
+    assert resumed == []
+    assert world.services.legal_holds.require(placed).followed_up is False
+    world.clock.advance(minutes=11)  # the step's lease has run out: its worker is gone
+    assert world.services.retention_run.run().holds_followed_up == 1
+    drain(world)
+    assert world.services.request_staff.get(request.id).awaiting_holds == []
+    assert world.services.legal_holds.require(placed).followed_up is True
+    assert world.payments.deletes == [("cus_erin", f"erasure-{request.id}-cus_erin")]

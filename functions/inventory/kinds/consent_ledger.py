@@ -37,6 +37,8 @@ USERS, VISITORS = "user:", "visitor:"
 
 @location_kind("consent-ledger")
 class ConsentLedgerLocation(StoredLocation):
+    purge_chunk = 200  # each item is a whole chain
+
     def _chains(self, subject: Subject) -> Iterator[list[ConsentEvent]]:
         if subject.user_id is None:
             return

@@ -24,6 +24,8 @@ from functions.inventory.subject import Subject
 
 @location_kind("export-archives")
 class ExportArchivesLocation(StoredLocation):
+    purge_chunk = 100  # each item is a blob deletion
+
     def export(self, subject: Subject) -> Iterator[dict[str, Any]]:
         return iter(())  # an archive is itself an export: it is not exported again
 

@@ -35,6 +35,8 @@ USERS = "user:"
 
 @location_kind("sendgrid")
 class SendGridLocation(StoredLocation):
+    purge_chunk = 100  # each item is a call to SendGrid
+
     def export(self, subject: Subject) -> Iterator[dict[str, Any]]:
         """One row per record the provider holds under the address: the contact, the global
         suppression, each group unsubscribe."""

@@ -32,6 +32,8 @@ def retention_key(customer_id: str) -> str:
 
 @location_kind("stripe")
 class StripeLocation(StoredLocation):
+    purge_chunk = 100  # each item is a call to Stripe
+
     def held_items(self, subject: Subject) -> int:
         return len(subject.stripe_customer_ids)
 
