@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from functions.incidents.repository import IncidentRepository
     from functions.incidents.selection import RecipientSelection
     from functions.incidents.staff import IncidentStaff
+    from functions.inventory.declaration import Inventory
     from functions.inventory.locations import StoredLocation
     from functions.inventory.ports import ArchiveStore, MarketingContacts, PaymentsGateway
     from functions.notices.allowed import AllowedSubjects
@@ -48,12 +49,18 @@ if TYPE_CHECKING:
     from functions.notices.ports import Directory, SuppressionGroups
     from functions.notices.unsubscribe import UnsubscribeLinks
     from functions.requests.deadline_review import DeadlineReview
+    from functions.requests.hold_support import RequestsUnderHold
     from functions.requests.intake import RequestIntake
     from functions.requests.parts import RequestParts
     from functions.requests.ports import Profiles
     from functions.requests.resolve import SubjectResolver
     from functions.requests.staff import RequestStaff
     from functions.requests.worker import StepWorker
+    from functions.retention.follow_up import HoldFollowUp
+    from functions.retention.hold_repository import LegalHoldRepository
+    from functions.retention.parts import RetentionParts
+    from functions.retention.purge import RetentionRun
+    from functions.retention.staff import RetentionStaff
 
 
 class Services:
@@ -179,8 +186,15 @@ class Services:
     # ---- data-subject requests ---------------------------------------------------------------
 
     @cached_property
-    def locations(self) -> dict[str, StoredLocation]:
+    def inventory(self) -> Inventory:
+        """The inventory with the retention periods in force (app settings change some)."""
         from functions.inventory.declaration import inventory
+        from functions.retention.policy import effective_inventory
+
+        return effective_inventory(inventory(), self.settings)
+
+    @cached_property
+    def locations(self) -> dict[str, StoredLocation]:
         from functions.inventory.locations import Systems, build_locations
         from functions.requests.repository import RequestRepository
 
@@ -193,12 +207,12 @@ class Services:
             request_records=RequestRepository(self.documents),
             catalog=self.catalog,
             clock=self.clock,
+            cookie_max_age=self.cookie_max_age,
         )
-        return build_locations(inventory(), systems)
+        return build_locations(self.inventory, systems)
 
     @cached_property
     def request_parts(self) -> RequestParts:
-        from functions.inventory.declaration import inventory
         from functions.requests.config import RequestConfig
         from functions.requests.dispatch import StepDispatcher
         from functions.requests.outbox import MailOutbox, RequestMails
@@ -211,13 +225,12 @@ class Services:
             verification_link_hours=s.get_int("DSR_VERIFICATION_LINK_HOURS"),
             export_link_hours=s.get_int("EXPORT_LINK_HOURS"),
             export_retention_days=s.get_int("EXPORT_RETENTION_DAYS"),
-            unverified_close_days=s.get_int("DSR_UNVERIFIED_CLOSE_DAYS"),
             max_open_per_subject=s.get_int("DSR_MAX_OPEN_PER_EMAIL"),
             staff_email=s.get("DSR_STAFF_EMAIL") or None,
             erasure_needs_approval=s.get_bool("DSR_ERASURE_NEEDS_APPROVAL"),
         )
         requests = RequestRepository(self.documents)
-        outbox = MailOutbox(requests, self.mailer, RequestMails(config, inventory(), self.archives), self.clock)
+        outbox = MailOutbox(requests, self.mailer, RequestMails(config, self.inventory, self.archives), self.clock)
         return RequestParts(requests, outbox, StepDispatcher(self.work_queue), self.clock, config)
 
     @cached_property
@@ -240,32 +253,82 @@ class Services:
 
     @cached_property
     def request_intake(self) -> RequestIntake:
-        from functions.inventory.declaration import inventory
         from functions.requests.deadlines import Calendar
         from functions.requests.intake import RequestIntake
 
         calendar = Calendar(self._gdpr_zone(), self._public_holidays())
-        return RequestIntake(self.request_parts, self.mailer, self.signing_keys, self.pepper, inventory(), calendar)
+        return RequestIntake(self.request_parts, self.mailer, self.signing_keys, self.pepper, self.inventory, calendar)
 
     @cached_property
     def request_staff(self) -> RequestStaff:
         from functions.requests.staff import RequestStaff
 
-        return RequestStaff(self.request_parts, self.locations, self.subject_resolver, self.pepper)
+        return RequestStaff(self.request_parts, self.locations, self.subject_resolver, self.pepper, self.legal_holds)
 
     @cached_property
     def request_worker(self) -> StepWorker:
-        from functions.inventory.declaration import inventory
         from functions.requests.worker import StepWorker
 
-        parts = self.request_parts
-        return StepWorker(parts, self.locations, self.subject_resolver, self.archives, self.signing_keys, inventory())
+        parts, holds = self.request_parts, self.legal_holds
+        return StepWorker(
+            parts, self.locations, self.subject_resolver, self.archives, self.signing_keys, self.inventory, holds
+        )
 
     @cached_property
     def deadline_review(self) -> DeadlineReview:
         from functions.requests.deadline_review import DeadlineReview
 
-        return DeadlineReview(self.request_parts, self.mailer, self.archives)
+        warning = timedelta(days=self.settings.get_int("RETENTION_HOLD_WARNING_DAYS"))
+        return DeadlineReview(self.request_parts, self.mailer, self.legal_holds, warning)
+
+    # ---- retention ---------------------------------------------------------------------------
+
+    @cached_property
+    def legal_holds(self) -> LegalHoldRepository:
+        from functions.retention.hold_repository import LegalHoldRepository
+
+        return LegalHoldRepository(self.documents, self.clock)
+
+    @cached_property
+    def retention_parts(self) -> RetentionParts:
+        from functions.retention.config import RetentionConfig
+        from functions.retention.parts import RetentionParts
+        from functions.retention.run_repository import RunRepository
+
+        s = self.settings
+        config = RetentionConfig(
+            time_budget=timedelta(seconds=s.get_int("RETENTION_TIME_BUDGET_SECONDS")),
+            lease=timedelta(seconds=s.get_int("RETENTION_LEASE_SECONDS")),
+            hold_warning=timedelta(days=s.get_int("RETENTION_HOLD_WARNING_DAYS")),
+        )
+        return RetentionParts(
+            self.inventory, self.locations, self.legal_holds, RunRepository(self.documents), self.clock, config
+        )
+
+    @cached_property
+    def requests_under_hold(self) -> RequestsUnderHold:
+        from functions.requests.hold_support import RequestsUnderHold
+
+        return RequestsUnderHold(self.request_parts.requests, self.request_staff)
+
+    @cached_property
+    def retention_follow_up(self) -> HoldFollowUp:
+        from functions.retention.follow_up import HoldFollowUp
+
+        return HoldFollowUp(self.legal_holds, self.archives, self.requests_under_hold)
+
+    @cached_property
+    def retention_run(self) -> RetentionRun:
+        from functions.retention.purge import RetentionRun
+
+        return RetentionRun(self.retention_parts, self.retention_follow_up)
+
+    @cached_property
+    def retention_staff(self) -> RetentionStaff:
+        from functions.retention.staff import RetentionStaff
+
+        parts, follow_up, held = self.retention_parts, self.retention_follow_up, self.requests_under_hold
+        return RetentionStaff(parts, follow_up, self.profiles, held, self.pepper)
 
     def _gdpr_zone(self) -> ZoneInfo:
         name = self.settings.get("DSR_GDPR_TIME_ZONE")

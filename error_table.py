@@ -48,6 +48,7 @@ from functions.requests.errors import (
     StepRunning,
     TooManyOpenRequests,
 )
+from functions.retention.errors import HoldEndInPast, HoldNotInForce, HoldTargetNotFound
 
 RETRY_SOON = {"Retry-After": "5"}
 
@@ -92,6 +93,10 @@ ERROR_TABLE: dict[type[DomainError], ProblemType] = {
     NothingToRetry: ProblemType(409, "nothing-to-retry", "Nothing to retry"),
     StepRunning: ProblemType(409, "step-running", "Step running"),
     NotAnErasure: ProblemType(409, "not-erasure", "Not an erasure"),
+    # retention
+    HoldTargetNotFound: ProblemType(422, "hold-target-not-found", "Nothing to hold"),
+    HoldEndInPast: ProblemType(422, "hold-end-in-past", "Hold end in the past"),
+    HoldNotInForce: ProblemType(409, "hold-not-in-force", "Hold not in force"),
     # breach incidents
     NoticeIncomplete: ProblemType(422, "notice-incomplete", "Notice incomplete", {}, _missing_parts),
     SecondApproverRequired: ProblemType(409, "second-approver-required", "A second staff member must approve"),

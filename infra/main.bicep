@@ -130,6 +130,13 @@ param dsrGdprPublicHolidays string = ''
 @maxLength(127)
 param signingKeySecretName string = 'signing-keys'
 
+@description('NCRONTAB schedule of the daily retention purge, in UTC (RETENTION_SCHEDULE).')
+@minLength(11)
+param retentionSchedule string = '0 30 2 * * *'
+
+@description('Retention periods that differ from declarations/inventory.json, as <rule>=<n>d or <n>y, comma-separated (RETENTION_PERIODS). A period below a legal minimum stops the app at start.')
+param retentionPeriods string = ''
+
 // ---------------------------------------------------------------------------------------------------
 // Storage
 // ---------------------------------------------------------------------------------------------------
@@ -244,6 +251,7 @@ var functionAppName = 'func-${baseName}-${token}'
 var storageDeclaration = loadJsonContent('../declarations/storage.json')
 var declaredQueues = [for queue in storageDeclaration.queues: queue.name]
 var exportsContainerName = storageDeclaration.blobContainers[0].name
+var exportsHoldTag = storageDeclaration.blobContainers[0].holdTag
 var deploymentContainerName = 'app-package'
 
 // ---------------------------------------------------------------------------------------------------
@@ -274,6 +282,8 @@ module storage 'modules/storage.bicep' = {
     exportsContainerName: exportsContainerName
     deploymentContainerName: deploymentContainerName
     exportRetentionDays: exportRetentionDays
+    exportsHoldTagName: exportsHoldTag.name
+    exportsHoldTagFree: exportsHoldTag.free
     workspaceId: monitoring.outputs.workspaceId
   }
 }
@@ -371,6 +381,8 @@ module appSettings 'modules/appsettings.bicep' = {
     dsrGdprPublicHolidays: dsrGdprPublicHolidays
     exportLinkHours: 72
     exportRetentionDays: exportRetentionDays
+    retentionSchedule: retentionSchedule
+    retentionPeriods: retentionPeriods
   }
   dependsOn: [
     roles

@@ -1,6 +1,6 @@
 """The public facts the policy promises to make readily available: who processes personal data for
 us (declarations/subprocessors.json), for which purposes (the consent catalog, as the ledger proves
-it), and how long each kind of data is kept (the data inventory). No personal data, one source each."""
+it), and how long each kind of data is kept (the retention table). No personal data, one source each."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pydantic.alias_generators import to_camel
 
 from functions.consent.catalog import Catalog
 from functions.inventory.declaration import Inventory
+from functions.retention.table import TableRow, retention_table
 
 DECLARATION = Path(__file__).resolve().parents[2] / "declarations" / "subprocessors.json"
 
@@ -53,21 +54,11 @@ class PurposeFact:
 
 
 @dataclass(frozen=True)
-class RetentionFact:
-    data: str  # where it is kept (the inventory location)
-    category: str  # the policy's name for the kind of data
-    holder: str
-    days: int
-    counted_from: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class PrivacyFacts:
     declaration: SubprocessorDeclaration
     policy_version: str | None
     purposes: list[PurposeFact]
-    retention: list[RetentionFact]
+    retention: list[TableRow]  # the retention capability's public table, with the periods in force
 
 
 def privacy_facts(catalog: Catalog, inventory: Inventory) -> PrivacyFacts:
@@ -75,15 +66,4 @@ def privacy_facts(catalog: Catalog, inventory: Inventory) -> PrivacyFacts:
     purposes = [
         PurposeFact(p.id, p.title, p.description, p.legal_basis, not p.always_on) for p in catalog.purposes.values()
     ]
-    retention = [
-        RetentionFact(
-            loc.id,
-            inventory.categories.get(loc.category, loc.category),
-            loc.holder,
-            loc.retention.days,
-            loc.retention.clock,
-            loc.retention.reason,
-        )
-        for loc in inventory.locations
-    ]
-    return PrivacyFacts(subprocessors(), current.version if current else None, purposes, retention)
+    return PrivacyFacts(subprocessors(), current.version if current else None, purposes, retention_table(inventory))

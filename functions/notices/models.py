@@ -11,6 +11,7 @@ from core.models import Body, HttpsLink, View
 from functions.consent.models import PurposeId
 from functions.notices.lifecycle import Audience, Instrument, NoticeKind, Outcome
 from functions.notices.notice_record import MailingStatus, NoticeStatus
+from functions.retention.models import RetentionRuleView
 
 NoticeId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
 UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@|:-]{1,128}$")]
@@ -207,19 +208,10 @@ class PurposeFactView(View):
     choice: bool = Field(description="False for what is always on (essential processing, necessary cookies).")
 
 
-class RetentionFactView(View):
-    data: str
-    category: str
-    holder: str
-    days: int
-    counted_from: str
-    reason: str
-
-
 class PrivacyFactsView(View):
     revision: int = Field(description="The sub-processor declaration's revision; raised on every change.")
     updated: str
     policy_version: str | None
     subprocessors: list[SubprocessorView]
     purposes: list[PurposeFactView]
-    retention: list[RetentionFactView]
+    retention: list[RetentionRuleView] = Field(description="The retention table, as GET /api/retention serves it.")

@@ -52,8 +52,7 @@ def facts_page(facts: PrivacyFacts) -> func.HttpResponse:
         for p in facts.purposes
     )
     retention = "".join(
-        f"<tr><td>{e(r.category)}</td><td>{e(r.holder)}</td><td>{r.days} days from {e(r.counted_from)}</td>"
-        f"<td>{e(r.reason)}</td></tr>"
+        f"<tr><td>{e(r.items)}</td><td>{e(r.holder)}</td><td>{e(r.kept)}</td><td>{e(r.reason)}</td></tr>"
         for r in facts.retention
     )
     body = (

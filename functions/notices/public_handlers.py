@@ -8,16 +8,15 @@ import azure.functions as func
 from bootstrap import services
 from core.http import RequestContext, model_response
 from core.pages import problem_page
-from functions.inventory.declaration import inventory
 from functions.notices.errors import InvalidUnsubscribeLink
 from functions.notices.facts import privacy_facts
 from functions.notices.models import (
     PrivacyFactsView,
     PurposeFactView,
-    RetentionFactView,
     SubprocessorView,
 )
 from functions.notices.pages import facts_page, unsubscribe_form, unsubscribed_page
+from functions.retention.views import row_view
 
 FACTS_CACHE = "public, max-age=3600"
 TOKEN_LIMIT = 2000
@@ -50,7 +49,7 @@ def unsubscribe(ctx: RequestContext) -> func.HttpResponse:
 
 
 def _facts_view() -> PrivacyFactsView:
-    facts = privacy_facts(services().catalog.current(), inventory())
+    facts = privacy_facts(services().catalog.current(), services().inventory)
     declaration = facts.declaration
     return PrivacyFactsView(
         revision=declaration.revision,
@@ -73,17 +72,7 @@ def _facts_view() -> PrivacyFactsView:
             )
             for p in facts.purposes
         ],
-        retention=[
-            RetentionFactView(
-                data=r.data,
-                category=r.category,
-                holder=r.holder,
-                days=r.days,
-                counted_from=r.counted_from,
-                reason=r.reason,
-            )
-            for r in facts.retention
-        ],
+        retention=[row_view(r) for r in facts.retention],
     )
 
 
@@ -93,4 +82,4 @@ def get_privacy_facts(ctx: RequestContext) -> func.HttpResponse:
 
 
 def privacy_facts_page(ctx: RequestContext) -> func.HttpResponse:
-    return facts_page(privacy_facts(services().catalog.current(), inventory()))
+    return facts_page(privacy_facts(services().catalog.current(), services().inventory))

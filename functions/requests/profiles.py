@@ -33,6 +33,9 @@ class ProductProfiles:
     def stripe_customer_of(self, user_id: str) -> str | None:
         return self._field(user_id, "stripeCustomerId")
 
+    def email_key_of(self, user_id: str) -> str | None:
+        return self._field(user_id, "emailHash")
+
     def user_for_email_key(self, subject_key: str) -> str | None:
         found = self._store.query_across_partitions(
             PROFILES, "SELECT c.userId FROM c WHERE c.emailHash = @key", {"@key": subject_key}

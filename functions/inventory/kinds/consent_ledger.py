@@ -1,24 +1,45 @@
 """The consent ledger: kept as proof (GDPR Art. 7(1)), pseudonymized on erasure. The user's chain and
-the visitor chains linked to it at sign-in are the subject's; each is read once per call."""
+the visitor chains linked to it at sign-in are the subject's; each is read once per call.
+
+Retention removes a chain with its state once nothing in it has been in force for the rule's period:
+a user's when every consent was withdrawn (or the account ended) that long ago, a visitor's when
+their cookie decisions expired (or were withdrawn) that long ago. A visitor linked to a user goes
+with the user. Removal is done by the ledger itself (``ConsentLedger.retire``), safe against a
+subject who comes back while it runs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
-from core.containers import CONSENT_EVENTS
+from core.containers import CONSENT_EVENTS, CONSENT_STATE
+from core.ports import Document
 from functions.consent.decisions import NOBODY, event_context
-from functions.consent.ledger import ConsentEvent, Decision, EventKind, Source
-from functions.inventory.locations import Outcome, StoredLocation, location_kind
+from functions.consent.ledger import ConsentEvent, ConsentState, Decision, EventKind, Source
+from functions.inventory.locations import (
+    Outcome,
+    Preview,
+    PurgeScope,
+    PurgeStep,
+    StoredLocation,
+    TimeLeft,
+    location_kind,
+)
+from functions.inventory.purging import Selection, preview_of, purge_remaining
 from functions.inventory.subject import Subject
 
 # What a person's export leaves out of an event: salts and commitments are bookkeeping of the
 # proof itself (explained in the export's README), the idempotency key is a client's retry token.
 INTERNAL_FIELDS = frozenset({"id", "proofSalt", "ipCommitment", "userAgentCommitment", "idempotencyKey"})
+USERS, VISITORS = "user:", "visitor:"
 
 
 @location_kind("consent-ledger")
 class ConsentLedgerLocation(StoredLocation):
+    purge_chunk = 200  # each item is a whole chain
+
     def _chains(self, subject: Subject) -> Iterator[list[ConsentEvent]]:
         if subject.user_id is None:
             return
@@ -46,6 +67,8 @@ class ConsentLedgerLocation(StoredLocation):
                 if event.proof_salt is not None or event.context.ip_truncated or event.context.user_agent:
                     self.systems.store.upsert(CONSENT_EVENTS, event.pseudonymized().to_document())
                     pseudonymized += 1
+        if subject.user_id is not None:  # the account is erased: the proof's retention counts from now
+            self.systems.ledger.note_account_end(f"user:{subject.user_id}", self.systems.clock.now())
         return Outcome(counts={"eventsKept": kept, "pseudonymized": pseudonymized, "withdrawn": withdrawn})
 
     def _withdraw_everything(self, subject: Subject) -> int:
@@ -65,3 +88,62 @@ class ConsentLedgerLocation(StoredLocation):
         key = f"erasure:{loaded.state.seq}"
         ledger.record(subject_id, EventKind.DECISION, decisions, context, key, loaded=loaded)
         return len(granted)
+
+    # ---- retention -----------------------------------------------------------------------------
+
+    def _expired_before(self, scope: PurgeScope) -> datetime:
+        """A visitor's granted decisions end when they expire: the rule's clock for them is later."""
+        return scope.cutoff - self.systems.cookie_max_age
+
+    def _selections(self, scope: PurgeScope) -> list[Selection]:
+        held = ("NOT ARRAY_CONTAINS(@heldSubjects, c.subjectId)",)
+        held_parameters = {"@heldSubjects": sorted(scope.holds.consent_subjects)}
+
+        def states(cutoff: datetime, clock: str, *clauses: str) -> Selection:
+            return Selection(CONSENT_STATE, clock, cutoff, clauses, {}, held, held_parameters)
+
+        if scope.rule.clock == "expired":  # visitors not linked to a user
+            unlinked = (f"STARTSWITH(c.subjectId, '{VISITORS}')", "NOT IS_STRING(c.linkedTo)")
+            return [
+                states(scope.cutoff, "c.lastEventAt", *unlinked, "c.anyGranted = false"),
+                states(self._expired_before(scope), "c.lastEventAt", *unlinked, "c.anyGranted = true"),
+            ]
+        users = f"STARTSWITH(c.subjectId, '{USERS}')"
+        return [
+            states(scope.cutoff, "c.lastEventAt", users, "c.anyGranted = false"),
+            states(scope.cutoff, "c.accountEndedAt", users),
+        ]
+
+    def _due(self, scope: PurgeScope) -> Callable[[ConsentState], bool]:
+        """The stored state's own check, so a subject who decided again since the query stays."""
+
+        def before(moment: datetime | None, cutoff: datetime) -> bool:
+            return moment is not None and moment < cutoff
+
+        if scope.rule.clock == "expired":
+            expired = self._expired_before(scope)
+            return lambda s: (
+                s.linked_to is None and (before(s.last_event_at, expired if s.any_granted else scope.cutoff))
+            )
+        return lambda s: (
+            before(s.account_ended_at, scope.cutoff) or (not s.any_granted and before(s.last_event_at, scope.cutoff))
+        )
+
+    def purge(self, scope: PurgeScope, bookmark: dict[str, Any], limit: int, time_left: TimeLeft) -> PurgeStep:
+        due = self._due(scope)
+
+        def retire(item: Document) -> bool:
+            subject_id = str(item["subjectId"])
+            if subject_id.startswith(USERS):
+                # A linked visitor goes with its user, and first: if this stops half-way, the user's
+                # chain is still there to find them by.
+                for visitor in self.systems.store.query_across_partitions(
+                    CONSENT_STATE, "SELECT c.subjectId FROM c WHERE c.linkedTo = @user", {"@user": subject_id}
+                ):
+                    self.systems.ledger.retire(str(visitor["subjectId"]), lambda state: True)
+            return self.systems.ledger.retire(subject_id, due)
+
+        return purge_remaining(self.systems.store, self._selections(scope), "c.subjectId", limit, time_left, retire)
+
+    def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:
+        return preview_of(self.systems.store, self._selections(scope))
