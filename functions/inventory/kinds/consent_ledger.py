@@ -84,7 +84,11 @@ class ConsentLedgerLocation(StoredLocation):
         subjects = {"@heldSubjects": sorted(scope.holds.consent_subjects)}
         if scope.rule.clock == "expired":
             # Visitors, linked to a user or not; one linked to a held user is held with them.
-            held = ("NOT ARRAY_CONTAINS(@heldSubjects, c.subjectId)", "NOT ARRAY_CONTAINS(@heldSubjects, c.linkedTo)")
+            # Every state document writes linkedTo (null when unlinked), so the test is never undefined.
+            held: tuple[str, ...] = (
+                "NOT ARRAY_CONTAINS(@heldSubjects, c.subjectId)",
+                "NOT ARRAY_CONTAINS(@heldSubjects, c.linkedTo)",
+            )
             visitors = f"STARTSWITH(c.subjectId, '{VISITORS}')"
             return [
                 Selection(
