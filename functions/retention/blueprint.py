@@ -46,6 +46,7 @@ resource(
     bp,
     name="retention_table",
     route="retention",
+    cors=lambda: services().banner_cors,  # the website may show it from the browser
     handlers={
         "GET": Endpoint(
             public.table,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from core.pseudonyms import keyed_hash
 from functions.retention.errors import HoldEndInPast, HoldNotInForce, HoldTargetNotFound
@@ -87,7 +87,8 @@ class RetentionStaff:
         covered = "|".join(
             str(v) for v in (draft.kind, draft.user_id, draft.subject_key, draft.visitor_id, draft.request_id)
         )
-        hold, created = self._holds.place(draft, f"{covered}|{reason}|{ends_at.isoformat() if ends_at else ''}")
+        ends = ends_at.astimezone(UTC).isoformat() if ends_at else ""  # one instant, however it was written
+        hold, created = self._holds.place(draft, f"{covered}|{reason}|{ends}")
         try:
             self._follow_up.hold_archives(hold)
         except Exception as error:  # the hold is in force regardless; the purge run marks them later

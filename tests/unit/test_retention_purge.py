@@ -3,6 +3,7 @@ of every cutoff, held data, dry runs, interrupted and concurrent runs, a failing
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,9 @@ from azure.functions.timer import TimerRequest
 
 from bootstrap import use_services
 from core.containers import CONSENT_EVENTS, CONSENT_STATE
+from functions.consent.decisions import Caller
 from functions.consent.ledger import Decision, EventContext, EventKind, Source
+from functions.consent.linking import link_visitor_to_user
 from functions.inventory.locations import PurgeStep
 from functions.retention import blueprint
 from functions.retention.errors import RetentionRunFailed
@@ -250,3 +253,37 @@ def test_a_consent_chain_goes_whole_and_a_subject_who_comes_back_keeps_a_verifia
     world.services.retention_run.run()
     assert not [e for e in world.store.all(CONSENT_EVENTS) if e["subjectId"] == gone]
     assert not [s for s in world.store.all(CONSENT_STATE) if s["subjectId"] == gone]
+
+
+def test_a_visitor_linked_to_a_user_keeps_to_its_own_clock_and_is_held_with_its_user(world: RetentionWorld) -> None:
+    ledger, now = world.services.ledger, world.clock.now()
+    long_ago = now - timedelta(days=1096 + 400 + 30)
+    world.services.catalog.publish_version("2026-11", "policy text", (), long_ago)
+
+    def decide(subject: str, purpose: str, granted: bool, at: datetime) -> None:
+        context = EventContext(Source.BANNER, "2026-11", "sha256:x", at)
+        decision = {purpose: Decision(granted, Source.BANNER)}
+        ledger.record(subject, EventKind.DECISION, decision, context, f"{subject}-{at.isoformat()}")
+
+    def linked_pair(visitor_active: bool) -> tuple[str, str]:
+        user, visitor = f"user:{uuid.uuid4().hex}", f"visitor:{uuid.uuid4().hex}"
+        decide(visitor, "cookie.analytics", True, long_ago)
+        catalog = world.services.catalog.current()
+        link_visitor_to_user(ledger, catalog, visitor, user, Caller(None, None, None), long_ago)
+        decide(user, "cookie.analytics", False, long_ago)  # withdraws what the link carried over
+        if visitor_active:
+            decide(visitor, "cookie.analytics", True, now - timedelta(days=1))  # still browsing the website
+        return user, visitor
+
+    browsing_user, browsing_visitor = linked_pair(visitor_active=True)
+    held_user, held_visitor = linked_pair(visitor_active=False)
+    gone_user, gone_visitor = linked_pair(visitor_active=False)
+    world.services.retention_staff.place_hold(
+        HoldTarget("subject", user_id=held_user.removeprefix("user:")), "Case", None, "dpo-1"
+    )
+    world.services.retention_run.run()
+    kept = {s["subjectId"] for s in world.store.all(CONSENT_STATE)}
+    assert browsing_user not in kept  # its own proof ended three years after its last withdrawal
+    assert browsing_visitor in kept  # the visitor's recent cookie decision is in force
+    assert {held_user, held_visitor} <= kept
+    assert not {gone_user, gone_visitor} & kept

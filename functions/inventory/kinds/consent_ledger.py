@@ -2,10 +2,11 @@
 the visitor chains linked to it at sign-in are the subject's; each is read once per call.
 
 Retention removes a chain with its state once nothing in it has been in force for the rule's period:
-a user's when every consent was withdrawn (or the account ended) that long ago, a visitor's when
-their cookie decisions expired (or were withdrawn) that long ago. A visitor linked to a user goes
-with the user. Removal is done by the ledger itself (``ConsentLedger.retire``), safe against a
-subject who comes back while it runs.
+a user's when every consent was withdrawn (or the account ended) that long ago, a visitor's (linked
+to a user or not) when its cookie decisions expired (or were withdrawn) that long ago. Each chain
+keeps to its own clock: the user's chain holds what was carried over from a visitor in its own
+events, so either proof stands without the other. Removal is done by the ledger itself
+(``ConsentLedger.retire``), safe against a subject who comes back while it runs.
 """
 
 from __future__ import annotations
@@ -41,14 +42,18 @@ class ConsentLedgerLocation(StoredLocation):
     purge_chunk = 200  # each item is a whole chain
 
     def _chains(self, subject: Subject) -> Iterator[list[ConsentEvent]]:
+        """The user's chain, then every visitor chain linked to it (named by its events, or naming it)."""
         if subject.user_id is None:
             return
-        ledger = self.systems.ledger
-        events, _ = ledger.history(f"user:{subject.user_id}")
+        ledger, user = self.systems.ledger, f"user:{subject.user_id}"
+        events, _ = ledger.history(user)
         yield events
-        for event in events:
-            if event.kind is EventKind.VISITOR_LINKED and event.linked_subject:
-                yield ledger.history(event.linked_subject)[0]
+        linked = [e.linked_subject for e in events if e.kind is EventKind.VISITOR_LINKED and e.linked_subject]
+        naming = self.systems.store.query_across_partitions(
+            CONSENT_STATE, "SELECT c.subjectId FROM c WHERE c.linkedTo = @user", {"@user": user}
+        )
+        for visitor in dict.fromkeys([*linked, *(str(d["subjectId"]) for d in naming)]):
+            yield ledger.history(visitor)[0]
 
     def held_items(self, subject: Subject) -> int:
         return sum(len(events) for events in self._chains(subject))
@@ -96,22 +101,36 @@ class ConsentLedgerLocation(StoredLocation):
         return scope.cutoff - self.systems.cookie_max_age
 
     def _selections(self, scope: PurgeScope) -> list[Selection]:
-        held = ("NOT ARRAY_CONTAINS(@heldSubjects, c.subjectId)",)
-        held_parameters = {"@heldSubjects": sorted(scope.holds.consent_subjects)}
-
-        def states(cutoff: datetime, clock: str, *clauses: str) -> Selection:
-            return Selection(CONSENT_STATE, clock, cutoff, clauses, {}, held, held_parameters)
-
-        if scope.rule.clock == "expired":  # visitors not linked to a user
-            unlinked = (f"STARTSWITH(c.subjectId, '{VISITORS}')", "NOT IS_STRING(c.linkedTo)")
+        subjects = {"@heldSubjects": sorted(scope.holds.consent_subjects)}
+        if scope.rule.clock == "expired":
+            # Visitors, linked to a user or not; one linked to a held user is held with them.
+            # Every state document writes linkedTo (null when unlinked), so the test is never undefined.
+            held: tuple[str, ...] = (
+                "NOT ARRAY_CONTAINS(@heldSubjects, c.subjectId)",
+                "NOT ARRAY_CONTAINS(@heldSubjects, c.linkedTo)",
+            )
+            visitors = f"STARTSWITH(c.subjectId, '{VISITORS}')"
             return [
-                states(scope.cutoff, "c.lastEventAt", *unlinked, "c.anyGranted = false"),
-                states(self._expired_before(scope), "c.lastEventAt", *unlinked, "c.anyGranted = true"),
+                Selection(
+                    CONSENT_STATE, "c.lastEventAt", scope.cutoff, (visitors, "c.anyGranted = false"), {}, held, subjects
+                ),
+                Selection(
+                    CONSENT_STATE,
+                    "c.lastEventAt",
+                    self._expired_before(scope),
+                    (visitors, "c.anyGranted = true"),
+                    {},
+                    held,
+                    subjects,
+                ),
             ]
+        held = ("NOT ARRAY_CONTAINS(@heldSubjects, c.subjectId)",)
         users = f"STARTSWITH(c.subjectId, '{USERS}')"
         return [
-            states(scope.cutoff, "c.lastEventAt", users, "c.anyGranted = false"),
-            states(scope.cutoff, "c.accountEndedAt", users),
+            Selection(
+                CONSENT_STATE, "c.lastEventAt", scope.cutoff, (users, "c.anyGranted = false"), {}, held, subjects
+            ),
+            Selection(CONSENT_STATE, "c.accountEndedAt", scope.cutoff, (users,), {}, held, subjects),
         ]
 
     def _due(self, scope: PurgeScope) -> Callable[[ConsentState], bool]:
@@ -122,9 +141,7 @@ class ConsentLedgerLocation(StoredLocation):
 
         if scope.rule.clock == "expired":
             expired = self._expired_before(scope)
-            return lambda s: (
-                s.linked_to is None and (before(s.last_event_at, expired if s.any_granted else scope.cutoff))
-            )
+            return lambda s: before(s.last_event_at, expired if s.any_granted else scope.cutoff)
         return lambda s: (
             before(s.account_ended_at, scope.cutoff) or (not s.any_granted and before(s.last_event_at, scope.cutoff))
         )
@@ -133,15 +150,7 @@ class ConsentLedgerLocation(StoredLocation):
         due = self._due(scope)
 
         def retire(item: Document) -> bool:
-            subject_id = str(item["subjectId"])
-            if subject_id.startswith(USERS):
-                # A linked visitor goes with its user, and first: if this stops half-way, the user's
-                # chain is still there to find them by.
-                for visitor in self.systems.store.query_across_partitions(
-                    CONSENT_STATE, "SELECT c.subjectId FROM c WHERE c.linkedTo = @user", {"@user": subject_id}
-                ):
-                    self.systems.ledger.retire(str(visitor["subjectId"]), lambda state: True)
-            return self.systems.ledger.retire(subject_id, due)
+            return self.systems.ledger.retire(str(item["subjectId"]), due)
 
         return purge_remaining(self.systems.store, self._selections(scope), "c.subjectId", limit, time_left, retire)
 

@@ -132,6 +132,8 @@ class SendGridLocation(StoredLocation):
             except InvalidContinuation:  # a page token that expired: the window starts over (repeats are harmless)
                 page = selection.page(self.systems.store, "c.subjectId", limit - step.examined, None)
             for item in page.items:
+                if not time_left():  # the page is walked again next time: repeats ask, and delete nothing
+                    return step
                 subject_id = str(item["subjectId"])
                 step.examined += 1
                 if subject_id in scope.holds.consent_subjects:
