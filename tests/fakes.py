@@ -34,7 +34,7 @@ _QUERY = re.compile(
     r"^SELECT (?:TOP (?P<top>\d+) )?(?P<fields>.+?) FROM c(?: WHERE (?P<where>.+?))?"
     r"(?: ORDER BY c\.(?P<order>\w+)(?P<desc> DESC)?)?$"
 )
-_PATH = r"c\.(\w+(?:\[\"[^\"]+\"\])?(?:\.\w+)*)"  # c.name, c.map["key"].field
+_PATH = r"c\.(\w+(?:\['[^']+'\])?(?:\.\w+)*)"  # c.name, c.map['key'].field
 _COMPARE = re.compile(rf"^{_PATH} (=|!=|<=|>=|<|>) (@\w+|true|false|'[^']*')$")
 _IN = re.compile(r"^(NOT \()?c\.(\w+) IN \(([^)]*)\)\)?$")
 _IS_STRING = re.compile(r"^(NOT )?IS_STRING\(c\.(\w+)\)$")
@@ -59,7 +59,7 @@ def _literal(token: str, parameters: Mapping[str, Any]) -> Any:
 def _at(doc: Document, path: str) -> Any:
     """The value at ``name``, ``map["key"]`` or ``a.b`` in the document (None where it is missing)."""
     value: Any = doc
-    for part in re.findall(r'\["([^"]+)"\]|(\w+)', path):
+    for part in re.findall(r"\['([^']+)'\]|(\w+)", path):
         key = part[0] or part[1]
         value = value.get(key) if isinstance(value, dict) else None
     return value

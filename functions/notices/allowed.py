@@ -5,7 +5,6 @@ erased one (erasure withdraws everything, and their profile and address are gone
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,7 +46,7 @@ class AllowedSubjects:
         catalog = self._catalog.current()
         may_use(ConsentState(subject_id=""), catalog, purpose)  # refuses a purpose that is not published
         # The purpose id is a published one (checked just above): safe to name in the query.
-        path = f"c.purposes[{json.dumps(purpose)}].granted"
+        path = f"c.purposes['{purpose}'].granted"
         page = self._store.query_page(
             CONSENT_STATE,
             f"SELECT * FROM c WHERE c.id = @state AND {path} = true",  # noqa: S608 - published purpose id
