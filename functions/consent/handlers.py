@@ -49,9 +49,10 @@ def _record(ctx: RequestContext, subject_id: str, body: DecisionsRequest, source
     version = current_version_or_conflict(catalog, body.policy_version)
     decisions = checked_decisions(catalog, body.decisions, source)
     context = event_context(source, version, caller_of(ctx, body.jurisdiction), svc.clock.now())
+    decided = {purpose: d.granted for purpose, d in decisions.items()}
+    svc.opt_outs.before(subject_id, decided)  # SendGrid's unsubscribe group follows the ledger
     recorded = svc.ledger.record(subject_id, EventKind.DECISION, decisions, context, idempotency_key(ctx))
-    if not recorded.replayed:  # SendGrid's unsubscribe group and push tokens follow the ledger
-        svc.opt_outs.followed(subject_id, {purpose: d.granted for purpose, d in decisions.items()})
+    svc.opt_outs.after(subject_id, decided)  # and the devices, also when a retry replays
     return _recorded_response(recorded)
 
 
@@ -146,6 +147,7 @@ def _publish_change_notice(staff: Principal, body: PublishVersionRequest) -> Non
         audience=Audience(body.notice.audience),
         link=body.notice.link,
         renew_purposes=tuple(body.renew_purposes),
+        occasion=f"policy-version:{body.version}",
     )
     published = services().notice_board.publish(draft, staff.subject)
     if published.created:

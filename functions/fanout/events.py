@@ -41,7 +41,7 @@ EVENT_STATUS = {
     "dropped": DeliveryStatus.DROPPED,
 }
 E = TypeVar("E")
-OPT_OUT_EVENTS = frozenset({"unsubscribe", "group_unsubscribe", "spamreport"})
+OPT_OUT_EVENTS = frozenset({"unsubscribe", "group_unsubscribe", "group_resubscribe", "spamreport"})
 GROUP_SIZE = 150  # events per queue message: well under the queue's 64 KiB
 
 
@@ -91,8 +91,8 @@ class DeliveryEvents:
     def accept(self, body: bytes, signature: str | None, timestamp: str | None) -> Accepted:
         """Checks the batch and queues its events by batch. Nothing is queued from a batch that fails."""
         now = self._clock.now()
-        if not signature or not timestamp or not timestamp.isdigit() or len(timestamp) > 12:
-            raise InvalidEventSignature()
+        if not signature or not timestamp or not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 10:
+            raise InvalidEventSignature()  # ten ASCII digits reach the year 2286: anything else is not SendGrid's
         sent_at = datetime.fromtimestamp(int(timestamp), UTC)
         if abs(now - sent_at) > self._config.event_window or not self._signatures.valid(body, signature, timestamp):
             raise InvalidEventSignature()

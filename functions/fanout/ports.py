@@ -68,7 +68,7 @@ class OptOutEvent:
 
     event_id: str  # SendGrid's sg_event_id: a replay carries the same
     recipient_key: str
-    kind: str  # unsubscribe | group_unsubscribe | spamreport
+    kind: str  # unsubscribe | group_unsubscribe | group_resubscribe | spamreport
     group_id: int | None  # the unsubscribe group, for a group unsubscribe
 
 

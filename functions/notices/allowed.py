@@ -5,7 +5,6 @@ erased one (erasure withdraws everything, and their profile and address are gone
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,7 +46,7 @@ class AllowedSubjects:
         catalog = self._catalog.current()
         may_use(ConsentState(subject_id=""), catalog, purpose)  # refuses a purpose that is not published
         # The purpose id is a published one (checked just above): safe to name in the query.
-        path = f"c.purposes[{json.dumps(purpose)}].granted"
+        path = f"c.purposes['{purpose}'].granted"
         page = self._store.query_page(
             CONSENT_STATE,
             f"SELECT * FROM c WHERE c.id = @state AND {path} = true",  # noqa: S608 - published purpose id
@@ -55,14 +54,15 @@ class AllowedSubjects:
             page_size,
             continuation,
         )
+        # Renewal required: not until the person decides again.
+        states = [s for s in map(ConsentState.from_document, page.items) if may_use(s, catalog, purpose).allowed]
+        users = [s.subject_id.removeprefix("user:") for s in states if s.subject_id.startswith("user:")]
+        emails = self._directory.emails_of(users)  # one query for the page
         found = []
-        for row in page.items:
-            state = ConsentState.from_document(row)
-            if not may_use(state, catalog, purpose).allowed:
-                continue  # renewal required: not until the person decides again
+        for state in states:
             email = None
             if state.subject_id.startswith("user:"):
-                email = self._directory.email_of(state.subject_id.removeprefix("user:"))
+                email = emails.get(state.subject_id.removeprefix("user:"))
                 if email is None:
                     continue  # no profile any more: erased or closed
             found.append(AllowedSubject(state.subject_id, email, self._unsubscribe_url(state.subject_id, purpose)))

@@ -50,7 +50,6 @@ TAG = "notices"
 NOTICE = {"noticeId": NoticeId}
 DISCLOSURE = {"disclosureId": NoticeId}
 OPT_OUT_ERRORS = (NoPolicyPublished, IdempotencyKeyReused, TooManyDecisions, 503)
-UNSUBSCRIBE_BODY_LIMIT = 4096  # "List-Unsubscribe=One-Click", or the page's form
 
 
 def _staff(handler: Handler, summary: str, role: str, **options: Any) -> Endpoint:
@@ -244,7 +243,6 @@ resource(
     bp,
     name="unsubscribe",
     route="unsubscribe",
-    body_limit=UNSUBSCRIBE_BODY_LIMIT,
     handlers={
         "GET": Endpoint(
             public.unsubscribe_page,
@@ -260,7 +258,7 @@ resource(
             query=UnsubscribeQuery,
             tag=TAG,
             media_type="text/html",
-            errors=(400, 413),
+            errors=(400,),
         ),
     },
 )

@@ -36,6 +36,9 @@ class Draft:
     subjects: tuple[str, ...] = ()  # user ids, for Audience.SUBJECTS
     in_service: bool = True
     by_email: bool = True
+    # What makes a publication this one: the policy version it announces, the staff member's
+    # Idempotency-Key, the disclosure it tells of. The same draft with the same occasion is one notice.
+    occasion: str = ""
 
     def notice_id(self) -> str:
         content = json.dumps(asdict(self), sort_keys=True, default=str)

@@ -3,8 +3,6 @@ aggregated transparency report. Every staff read and action is audited."""
 
 from __future__ import annotations
 
-import uuid
-
 import azure.functions as func
 
 from bootstrap import services
@@ -34,17 +32,11 @@ def record_disclosure(ctx: RequestContext) -> func.HttpResponse:
         gag_until=body.gag_until,
         gag_reason=body.gag_reason,
     )
-    supplied = ctx.header("idempotency-key")
-    entry_id = None if supplied is None else _entry_id(staff.subject, idempotency_key(ctx))
-    entry, created = services().disclosures.record(facts, staff.subject, entry_id)
+    key = idempotency_key(ctx) if ctx.header("idempotency-key") is not None else None
+    entry, created = services().disclosures.record(facts, staff.subject, key)
     if created:
         services().audit.record(staff.subject, "disclosure.recorded", f"disclosure:{entry.id}")
     return model_response(disclosure_view(entry), status=201 if created else 200)
-
-
-def _entry_id(staff: str, key: str) -> str:
-    """A repeated click with the same Idempotency-Key names the same entry."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"disclosure:{staff}:{key}"))
 
 
 def list_disclosures(ctx: RequestContext) -> func.HttpResponse:

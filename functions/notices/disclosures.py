@@ -9,21 +9,24 @@ or when a gag ends (the hourly watch sends it then, and warns staff a week befor
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from core.containers import DISCLOSURES
-from core.ports import Clock, DocumentStore, Mailer, MailNotSent
+from core.ports import Clock, DocumentConflict, DocumentStore, Mailer, MailNotSent
 from core.repository import Repository
+from functions.consent.errors import IdempotencyKeyReused
 from functions.notices.board import Draft, NoticeBoard
 from functions.notices.errors import AlreadyNotified, DisclosureNotFound
 from functions.notices.lifecycle import Audience, Instrument, NoticeKind, Outcome
 from functions.notices.notice_record import Disclosure
 
 log = logging.getLogger("privacy.notices")
+ENTRY_NAMESPACE = uuid.UUID("0b8f5a1e-2c4d-4e0f-9a77-5d3c2b1a0e99")
 INSTRUMENT_NAMES = {
     Instrument.COURT_ORDER: "a court order",
     Instrument.SUBPOENA: "a subpoena",
@@ -77,12 +80,14 @@ class DisclosureRegister:
         self._config = config
         self._category_names = category_names
 
-    def record(self, facts: DisclosureFacts, actor: str, entry_id: str | None = None) -> tuple[Disclosure, bool]:
-        """Appends an entry (once per ``entry_id``: a repeated click finds it) and tells the people
-        concerned now unless a gag forbids it."""
+    def record(self, facts: DisclosureFacts, actor: str, key: str | None = None) -> tuple[Disclosure, bool]:
+        """Appends an entry and tells the people concerned now unless a gag forbids it. The entry's id
+        follows from the staff member's Idempotency-Key, or else from the facts: a repeated click is
+        one entry; the same key with other facts is refused."""
         now = self._clock.now()
+        entry_id = _entry_id(actor, key, facts)
         entry = Disclosure(
-            id=entry_id or str(uuid.uuid4()),
+            id=entry_id,
             authority=facts.authority,
             instrument=facts.instrument,
             legal_basis=facts.legal_basis,
@@ -98,13 +103,15 @@ class DisclosureRegister:
             gag_reason=facts.gag_reason,
         )
         entry.note(now, actor, "recorded", f"gag until {facts.gag_until.isoformat()}" if facts.gag_until else "")
-        existing = self._entries.get(entry.id, entry.id)
-        if existing is not None:
-            return existing, False
-        entry = self._entries.save(entry)
-        if self._may_tell(entry, now):
+        try:
+            entry, created = self._entries.save(entry), True
+        except DocumentConflict:
+            entry, created = self.get(entry_id), False
+            if _without_gag(_facts_of(entry)) != _without_gag(_normalized(facts)):  # a gag may change later
+                raise IdempotencyKeyReused() from None
+        if self._may_tell(entry, now):  # again on a repeat: a crash after the save is completed now
             entry = self._notify(entry, actor)
-        return entry, True
+        return entry, created
 
     def get(self, entry_id: str) -> Disclosure:
         return self._entries.require(entry_id, entry_id)
@@ -166,19 +173,31 @@ class DisclosureRegister:
 
     def _draft(self, entry: Disclosure) -> Draft:
         names = ", ".join(self._category_names.get(c, c) for c in entry.categories)
+        asked = f"{entry.authority} asked for information about you under {INSTRUMENT_NAMES[entry.instrument]}"
+        if entry.outcome == Outcome.REFUSED:
+            title = "A request for your information, which we refused"
+            what = (
+                f"On {entry.disclosed_at:%d %B %Y} {asked} ({entry.legal_basis}). We refused it: nothing was disclosed."
+            )
+        else:
+            title = "We disclosed some of your information as required by law"
+            what = (
+                f"On {entry.disclosed_at:%d %B %Y} {asked} ({entry.legal_basis}), and we disclosed "
+                f"{'part of ' if entry.outcome == Outcome.PARTLY_DISCLOSED else ''}what it asked for.\n\n"
+                f"What was disclosed: {entry.disclosed}"
+            )
         text = (
-            f"On {entry.disclosed_at:%d %B %Y} we disclosed information about you to {entry.authority}, "
-            f"as required by {INSTRUMENT_NAMES[entry.instrument]} ({entry.legal_basis}).\n\n"
-            f"What was disclosed: {entry.disclosed}\n\nThe kinds of information concerned: {names or 'none named'}.\n\n"
-            "Our privacy policy promises to tell you about such a disclosure. If you have questions, reply to "
+            f"{what}\n\nThe kinds of information concerned: {names or 'none named'}.\n\n"
+            "Our privacy policy promises to tell you about such a request. If you have questions, reply to "
             "this email or contact our privacy team."
         )
         return Draft(
             kind=NoticeKind.DISCLOSURE,
-            title="We disclosed some of your information as required by law",
+            title=title,
             text=text,
             audience=Audience.SUBJECTS,
             subjects=tuple(entry.subjects),
+            occasion=f"disclosure:{entry.id}",
         )
 
     def _warn_staff(self, entry_ids: list[str], now: datetime) -> bool:
@@ -200,6 +219,44 @@ class DisclosureRegister:
             log.warning("disclosure gag warning not mailed (mail service); retried next hour")
             return False
         return True
+
+
+def _entry_id(actor: str, key: str | None, facts: DisclosureFacts) -> str:
+    occasion = f"{actor}:{key}" if key is not None else json.dumps(asdict(_normalized(facts)), default=str)
+    return str(uuid.uuid5(ENTRY_NAMESPACE, occasion))
+
+
+def _normalized(facts: DisclosureFacts) -> DisclosureFacts:
+    """The facts as an entry keeps them (sets sorted, times in UTC), so two records of one act compare equal."""
+    return replace(
+        facts,
+        categories=tuple(sorted(facts.categories)),
+        subjects=tuple(sorted(set(facts.subjects))),
+        disclosed_at=facts.disclosed_at.astimezone(UTC),
+        gag_until=facts.gag_until.astimezone(UTC) if facts.gag_until else None,
+    )
+
+
+def _without_gag(facts: DisclosureFacts) -> DisclosureFacts:
+    return replace(facts, gag_until=None, gag_reason=None)
+
+
+def _facts_of(entry: Disclosure) -> DisclosureFacts:
+    return _normalized(
+        DisclosureFacts(
+            authority=entry.authority,
+            instrument=entry.instrument,
+            legal_basis=entry.legal_basis,
+            categories=tuple(entry.categories),
+            subjects=tuple(entry.subjects),
+            disclosed=entry.disclosed,
+            disclosed_at=entry.disclosed_at,
+            outcome=entry.outcome,
+            approved_by=entry.approved_by,
+            gag_until=entry.gag_until,
+            gag_reason=entry.gag_reason,
+        )
+    )
 
 
 def _warned(now: datetime) -> Callable[[Disclosure], None]:

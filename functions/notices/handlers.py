@@ -25,6 +25,7 @@ from functions.notices.models import (
     OptOutView,
     StaffOptOutRequest,
 )
+from functions.notices.notice_record import Notice
 from functions.notices.opt_outs import OptedOut
 from functions.notices.params import staff_principal, user_principal, uuid_param
 from functions.notices.views import active_view, notice_view
@@ -71,6 +72,8 @@ def publish_notice(ctx: RequestContext) -> func.HttpResponse:
         renew_purposes=tuple(body.renew_purposes),
         in_service=body.in_service,
         by_email=body.by_email,
+        # Without a key, the same notice twice is one (a repeated click); with one, a key is one notice.
+        occasion=f"{staff.subject}:{idempotency_key(ctx)}" if ctx.header("idempotency-key") is not None else "",
     )
     published = services().notice_board.publish(draft, staff.subject)
     if published.created:
@@ -78,22 +81,31 @@ def publish_notice(ctx: RequestContext) -> func.HttpResponse:
     return model_response(notice_view(published.notice), status=201 if published.created else 200)
 
 
+def _publishers(notice: Notice) -> Notice:
+    """A disclosure's notice is legal's (its register entry says what it tells): not the publishers'."""
+    if notice.kind == NoticeKind.DISCLOSURE:
+        raise NoticeNotFound()
+    return notice
+
+
 def list_notices(ctx: RequestContext) -> func.HttpResponse:
     staff = staff_principal(ctx, PUBLISHER_ROLE)
-    notices = services().notice_board.all()
+    notices = [n for n in services().notice_board.all() if n.kind != NoticeKind.DISCLOSURE]
     services().audit.record(staff.subject, "notices.listed", "notices")
     return model_response(NoticeListView(notices=[notice_view(n) for n in notices]))
 
 
 def get_notice(ctx: RequestContext) -> func.HttpResponse:
-    staff_principal(ctx, PUBLISHER_ROLE)
-    notice = services().notice_board.get(uuid_param(ctx, "noticeId", NoticeNotFound))
+    staff = staff_principal(ctx, PUBLISHER_ROLE)
+    notice = _publishers(services().notice_board.get(uuid_param(ctx, "noticeId", NoticeNotFound)))
+    services().audit.record(staff.subject, "notice.read", f"notice:{notice.id}")
     return model_response(notice_view(notice))
 
 
 def retire_notice(ctx: RequestContext) -> func.HttpResponse:
     staff = staff_principal(ctx, PUBLISHER_ROLE)
-    notice = services().notice_board.retire(uuid_param(ctx, "noticeId", NoticeNotFound), staff.subject)
+    notice_id = _publishers(services().notice_board.get(uuid_param(ctx, "noticeId", NoticeNotFound))).id
+    notice = services().notice_board.retire(notice_id, staff.subject)
     services().audit.record(staff.subject, "notice.retired", f"notice:{notice.id}")
     return model_response(notice_view(notice))
 

@@ -15,7 +15,7 @@ from functions.fanout.batch_record import Addressee, BatchSummary
 from functions.fanout.lifecycle import BatchStatus
 from functions.fanout.mailing import Letter
 from functions.notices.lifecycle import Audience
-from functions.notices.notice_record import MailingStatus, Notice, NoticeStatus
+from functions.notices.notice_record import MailingStatus, Notice
 from functions.notices.notices_repository import NoticeRepository
 from functions.notices.ports import Directory
 from functions.requests.profiles import Addressed
@@ -49,20 +49,21 @@ class NoticeMailing:
         self._pepper = pepper
 
     def sending(self, owner: str, mailing_id: str) -> bool:
-        notice = self._notices.get(mailing_id)
-        return notice is not None and notice.status == NoticeStatus.ACTIVE and notice.mailing == MailingStatus.SENDING
+        notice = self._notices.get(mailing_id)  # retiring a notice takes it off the board, not out of the mail
+        return notice is not None and notice.mailing == MailingStatus.SENDING
 
     def addressees_after(self, owner: str, mailing_id: str, after: str, limit: int) -> list[Addressee]:
         notice = self._notices.require(mailing_id)
         if notice.audience == Audience.SUBJECTS:
             return self._subjects_after(notice, after, limit)
         chosen: list[Addressee] = []
-        for person in self._everyone_after(after):
-            if notice.audience == Audience.RENEWAL and not self._must_renew(person.user_id, notice):
-                continue
-            chosen.append(Addressee(id=person.email_hash, email=person.email))
-            if len(chosen) == limit:
-                break
+        for page in self._pages_after(after):
+            renewing = self._renewing(page, notice) if notice.audience == Audience.RENEWAL else None
+            for person in page:
+                if renewing is None or person.user_id in renewing:
+                    chosen.append(Addressee(id=person.email_hash, email=person.email))
+                    if len(chosen) == limit:
+                        return chosen
         return chosen
 
     def letter(self, owner: str, mailing_id: str) -> Letter:
@@ -85,31 +86,35 @@ class NoticeMailing:
 
         self._notices.change(mailing_id, finish)
 
-    def _everyone_after(self, after: str) -> Iterator[Addressed]:
+    def _pages_after(self, after: str) -> Iterator[list[Addressed]]:
         while True:
             page = self._directory.addressed_after(after, SCAN_PAGE)
-            yield from page
+            if page:
+                yield page
             if len(page) < SCAN_PAGE:
                 return
             after = page[-1].email_hash
 
-    def _must_renew(self, user_id: str, notice: Notice) -> bool:
-        """Whether the person granted a purpose the new policy version asks to renew."""
+    def _renewing(self, page: list[Addressed], notice: Notice) -> set[str]:
+        """Those on the page who granted a purpose the new policy version asks to renew (one query)."""
         catalog = self._catalog.current()
-        state = self._ledger.load(f"user:{user_id}").state
-        return any(
-            decision.granted and catalog.needs_renewal(purpose, decision.policy_version)
-            for purpose, decision in state.purposes.items()
-            if not notice.renew_purposes or purpose in notice.renew_purposes
-        )
+        states = self._ledger.states_of([f"user:{p.user_id}" for p in page])
+        return {
+            state.subject_id.removeprefix("user:")
+            for state in states.values()
+            if any(
+                decision.granted and catalog.needs_renewal(purpose, decision.policy_version)
+                for purpose, decision in state.purposes.items()
+                if not notice.renew_purposes or purpose in notice.renew_purposes
+            )
+        }
 
     def _subjects_after(self, notice: Notice, after: str, limit: int) -> list[Addressee]:
         # A disclosure names a bounded number of people (the register caps it): sorted in memory.
         people = []
-        for user_id in notice.subjects:
-            email = self._directory.email_of(user_id)
-            if email is not None:
-                people.append(Addressee(id=keyed_hash(self._pepper, email), email=email))
+        for start in range(0, len(notice.subjects), SCAN_PAGE):
+            emails = self._directory.emails_of(notice.subjects[start : start + SCAN_PAGE])
+            people += [Addressee(id=keyed_hash(self._pepper, email), email=email) for email in emails.values()]
         people.sort(key=lambda a: a.id)
         return [a for a in people if a.id > after][:limit]
 

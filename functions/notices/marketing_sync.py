@@ -1,7 +1,7 @@
 """SendGrid follows the consent ledger for marketing email: the ledger is the one truth.
 
 Every decision on the marketing purpose leaves a mark (one small document of its own, never
-overwritten). The worker, one at a time under a lease, takes the oldest thousand marks, reads the
+overwritten). The worker, one at a time under a lease, takes a thousand marks, reads the
 current decision and address of their subjects in one query each, puts the withdrawn in the
 marketing unsubscribe group with one request, takes explicit new grants out of it, and deletes the
 marks it read. A decision made meanwhile leaves a new mark for the next run; a run that dies before
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.containers import MARKETING_SYNC
-from core.ports import Clock, DocumentChanged, DocumentConflict, DocumentStore, WorkQueue
+from core.ports import Clock, DocumentChanged, DocumentConflict, DocumentStore, MailRejected, WorkQueue
 from functions.consent.ledger_repository import ConsentLedger
 from functions.notices.lifecycle import MARKETING_PURPOSE, MARKETING_SYNC_QUEUE
 from functions.notices.ports import Directory, SuppressionGroups
@@ -116,7 +116,8 @@ class MarketingSync:
         marks = list(
             self._store.query_across_partitions(
                 MARKETING_SYNC,
-                f"SELECT TOP {CHUNK} c.id, c.subjectId FROM c WHERE c.id != @lease ORDER BY c.at",  # noqa: S608
+                # No order needed: every mark read is deleted, so none waits behind the others.
+                f"SELECT TOP {CHUNK} c.id, c.subjectId FROM c WHERE c.id != @lease",  # noqa: S608
                 {"@lease": LEASE_ID},
             )
         )
@@ -132,15 +133,40 @@ class MarketingSync:
             state = states.get(subject_id)
             decision = state.purposes.get(MARKETING_PURPOSE) if state else None
             (release if decision is not None and decision.granted else suppress).append(email)
-        if suppress:
-            self._groups.add(group_id, suppress)
-        for email in release:
-            self._groups.remove(group_id, email)
+        refused = self._suppress(group_id, suppress) + self._release_all(group_id, release)
         for mark in marks:
             mark_id = str(mark["id"])
             self._store.delete(MARKETING_SYNC, mark_id, mark_id)
         without = len(subjects) - len(suppress) - len(release)
+        if refused:
+            log.warning("marketing sync: SendGrid refused %d addresses for good (not retried)", refused)
         return SyncResult(len(suppress), len(release), without, len(marks) == CHUNK)
+
+    def _suppress(self, group_id: int, emails: list[str]) -> int:
+        """One request for all; if SendGrid refuses it (an address it will not take), one each, so
+        that one bad address never holds back the rest. Returns how many were refused."""
+        if not emails:
+            return 0
+        try:
+            self._groups.add(group_id, emails)
+            return 0
+        except MailRejected:
+            refused = 0
+            for email in emails:
+                try:
+                    self._groups.add(group_id, [email])
+                except MailRejected:
+                    refused += 1
+            return refused
+
+    def _release_all(self, group_id: int, emails: list[str]) -> int:
+        refused = 0
+        for email in emails:
+            try:
+                self._groups.remove(group_id, email)
+            except MailRejected:
+                refused += 1
+        return refused
 
     def _take_lease(self) -> str | None:
         now = self._clock.now()

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from core.models import Body, HttpsLink, View
+from core.models import Body, HttpsLink, UtcDateTime, View
 from functions.consent.models import PurposeId
+from functions.notices.ids import UUID
 from functions.notices.lifecycle import Audience, Instrument, NoticeKind, Outcome
 from functions.notices.notice_record import MailingStatus, NoticeStatus
 from functions.retention.models import RetentionRuleView
 
-NoticeId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
+NoticeId = Annotated[str, StringConstraints(pattern=f"^{UUID.pattern}$")]
 UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@|:-]{1,128}$")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
@@ -46,7 +46,7 @@ class ActiveNoticeView(View):
     title: str
     text: str
     link: str | None
-    since: datetime
+    since: UtcDateTime
 
 
 class ActiveNoticesView(View):
@@ -66,9 +66,9 @@ class NoticeView(View):
     mailing: MailingStatus
     recipients: int
     created_by: str
-    created_at: datetime
-    mailed_at: datetime | None
-    retired_at: datetime | None
+    created_at: UtcDateTime
+    mailed_at: UtcDateTime | None
+    retired_at: UtcDateTime | None
     people: int = Field(description="People named (a disclosure notice); 0 for a notice to an audience.")
 
 
@@ -124,7 +124,7 @@ class UnsubscribeQuery(Body):
 
 class MarketingSyncView(View):
     pending: int
-    oldest_pending_at: datetime | None
+    oldest_pending_at: UtcDateTime | None
     group_configured: bool
 
 
@@ -135,10 +135,10 @@ class DisclosureRequest(Body):
     categories: list[Annotated[str, StringConstraints(max_length=64)]] = Field(min_length=1, max_length=20)
     subjects: list[UserId] = Field(min_length=1, max_length=MAX_SUBJECTS, description="User ids concerned.")
     disclosed: Text = Field(description="What was handed over, described.")
-    disclosed_at: datetime
+    disclosed_at: UtcDateTime
     outcome: Outcome
     approved_by: ShortText = Field(description="Who approved the disclosure (name or staff id).")
-    gag_until: datetime | None = Field(default=None, description="The law forbids telling the people until then.")
+    gag_until: UtcDateTime | None = Field(default=None, description="The law forbids telling the people until then.")
     gag_reason: ShortText | None = None
 
     @model_validator(mode="after")
@@ -149,7 +149,7 @@ class DisclosureRequest(Body):
 
 
 class GagRequest(Body):
-    until: datetime | None = Field(description="The new end of the gag; null when it is lifted now.")
+    until: UtcDateTime | None = Field(description="The new end of the gag; null when it is lifted now.")
     reason: ShortText
 
 
@@ -162,12 +162,12 @@ class DisclosureView(View):
     subjects: list[str] = Field(description="The user ids concerned (staff only; the read is audited).")
     people: int
     disclosed: str
-    disclosed_at: datetime
+    disclosed_at: UtcDateTime
     outcome: Outcome
     approved_by: str
     recorded_by: str
-    recorded_at: datetime
-    gag_until: datetime | None
+    recorded_at: UtcDateTime
+    gag_until: UtcDateTime | None
     gag_reason: str | None
     notice_id: str | None
     log: list[dict[str, str]]
@@ -186,7 +186,7 @@ class ReportCellView(View):
 
 
 class TransparencyReportView(View):
-    generated_at: datetime
+    generated_at: UtcDateTime
     small_counts: str = Field(description="How counts below the threshold are given.")
     periods: list[ReportCellView]
 

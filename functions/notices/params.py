@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from bootstrap import services
 from core.auth import Principal, require_role
 from core.errors import NotFound
 from core.http import RequestContext
-
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # as the service writes them
+from functions.notices.ids import UUID
 
 
 def staff_principal(ctx: RequestContext, role: str) -> Principal:

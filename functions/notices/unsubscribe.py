@@ -44,4 +44,7 @@ class UnsubscribeLinks:
         """The one-click POST: withdraws the purpose (a second click changes nothing)."""
         link = self.read(token)
         key = "unsubscribe:" + hashlib.sha256(token.encode()).hexdigest()[:32]
-        return link, self._opt_outs.withdraw(link.subject_id, link.purpose, Source.UNSUBSCRIBE_LINK, key)
+        withdrawn = self._opt_outs.withdraw(
+            link.subject_id, link.purpose, Source.UNSUBSCRIBE_LINK, key, per_position=True
+        )
+        return link, withdrawn

@@ -59,7 +59,8 @@ class ProductProfiles:
         rows = self._store.query_across_partitions(
             PROFILES,
             f"SELECT TOP {int(limit)} c.userId, c.email, c.emailHash FROM c "  # noqa: S608 - an int
-            "WHERE IS_STRING(c.email) AND IS_STRING(c.emailHash) AND c.emailHash > @after ORDER BY c.emailHash",
-            {"@after": after},
+            "WHERE IS_STRING(c.email) AND c.email != @blank AND IS_STRING(c.emailHash) AND c.emailHash > @after "
+            "ORDER BY c.emailHash",
+            {"@after": after, "@blank": ""},
         )
-        return [Addressed(str(r["userId"]), str(r["email"]), str(r["emailHash"])) for r in rows if r.get("email")]
+        return [Addressed(str(r["userId"]), str(r["email"]), str(r["emailHash"])) for r in rows]

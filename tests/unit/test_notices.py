@@ -4,24 +4,33 @@ mailings, legal disclosures with gags, and the transparency report."""
 
 from __future__ import annotations
 
+import base64
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
+from adapters.sendgrid_email import SendGridEventSignatures
 from bootstrap import Services
 from core.containers import DEVICES, NOTICES, PROFILES, database_spec
-from core.ports import MailUnavailable
+from core.ports import MailRejected, MailUnavailable
 from core.pseudonyms import keyed_hash
 from core.settings import Settings
 from functions.consent.catalog import Purpose
 from functions.consent.decisions import NOBODY, event_context
+from functions.consent.errors import IdempotencyKeyReused
 from functions.consent.ledger import Decision, EventKind, Source
+from functions.consent.linking import link_visitor_to_user
 from functions.fanout.dispatch import DispatchMessage
+from functions.fanout.events import InvalidEventSignature, opt_out_from_message
 from functions.fanout.lifecycle import DISPATCH_QUEUE, EVENTS_QUEUE
 from functions.fanout.ports import OptOutEvent
+from functions.inventory.subject import Subject
 from functions.notices.board import Draft
 from functions.notices.disclosures import DisclosureFacts
 from functions.notices.errors import AlreadyNotified, InvalidUnsubscribeLink
@@ -37,7 +46,10 @@ from functions.notices.lifecycle import (
 from functions.notices.notice_record import MailingStatus
 from functions.notices.transparency import transparency_report
 from tests.fakes import (
+    FakeContacts,
+    FakePayments,
     FakeSuppressionGroups,
+    InMemoryArchives,
     InMemoryDocumentStore,
     InMemoryWorkQueue,
     MovableClock,
@@ -58,6 +70,10 @@ class World:
         self.mailer = RecordingMailer()
         self.groups = FakeSuppressionGroups()
         self.clock = MovableClock(NOW)
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        public = self.key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         settings = Settings(
             {
                 "SUBJECT_HASH_PEPPER": "pepper",
@@ -77,6 +93,10 @@ class World:
             mailer=self.mailer,
             bulk_mailer=self.bulk,
             suppression_groups=self.groups,
+            event_signatures=SendGridEventSignatures(base64.b64encode(public).decode()),
+            payments=FakePayments(),
+            contacts=FakeContacts(),
+            archives=InMemoryArchives(),
         )
         seed = json.loads(SEED.read_text())
         for purpose in seed["purposes"]:
@@ -96,9 +116,16 @@ class World:
         version = svc.catalog.current().require_current_version()
         context = event_context(source, version, NOBODY, self.clock.now())
         chosen = {p: Decision(granted=g, source=source) for p, g in decisions.items()}
+        svc.opt_outs.before(f"user:{user_id}", decisions)
         svc.ledger.record(f"user:{user_id}", EventKind.DECISION, chosen, context, f"k-{self.clock.now()}-{user_id}")
-        svc.opt_outs.followed(f"user:{user_id}", decisions)
+        svc.opt_outs.after(f"user:{user_id}", decisions)
         self.clock.advance(seconds=1)
+
+    def signed(self, events: list[dict[str, Any]]) -> tuple[bytes, str, str]:
+        body = json.dumps(events).encode()
+        timestamp = str(int(self.clock.now().timestamp()))
+        signature = self.key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+        return body, base64.b64encode(signature).decode(), timestamp
 
     def sync(self) -> None:
         while self.queue.take(MARKETING_SYNC_QUEUE) is not None:
@@ -172,14 +199,48 @@ def test_a_group_unsubscribe_from_another_group_and_an_unknown_address_are_ignor
     assert world.marketing(user) is True
 
 
-def test_the_webhook_queues_opt_outs_by_keyed_hash_never_by_address() -> None:
+def test_signed_webhook_opt_outs_are_queued_by_keyed_hash_and_become_withdrawals() -> None:
     world = World()
-    events = world.services.delivery_events
-    raw = [{"event": "group_unsubscribe", "sg_event_id": "e1", "email": "a@example.com", "asm_group_id": GROUP}]
-    routed = [events._opt_out(r) for r in raw]  # the routing step of accept(), without a signature
-    assert routed == [OptOutEvent("e1", keyed_hash("pepper", "a@example.com"), "group_unsubscribe", GROUP)]
-    assert events._opt_out({"event": "delivered", "sg_event_id": "e2", "email": "a@example.com"}) is None
-    assert world.queue.take(EVENTS_QUEUE) is None
+    user, email = world.person(8)
+    world.decide(user, {MARKETING_PURPOSE: True})
+    events: list[dict[str, Any]] = [
+        {"event": "group_unsubscribe", "sg_event_id": "e1", "email": email, "asm_group_id": GROUP},
+        {"event": "open", "sg_event_id": "e2", "email": email},
+    ]
+    accepted = world.services.delivery_events.accept(*world.signed(events))
+    assert (accepted.queued, accepted.ignored) == (1, 1)
+    message = world.queue.take(EVENTS_QUEUE)
+    assert message is not None
+    assert email not in json.dumps(message.body)
+    assert message.body["optOuts"] == [["e1", keyed_hash("pepper", email), "group_unsubscribe", GROUP]]
+    world.services.delivery_events.apply_opt_outs([opt_out_from_message(i) for i in message.body["optOuts"]])
+    assert world.marketing(user) is False
+    with pytest.raises(InvalidEventSignature):
+        world.services.delivery_events.accept(json.dumps(events).encode(), "bad", "999999999999")
+
+
+def test_a_resubscribe_in_sendgrid_is_undone_while_the_ledger_says_withdrawn() -> None:
+    world = World()
+    user, email = world.person(9)
+    world.decide(user, {MARKETING_PURPOSE: False})
+    world.sync()
+    world.groups.groups[GROUP].discard(email)  # the person used SendGrid's preference page
+    world.services.opt_outs.opted_out([OptOutEvent("sg-9", keyed_hash("pepper", email), "group_resubscribe", GROUP)])
+    world.sync()
+    assert email in world.groups.groups[GROUP]
+    assert world.marketing(user) is False
+
+
+def test_an_address_sendgrid_refuses_never_holds_back_the_others() -> None:
+    world = World()
+    people = [world.person(n) for n in range(60, 63)]
+    for user, _ in people:
+        world.decide(user, {MARKETING_PURPOSE: False})
+    world.groups.fail_next.append(MailRejected())  # the chunk's request, refused for one address
+    world.groups.fail_next.append(MailRejected())  # that address alone, refused again
+    world.sync()
+    assert len(world.groups.groups[GROUP]) == 2
+    assert world.services.marketing_sync.backlog().pending == 0
 
 
 def test_sendgrid_down_leaves_the_withdrawals_pending_for_the_next_run() -> None:
@@ -398,8 +459,8 @@ def test_a_gagged_disclosure_sends_nothing_until_its_end_then_exactly_one_notice
 def test_a_disclosure_without_a_gag_is_told_at_once_and_a_repeated_click_is_one_entry() -> None:
     world = World()
     user, _ = world.person(50)
-    first, created = world.services.disclosures.record(facts((user,)), "legal-1", entry_id="e-1")
-    again, created_again = world.services.disclosures.record(facts((user,)), "legal-1", entry_id="e-1")
+    first, created = world.services.disclosures.record(facts((user,)), "legal-1", key="e-1")
+    again, created_again = world.services.disclosures.record(facts((user,)), "legal-1", key="e-1")
     assert (created, created_again) == (True, False)
     assert first.id == again.id
     world.drain()
@@ -423,3 +484,65 @@ def test_the_transparency_report_bands_small_counts_and_leaves_out_the_running_h
     cells = transparency_report(older[:3], NOW)
     assert [(c.count, c.band) for c in cells] == [(None, "1-4")]
     assert transparency_report(entries, NOW) == []  # all in the running half-year
+
+
+def test_retiring_a_notice_takes_it_off_the_board_but_its_mailing_goes_on() -> None:
+    world = World()
+    for n in range(1500):
+        world.person(n)
+    draft = Draft(NoticeKind.BUSINESS_TRANSFER, "We are joining Example Corp", "Details.", Audience.EVERYONE)
+    notice = world.services.notice_board.publish(draft, "publisher-1").notice
+    first = world.queue.take(DISPATCH_QUEUE)
+    assert first is not None
+    parsed = DispatchMessage.parse(first.body)
+    assert parsed is not None
+    world.services.fan_out.run(parsed, first.id)
+    world.services.notice_board.retire(notice.id, "publisher-1")
+    world.drain()
+    assert len(set(world.mailed())) == 1500
+    assert world.services.notice_board.get(notice.id).mailing == MailingStatus.SENT
+    assert world.services.notice_board.active() == []
+
+
+def test_the_same_notice_again_is_one_notice_unless_it_is_another_occasion() -> None:
+    world = World()
+    draft = Draft(NoticeKind.POLICY_CHANGE, "Our policy changed", "Summary.", Audience.EVERYONE, by_email=False)
+    board = world.services.notice_board
+    first = board.publish(replace(draft, occasion="policy-version:v2"), "publisher-1")
+    board.retire(first.notice.id, "publisher-1")
+    assert not board.publish(replace(draft, occasion="policy-version:v2"), "publisher-1").created
+    later = board.publish(replace(draft, occasion="policy-version:v3"), "publisher-1")
+    assert later.created
+    assert [n.id for n in board.active()] == [later.notice.id]
+
+
+def test_a_refused_request_is_told_as_refused_and_a_key_reused_for_other_facts_is_refused() -> None:
+    world = World()
+    user, _ = world.person(70)
+    refused = replace(facts((user,)), outcome=Outcome.REFUSED)
+    entry, _ = world.services.disclosures.record(refused, "legal-1", key="case-1")
+    notice = world.services.notice_board.get(entry.notice_id or "")
+    assert notice.title == "A request for your information, which we refused"
+    assert "nothing was disclosed" in notice.text
+    with pytest.raises(IdempotencyKeyReused):
+        world.services.disclosures.record(facts((user,)), "legal-1", key="case-1")
+
+
+def test_erasure_withdraws_every_purpose_on_the_user_chain_and_the_linked_visitor_chains() -> None:
+    world = World()
+    user, email = world.person(80)
+    world.decide(user, {MARKETING_PURPOSE: True, "analytics": True})
+    svc = world.services
+    version = svc.catalog.current().require_current_version()
+    context = event_context(Source.BANNER, version, NOBODY, world.clock.now())
+    visitor = "visitor:v-80-abcdefghijklmnop"
+    svc.ledger.record(visitor, EventKind.DECISION, {"cookie.analytics": Decision(True, Source.BANNER)}, context, "v1")
+    link_visitor_to_user(svc.ledger, svc.catalog.current(), visitor, f"user:{user}", NOBODY, world.clock.now())
+    subject = Subject("r-1", keyed_hash("pepper", email), email, user)
+    location = svc.locations["consent-ledger"]
+    outcome = location.erase(subject, None)
+    assert outcome.counts["withdrawn"] >= 3
+    for subject_id in (f"user:{user}", visitor):
+        state = svc.ledger.load(subject_id).state
+        assert not any(p.granted for p in state.purposes.values()), subject_id
+    assert location.erase(subject, None).counts["withdrawn"] == 0  # a rerun writes nothing

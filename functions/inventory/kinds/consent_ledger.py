@@ -77,22 +77,27 @@ class ConsentLedgerLocation(StoredLocation):
         return Outcome(counts={"eventsKept": kept, "pseudonymized": pseudonymized, "withdrawn": withdrawn})
 
     def _withdraw_everything(self, subject: Subject) -> int:
-        """The last event of an erased person's chain withdraws every purpose still granted, so no
-        check, export or mailing list ever counts them in again (a rerun finds nothing granted)."""
-        if subject.user_id is None:
-            return 0
-        subject_id = f"user:{subject.user_id}"
-        ledger = self.systems.ledger
-        loaded = ledger.load(subject_id)
-        granted = sorted(p for p, decision in loaded.state.purposes.items() if decision.granted)
-        if not granted:
-            return 0
-        version = self.systems.catalog.current().require_current_version()
-        context = event_context(Source.ERASURE, version, NOBODY, self.systems.clock.now())
-        decisions = {purpose: Decision(granted=False, source=Source.ERASURE) for purpose in granted}
-        key = f"erasure:{loaded.state.seq}"
-        ledger.record(subject_id, EventKind.DECISION, decisions, context, key, loaded=loaded)
-        return len(granted)
+        """The last event of each of an erased person's chains (theirs, and the visitor chains linked
+        to it) withdraws every purpose still granted, so no check, export or mailing list ever counts
+        them in again. A rerun after a crash finds nothing granted and writes nothing."""
+        withdrawn = 0
+        for events in list(self._chains(subject)):
+            if not events:
+                continue
+            subject_id = events[0].subject_id
+            ledger = self.systems.ledger
+            loaded = ledger.load(subject_id)
+            granted = sorted(p for p, decision in loaded.state.purposes.items() if decision.granted)
+            if not granted:
+                continue
+            version = self.systems.catalog.current().require_current_version()
+            context = event_context(Source.ERASURE, version, NOBODY, self.systems.clock.now())
+            decisions = {purpose: Decision(granted=False, source=Source.ERASURE) for purpose in granted}
+            ledger.record(
+                subject_id, EventKind.DECISION, decisions, context, f"erasure:{loaded.state.seq}", loaded=loaded
+            )
+            withdrawn += len(granted)
+        return withdrawn
 
     # ---- retention -----------------------------------------------------------------------------
 
