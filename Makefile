@@ -48,11 +48,13 @@ fuzz: setup
 infra: setup
 	$(BIN)/python -m pytest -q tests/infra
 
-## bench: print the benchmark figures (import time, hot-path ratios, concurrent writes, the banner's size and page load)
+## bench: print the benchmark figures (import time, hot-path ratios, concurrent writes, requests, retention, notices, the banner's size and page load)
 bench: setup
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.requests
 	$(BIN)/python -m benchmarks.incidents
+	$(BIN)/python -m benchmarks.notices
+	$(BIN)/python -m benchmarks.retention
 	$(BIN)/python -m benchmarks.web
 
 clean:
