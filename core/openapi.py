@@ -315,6 +315,12 @@ def _is_page(endpoint: Endpoint) -> bool:
     return endpoint.media_type == HTML
 
 
+def _page_statuses(endpoint: Endpoint) -> set[int]:
+    """The statuses a page answers with a page of its own (a bad link's 400); every other problem,
+    the edge's and the domain's, is problem+json like anywhere else."""
+    return {error for error in endpoint.errors if isinstance(error, int)} if _is_page(endpoint) else set()
+
+
 ProblemKind = tuple[str, str, Mapping[str, Any]]  # slug, title, members an example shows besides them
 
 
@@ -330,8 +336,8 @@ def _problem_statuses(endpoint: Endpoint) -> dict[int, list[ProblemKind]]:
     codes: set[int] = set()
     if endpoint.request is not None:
         codes |= {400, 413, 415, 422}
-    if (endpoint.query is not None or endpoint.path) and not _is_page(endpoint):
-        codes |= {422}  # a page answers a bad query with a page (its declared 400)
+    if (endpoint.query is not None or endpoint.path) and 400 not in _page_statuses(endpoint):
+        codes |= {422}  # a page for people answers a bad query with a page (its declared 400)
     if endpoint.security in {"user", "staff"}:
         codes |= {401, 503}  # 503: the identity provider's keys cannot be loaded
     if endpoint.security == "staff":
@@ -430,15 +436,16 @@ def _operation(
         at(status).describe(text)
         at(status).content.update(view)
 
-    problem_media = HTML if _is_page(endpoint) else PROBLEM_JSON
+    own_pages = _page_statuses(endpoint)
     domain_statuses = {
         kind.status
         for error in endpoint.errors
         if not isinstance(error, int) and (kind := PROBLEM_TYPES.lookup(error)) is not None
     }
     for status, kinds in _problem_statuses(endpoint).items():
+        problem_media = HTML if status in own_pages else PROBLEM_JSON
         if not kinds:
-            at(status).describe("A problem page" if _is_page(endpoint) else "A problem")
+            at(status).describe("A problem page" if status in own_pages else "A problem")
             at(status).problem(problem_media)
         for slug, title, example in kinds:
             at(status).describe(f"`{slug}`: {title}")
