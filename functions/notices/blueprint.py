@@ -62,6 +62,7 @@ resource(
     bp,
     name="notices_active",
     route="notices/active",
+    cors=lambda: services().banner_cors,  # the website's banner shows them from the browser
     handlers={
         "GET": Endpoint(
             h.active_notices,
@@ -336,6 +337,7 @@ resource(
     bp,
     name="privacy_facts",
     route="privacy-facts",
+    cors=lambda: services().banner_cors,  # the privacy page reads them from the browser
     handlers={
         "GET": Endpoint(
             public.get_privacy_facts,

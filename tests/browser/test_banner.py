@@ -385,34 +385,46 @@ def test_a_receipt_the_answer_carries_is_kept_for_the_visitor(site: Callable[...
     assert page.evaluate("privacyBanner.receipt()") == sent[-1]
 
 
-def test_active_notices_are_shown_where_the_notices_api_answers(
-    site: Callable[..., Page], api: httpx.Client, functions_url: str, screenshots: Shot
+def test_the_notice_staff_published_is_shown_once_until_dismissed_and_gone_once_retired(
+    site: Callable[..., Page],
+    api: httpx.Client,
+    staff: DevIdentityProvider,
+    screenshots: Shot,
 ) -> None:
-    page = site()
-    notice = {
-        "id": "n-1",
+    publisher = {"Authorization": f"Bearer {staff.token('publisher-banner', ['Privacy.Publisher'])}"}
+    title = f"We are joining Example Group ({uuid.uuid4().hex[:6]})"
+    body = {
         "kind": "business-transfer",
-        "title": "We are joining Example Group",
+        "title": title,
         "text": "Your data stays under the same policy.",
         "link": "https://example.com/transfer",
-        "since": "2026-11-01T00:00:00Z",
+        "byEmail": False,
     }
-    page.route(
-        f"{functions_url}/notices/active",
-        lambda route: route.fulfill(
-            json={"notices": [notice]}, headers={"Access-Control-Allow-Origin": SITE, "Cache-Control": "max-age=300"}
-        ),
-    )
-    page.goto(f"{SITE}/")
-    banner(page).get_by_role("button", name="Reject all").click()
-    wait_for_decision(api, visitor(page))
-    page.reload()
-    shown = page.get_by_role("region", name="We are joining Example Group")
-    expect(shown).to_contain_text("Your data stays under the same policy.")
-    screenshots(page, "notice")
-    assert axe_violations(page, ".pb-notices") == []
-    shown.get_by_role("button", name="Dismiss").click()
-    page.reload()
-    page.wait_for_function("privacyBanner.categories().necessary === true")
-    page.wait_for_timeout(300)
-    expect(page.get_by_role("region", name="We are joining Example Group")).to_have_count(0)
+    published = api.post("/staff/notices", json=body, headers=publisher)
+    assert published.status_code == 201, published.text
+    notice_id = published.json()["id"]
+    try:
+        page = site()
+        page.goto(f"{SITE}/")
+        banner(page).get_by_role("button", name="Reject all").click()
+        wait_for_decision(api, visitor(page))
+        page.reload()
+        shown = page.get_by_role("region", name=title)
+        expect(shown).to_contain_text("Your data stays under the same policy.")
+        expect(shown.get_by_role("link", name="Read more")).to_have_attribute("href", "https://example.com/transfer")
+        screenshots(page, "notice")
+        assert axe_violations(page, ".pb-notices") == []
+        shown.get_by_role("button", name="Dismiss").click()
+        page.reload()
+        page.wait_for_function("privacyBanner.categories().necessary === true")
+        page.wait_for_timeout(300)
+        expect(page.get_by_role("region", name=title)).to_have_count(0)
+    finally:
+        assert api.post(f"/staff/notices/{notice_id}/retire", headers=publisher).status_code == 200
+    retired = site()  # a new visitor: the board no longer has it
+    with retired.expect_response(lambda answer: answer.url.endswith("/notices/active")) as board:
+        retired.goto(f"{SITE}/")
+    assert board.value.ok
+    assert notice_id not in [n["id"] for n in board.value.json()["notices"]]
+    expect(banner(retired)).to_be_visible()
+    expect(retired.get_by_role("region", name=title)).to_have_count(0)

@@ -32,6 +32,9 @@ def test_browser_operations_explain_cors_and_others_do_not() -> None:
         (COOKIES, "put"),
         ("/api/cookies/{visitorId}/proof", "get"),
         ("/api/catalog", "get"),
+        ("/api/notices/active", "get"),
+        ("/api/privacy-facts", "get"),
+        ("/api/retention", "get"),
     ):
         assert operation(path, method)["x-cors"] is True
         assert "CORS_ALLOWED_ORIGINS" in operation(path, method)["description"]
