@@ -156,6 +156,26 @@ def test_axe_finds_no_violations_on_the_privacy_page(privacy: Page, functions_ur
     assert "'unsafe-inline'" not in headers["content-security-policy"]
 
 
+def test_the_page_shows_the_retention_table_and_the_sub_processors_the_privacy_facts_state(
+    privacy: Page, functions_url: str
+) -> None:
+    facts = httpx.get(f"{functions_url}/privacy-facts").json()
+    assert facts["retention"]
+    assert facts["subprocessors"]
+    retention = privacy.locator("#retention tbody tr")
+    expect(retention).to_have_count(len(facts["retention"]))
+    first = facts["retention"][0]
+    expect(retention.first).to_contain_text(first["category"])
+    expect(retention.first).to_contain_text(first["period"]["text"])
+    expect(retention.first).to_contain_text(first["reason"])
+    subprocessors = privacy.locator("#subprocessors tbody tr")
+    expect(subprocessors).to_have_count(len(facts["subprocessors"]))
+    for index, vendor in enumerate(facts["subprocessors"]):
+        expect(subprocessors.nth(index)).to_contain_text(vendor["name"])
+        expect(subprocessors.nth(index)).to_contain_text(vendor["transferMechanism"])
+    assert axe_violations(privacy, "#retention-part") == []
+
+
 def test_keyboard_reaches_every_control_of_the_form(privacy: Page) -> None:
     privacy.keyboard.press("Tab")
     expect(privacy.get_by_role("link", name="Skip to content")).to_be_focused()
