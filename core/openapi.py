@@ -236,9 +236,11 @@ def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
     schema = _model_schema(model)
-    for name, definition in schema.pop("$defs", {}).items():
-        schemas[name] = definition
-    schemas[model.__name__] = schema
+    for name, definition in [*schema.pop("$defs", {}).items(), (model.__name__, schema)]:
+        # Components are named by class: two capabilities' models of one name would share one entry,
+        # and the document would describe one of them with the other's schema.
+        if schemas.setdefault(name, definition) != definition:
+            raise ValueError(f"two models are named {name} ({model.__module__}): rename one")
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 

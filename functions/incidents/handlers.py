@@ -23,8 +23,8 @@ from functions.incidents.models import (
     FilingRequest,
     FormatQuery,
     IncidentListView,
+    IncidentNoticeRequest,
     IncidentRequest,
-    NoticeRequest,
     RecipientsAddedView,
     RecipientsRequest,
     SelectionRequest,
@@ -160,20 +160,20 @@ def select_recipients(ctx: RequestContext) -> func.HttpResponse:
     return _answer(ctx, staff, "incident.selection-started", incident, status=202)
 
 
-def _content(body: NoticeRequest) -> NoticeContent:
+def _content(body: IncidentNoticeRequest) -> NoticeContent:
     return NoticeContent.model_validate(body.content.model_dump())
 
 
 def draft_notice(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx)
-    body = ctx.json_body(NoticeRequest)
+    body = ctx.json_body(IncidentNoticeRequest)
     incident = services().incident_staff.draft_notice(_incident_id(ctx), body.subject, _content(body), staff.subject)
     return _answer(ctx, staff, "incident.notice-drafted", incident, status=201)
 
 
 def revise_notice(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx)
-    body = ctx.json_body(NoticeRequest)
+    body = ctx.json_body(IncidentNoticeRequest)
     notice_id = ctx.route_param("noticeId")
     incident = services().incident_staff.revise_notice(
         _incident_id(ctx), notice_id, body.subject, _content(body), staff.subject

@@ -8,7 +8,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from core.models import Body, EmailAddress, UtcDateTime, View
 from functions.fanout.models import MailingDeliveryView
-from functions.incidents.lifecycle import IncidentStatus, NoticeStatus
+from functions.incidents.lifecycle import IncidentNoticeStatus, IncidentStatus
 
 IncidentId = Annotated[
     str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -93,7 +93,7 @@ class NoticeContentBody(Body):
     delay_statement: Text | None = None
 
 
-class NoticeRequest(Body):
+class IncidentNoticeRequest(Body):
     subject: ShortText
     content: NoticeContentBody
 
@@ -115,11 +115,11 @@ class ClockView(View):
     stopped: bool
 
 
-class NoticeView(View):
+class IncidentNoticeView(View):
     id: str
     phase: int
     subject: str
-    status: NoticeStatus
+    status: IncidentNoticeStatus
     author: str
     created_at: UtcDateTime
     approved_by: str | None
@@ -148,7 +148,7 @@ class IncidentView(View):
     authority_filed_at: UtcDateTime | None
     law_enforcement_delay_until: UtcDateTime | None
     clocks: list[ClockView]
-    notices: list[NoticeView]
+    notices: list[IncidentNoticeView]
     warnings: list[str]
 
 

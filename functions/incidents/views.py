@@ -6,14 +6,14 @@ from functions.fanout.reports import MailingDelivery
 from functions.incidents import contents
 from functions.incidents.deadline_watch import stopped
 from functions.incidents.incident_record import Incident
-from functions.incidents.models import ClockView, IncidentView, NoticeDeliveryView, NoticeView
+from functions.incidents.models import ClockView, IncidentNoticeView, IncidentView, NoticeDeliveryView
 from functions.incidents.reporting import incident_clocks
 
 
 def incident_view(incident: Incident) -> IncidentView:
     delay = incident.law_enforcement_delay
     notices = [
-        NoticeView.model_validate(
+        IncidentNoticeView.model_validate(
             {
                 **notice.model_dump(),
                 "missing": contents.missing_parts(

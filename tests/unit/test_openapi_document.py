@@ -120,3 +120,30 @@ def test_query_times_are_rfc_3339_with_their_offset() -> None:
     for refused in ("2026-01-31T09:00:00", "2026-01-31", "1767171600", "2026-02-30T00:00:00Z", "soon"):
         with pytest.raises(ValidationError):
             TIME.validate_python(refused)
+
+
+def test_two_models_of_one_name_are_refused_rather_than_sharing_one_component() -> None:
+    from core.models import Body
+    from core.openapi import _schema_ref
+
+    def model(field: type) -> type[Body]:
+        class Shared(Body):
+            value: field  # type: ignore[valid-type]
+
+        return Shared
+
+    schemas: dict[str, Any] = {}
+    assert _schema_ref(model(int), schemas) == {"$ref": "#/components/schemas/Shared"}
+    assert _schema_ref(model(int), schemas) == {"$ref": "#/components/schemas/Shared"}  # the same schema again
+    with pytest.raises(ValueError, match="two models are named Shared"):
+        _schema_ref(model(str), schemas)
+
+
+def test_the_incident_notices_and_the_notice_board_have_components_of_their_own() -> None:
+    schemas = DOCUMENT["components"]["schemas"]
+    assert set(schemas["IncidentNoticeRequest"]["properties"]) == {"subject", "content"}
+    assert "inService" in schemas["NoticeRequest"]["properties"]
+    incident_notice = operation("/api/staff/incidents/{incidentId}/notices", "post")
+    assert incident_notice["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/IncidentNoticeRequest"
+    }
