@@ -55,6 +55,9 @@ EMAIL_SCHEMA: dict[str, Any] = {
     "maxLength": EMAIL_MAX_LENGTH,
     "pattern": f"^{_ADDRESS}$",
     "allOf": [{"pattern": _LOCAL_PART_LENGTH}, {"pattern": _LABEL_LENGTHS}],
+    # True of every address the patterns take (RFC 5321's mailbox: dot-atom "@" host name); it also
+    # lets a generator start from addresses rather than filter the patterns' strings by length.
+    "format": "email",
     "description": "An ASCII address the mail service delivers to.",
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from core.models import Body, HttpsLink, UtcDateTime, View
 from functions.consent.models import PurposeId
@@ -24,6 +24,16 @@ MAX_SUBJECTS = 10_000  # people named by one disclosure notice
 
 
 class NoticeRequest(Body):
+    # The rule of _shown_somewhere, as the document states it: not both left out.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "required": ["inService", "byEmail"],
+                "properties": {"inService": {"const": False}, "byEmail": {"const": False}},
+            }
+        }
+    )
+
     kind: Literal["business-transfer", "policy-change", "subprocessor-change"]
     title: Title
     text: Text
