@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from core.models import Body, EmailAddress, View
+from core.models import Body, EmailAddress, UtcDateTime, View
 from functions.requests.models import RequestIdPath, UserId
 
 VisitorId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
@@ -45,14 +45,12 @@ class PlaceHoldRequest(Body):
     subject: HoldSubject | None = None
     request_id: RequestIdPath | None = None
     reason: str = Field(min_length=3, max_length=2000, description="For staff and auditors; never sent to the person.")
-    ends_at: datetime | None = Field(default=None, description="ISO 8601 with an offset; absent: until released.")
+    ends_at: UtcDateTime | None = Field(default=None, description="ISO 8601 with an offset; absent: until released.")
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
         if (self.subject is None) == (self.request_id is None):
             raise ValueError("name either a subject or a requestId")
-        if self.ends_at is not None and self.ends_at.tzinfo is None:
-            raise ValueError("endsAt must carry its offset")
         return self
 
 

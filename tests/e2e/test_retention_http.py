@@ -157,6 +157,12 @@ def test_a_dry_run_and_a_run_on_demand_are_reported_to_staff(
         ({"subject": {"email": "mallory@@example"}, "reason": "Address"}, 422, "validation-failed"),
         ({"subject": {"userId": "u1"}, "reason": "Late", "endsAt": "2001-01-01T00:00:00Z"}, 422, "hold-end-in-past"),
         ({"subject": {"userId": "u1"}, "reason": "Naive", "endsAt": "2099-01-01T00:00:00"}, 422, "validation-failed"),
+        # Year 10000 in UTC: no datetime holds it, so it is refused at the edge, never a 500.
+        (
+            {"subject": {"userId": "u1"}, "reason": "Overflow", "endsAt": "9999-12-31T23:59:59-01:00"},
+            422,
+            "validation-failed",
+        ),
         ({"requestId": "0f8c2b9e-4d1a-4c3e-9b7a-2f6d5e4c3b2a", "reason": "Nobody"}, 422, "hold-target-not-found"),
         ({"requestId": "../../etc", "reason": "Path"}, 422, "validation-failed"),
     ],

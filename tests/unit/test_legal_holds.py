@@ -8,14 +8,18 @@ import re
 from datetime import timedelta
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
 from core.containers import DSR_REQUESTS
 from devstack.demo_data import DemoPerson, seed_person
+from functions.audit.models import AuditQueryParams
 from functions.requests.dispatch import StepMessage
 from functions.requests.intake import Intake
 from functions.requests.lifecycle import STEPS_QUEUE, WEBSITE, RequestType, Status, StepStatus
+from functions.requests.models import StaffRequestQuery
 from functions.requests.request_record import DsrRequest
 from functions.retention.errors import HoldEndInPast, HoldNotInForce, HoldTargetNotFound
+from functions.retention.models import PlaceHoldRequest
 from functions.retention.staff import HoldTarget
 from tests.unit.retention_world import PEPPER, RetentionWorld, retention_world
 
@@ -87,6 +91,24 @@ def test_a_hold_names_an_existing_request_and_an_end_in_the_future(world: Retent
         staff.place_hold(HoldTarget("request", request_id="0f8c2b9e-4d1a-4c3e-9b7a-2f6d5e4c3b2a"), "x" * 5, None, "d")
     with pytest.raises(HoldEndInPast):
         staff.place_hold(HoldTarget("subject", user_id="u1"), "Case", world.clock.now() - timedelta(days=1), "d")
+
+
+@pytest.mark.parametrize(
+    ("model", "data"),
+    [
+        (PlaceHoldRequest, {"subject": {"userId": "u1"}, "reason": "Overflow", "endsAt": "9999-12-31T23:59:59-01:00"}),
+        (PlaceHoldRequest, {"subject": {"userId": "u1"}, "reason": "Underflow", "endsAt": "0001-01-01T00:00:00+01:00"}),
+        (StaffRequestQuery, {"dueBefore": "9999-12-31T23:59:59-01:00"}),
+        (AuditQueryParams, {"since": "9999-12-31T23:59:59-01:00"}),
+    ],
+)
+def test_a_time_outside_the_years_utc_can_hold_is_a_validation_error_not_a_crash(
+    model: type[BaseModel], data: dict[str, object]
+) -> None:
+    """The shared UTC types turn a time that overflows on conversion (year 10000 or year 0 in UTC)
+    into a ValueError, which the edge answers as a 422 problem (never a 500)."""
+    with pytest.raises(ValidationError, match="between the years 1 and 9999"):
+        model.model_validate(data, strict=False)
 
 
 def test_a_hold_by_address_covers_the_user_and_stores_no_address(world: RetentionWorld) -> None:
