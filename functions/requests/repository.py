@@ -181,7 +181,9 @@ class RequestRepository:
         return done
 
     def _archives_due(self, cutoff: datetime, held: HeldSet | None) -> list[DueRequest]:
-        """Archives made before ``cutoff``: few (they live days), so read whole and filtered here."""
+        """Archives of requests closed before ``cutoff`` (the rule's clock is the closing, when the link
+        was mailed: the person's time to download never starts before they are told): few (they live
+        days), so read whole and filtered here."""
         due = [
             DueRequest(r.id, r.closed_at, r.archive_blob)
             for r in self.archived_exports()

@@ -12,12 +12,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.containers import ContainerSpec
+from core.containers import DSR_REQUESTS, ContainerSpec, database_spec
 from core.settings import Settings, SettingsError
 from functions.inventory.declaration import DECLARATION, Inventory, inventory
+from functions.inventory.holds import NO_HOLDS
 from functions.inventory.periods import Period, stored_cutoff
+from functions.requests.lifecycle import RequestType, Status
+from functions.requests.repository import RequestRepository
+from functions.requests.request_record import DsrRequest
 from functions.retention.policy import effective_inventory
 from functions.retention.table import markdown_table, retention_table
+from tests.fakes import InMemoryDocumentStore
 
 ROOT = Path(__file__).resolve().parents[2]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -152,6 +157,35 @@ def test_no_location_of_personal_data_sits_in_a_container_ttl_may_empty() -> Non
     document["locations"][3]["container"] = "retention"  # the purge's own bookkeeping: TTL on
     with pytest.raises(ValueError, match="only the retention purge may delete personal data"):
         Inventory.model_validate(document)
+
+
+def test_an_export_archive_is_counted_from_the_mail_with_its_link_as_declared() -> None:
+    """The declaration's clock (closed) is the one the purge counts from: an archive made ten days ago
+    whose request completed, its link mailed, three days ago still has four of its seven days."""
+    assert inventory().rule("export-archives").clock == "closed"
+    store = InMemoryDocumentStore({c.id: c.partition_key.lstrip("/") for c in database_spec().containers})
+    requests = RequestRepository(store)
+    now = datetime(2027, 6, 15, tzinfo=UTC)
+    made = now - timedelta(days=10)
+    for closed, name in ((now - timedelta(days=3), "mailed-late"), (now - timedelta(days=8), "mailed-early")):
+        request = DsrRequest(
+            id=name,
+            type=RequestType.ACCESS,
+            status=Status.COMPLETED,
+            jurisdiction="GDPR",
+            subject_key="key",
+            email=None,
+            received_at=made,
+            due_at=made + timedelta(days=30),
+            max_due_at=made + timedelta(days=90),
+            source="website",
+            archive_blob=f"key/{name}.zip",
+        )
+        request.note(made, "worker", "exported")
+        request.note(closed, "worker", "completed")
+        store.create(DSR_REQUESTS, request.to_document())
+    cutoff = inventory().rule("export-archives").period.cutoff(now)
+    assert [due.request_id for due in requests.due("archive", cutoff, NO_HOLDS, 10)] == ["mailed-early"]
 
 
 # ---- app settings ----------------------------------------------------------------------------------
