@@ -70,9 +70,17 @@ class HeldSet:
         )
 
     @property
-    def audit_targets(self) -> frozenset[str]:
-        """Audit records about held things (``dsr:<request>``, ``user:<id>``, ``visitor:<id>``) stay too."""
-        return frozenset(f"dsr:{r}" for r in self.request_ids) | self.consent_subjects
+    def subjects_held(self) -> bool:
+        """Whether any hold names a person (by user id or address), not only a request."""
+        return bool(self.user_ids or self.subject_keys)
+
+    def audit_targets(self, subject_requests: frozenset[str] = frozenset()) -> frozenset[str]:
+        """Audit records about held things stay too: each hold's own (``hold:<id>``, however long it has
+        been in force), the held requests' and those of held subjects (``dsr:<request>``, given as
+        ``subject_requests``: only the requests know whose they are), and held subjects' (``user:<id>``,
+        ``visitor:<id>``)."""
+        requests = frozenset(f"dsr:{r}" for r in self.request_ids | subject_requests)
+        return requests | frozenset(f"hold:{h.id}" for h in self.holds) | self.consent_subjects
 
 
 NO_HOLDS = HeldSet()

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from core.containers import DSR_REQUESTS
+from core.containers import AUDIT, DSR_REQUESTS
 from devstack.demo_data import DemoPerson, seed_person
 from functions.audit.models import AuditQueryParams
 from functions.requests.dispatch import StepMessage
@@ -247,3 +248,35 @@ def test_an_erasure_with_a_step_running_when_its_hold_ends_is_resumed_by_the_nex
     assert world.services.request_staff.get(request.id).awaiting_holds == []
     assert world.services.legal_holds.require(placed).followed_up is True
     assert world.payments.deletes == [("cus_erin", f"erasure-{request.id}-cus_erin")]
+
+
+def audit_record(world: RetentionWorld, target: str, age: timedelta) -> str:
+    at = world.clock.now() - age
+    record_id = uuid.uuid4().hex
+    record = {"id": record_id, "month": at.strftime("%Y-%m"), "at": at.isoformat(), "actor": "dpo-1"}
+    world.store.create(AUDIT, {**record, "action": "request.read", "target": target, "details": {}})
+    return record_id
+
+
+def test_audit_records_of_a_held_subjects_requests_and_of_a_long_hold_stay_while_it_is_in_force(
+    world: RetentionWorld,
+) -> None:
+    """The audit trail's three years end for everything but what a hold covers: the requests of a
+    subject held by address or user id (their records stay, so does who read them) and the records
+    of the hold itself, however long it has been in force."""
+    someone = person(world)
+    by_address = world.services.request_intake.submit(Intake(RequestType.ACCESS, someone.email, "GDPR", False, WEBSITE))
+    placed = hold(world, HoldTarget("subject", email=someone.email))
+    four_years = timedelta(days=4 * 365)
+    kept = {
+        audit_record(world, f"dsr:{by_address.id}", four_years),
+        audit_record(world, f"hold:{placed}", four_years),
+    }
+    gone = audit_record(world, "dsr:someone-else", four_years)
+    world.services.retention_run.run()
+    remaining = {record["id"] for record in world.store.all(AUDIT)}
+    assert kept <= remaining
+    assert gone not in remaining
+    world.services.retention_staff.release_hold(placed, "dpo-1", "Settled")
+    world.services.retention_run.run()
+    assert not kept & {record["id"] for record in world.store.all(AUDIT)}
