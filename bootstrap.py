@@ -237,13 +237,13 @@ class Services:
     def profiles(self) -> Profiles:
         from functions.requests.profiles import ProductProfiles
 
-        return ProductProfiles(self.documents)
+        return ProductProfiles(self.documents, self.pepper)
 
     @cached_property
     def directory(self) -> Directory:
         from functions.requests.profiles import ProductProfiles
 
-        return ProductProfiles(self.documents)
+        return ProductProfiles(self.documents, self.pepper)
 
     @cached_property
     def subject_resolver(self) -> SubjectResolver:

@@ -3,6 +3,11 @@
 The product sets ``closedAt`` (ISO 8601, UTC) on a profile when the account is closed. Each rule that
 must finish with a closed account before its profile goes (the payment customer, the marketing
 contact) notes that it did, under ``purgedAt`` on the profile; the profile's own rule waits for them.
+
+A held account is left out by its user id (a hold placed by address resolves the user when placed)
+and, where the profile stores ``emailHash``, by that too. A profile without it must still be
+selected: in Cosmos DB ``ARRAY_CONTAINS`` of an undefined field is undefined, and ``NOT`` of that
+drops the row, so the clause is guarded, or such a profile would never be purged.
 """
 
 from __future__ import annotations
@@ -34,7 +39,10 @@ def closed_accounts(rule: RetentionRule, cutoff: datetime, holds: HeldSet, *also
         f"c.{rule.field or 'closedAt'}",
         cutoff,
         clauses=(f"NOT {done_by(rule.id)}", *also),
-        held=("NOT ARRAY_CONTAINS(@heldUsers, c.userId)", "NOT ARRAY_CONTAINS(@heldKeys, c.emailHash)"),
+        held=(
+            "NOT ARRAY_CONTAINS(@heldUsers, c.userId)",
+            "(NOT IS_DEFINED(c.emailHash) OR NOT ARRAY_CONTAINS(@heldKeys, c.emailHash))",
+        ),
         held_parameters={"@heldUsers": sorted(holds.user_ids), "@heldKeys": sorted(holds.subject_keys)},
     )
 

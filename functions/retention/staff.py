@@ -103,7 +103,7 @@ class RetentionStaff:
             return {"request_id": found.request_id}
         if target.email is not None:
             key = keyed_hash(self._pepper, target.email)
-            return {"subject_key": key, "user_id": self._accounts.user_for_email_key(key)}
+            return {"subject_key": key, "user_id": self._accounts.user_for_email(target.email, key)}
         if target.user_id is not None:
             return {"user_id": target.user_id, "subject_key": self._accounts.email_key_of(target.user_id)}
         return {"visitor_id": target.visitor_id}

@@ -12,6 +12,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from core.containers import AUDIT, DSR_REQUESTS
+from core.pseudonyms import keyed_hash
 from devstack.demo_data import DemoPerson, seed_person
 from functions.audit.models import AuditQueryParams
 from functions.requests.dispatch import StepMessage
@@ -280,3 +281,42 @@ def test_audit_records_of_a_held_subjects_requests_and_of_a_long_hold_stay_while
     world.services.retention_staff.release_hold(placed, "dpo-1", "Settled")
     world.services.retention_run.run()
     assert not kept & {record["id"] for record in world.store.all(AUDIT)}
+
+
+def profile_without_hash(world: RetentionWorld, user_id: str, email: str, closed_days_ago: int) -> str:
+    """A profile as the README tells product backends to write it: no emailHash, the address as typed."""
+    customer = world.new_customer(email.lower())
+    closed = (world.clock.now() - timedelta(days=closed_days_ago)).isoformat()
+    profile = {"id": user_id, "userId": user_id, "email": email, "stripeCustomerId": customer, "closedAt": closed}
+    world.store.upsert("profiles", profile)
+    return customer
+
+
+def test_a_hold_by_address_finds_a_profile_without_email_hash_and_keeps_the_account(world: RetentionWorld) -> None:
+    held_customer = profile_without_hash(world, "usr_held", "Held.Person@Example.com", closed_days_ago=90)
+    free_customer = profile_without_hash(world, "usr_free", "free@example.com", closed_days_ago=90)
+    hold(world, HoldTarget("subject", email="held.person@example.com"))
+    (held,) = world.services.legal_holds.in_force().holds
+    assert held.user_id == "usr_held"
+    world.services.retention_run.run()
+    profiles = {p["userId"] for p in world.store.all("profiles")}
+    assert "usr_held" in profiles
+    assert held_customer in world.payments.customers
+    # Without emailHash the hold clause is still true, so the free account is purged (Cosmos drops a row
+    # where NOT ARRAY_CONTAINS meets an undefined field, and so does the fake).
+    assert "usr_free" not in profiles
+    assert free_customer not in world.payments.customers
+
+
+def test_a_hold_by_user_id_takes_the_address_key_from_a_profile_without_email_hash(world: RetentionWorld) -> None:
+    profile_without_hash(world, "usr_held", "Held.Person@Example.com", closed_days_ago=1)
+    hold(world, HoldTarget("subject", user_id="usr_held"))
+    (held,) = world.services.legal_holds.in_force().holds
+    assert held.subject_key == keyed_hash(PEPPER, "held.person@example.com")
+
+
+def test_a_request_by_address_finds_a_profile_without_email_hash(world: RetentionWorld) -> None:
+    """The same lookup as holds: requests and holds find a person however the product stores them."""
+    profile_without_hash(world, "usr_asks", "Asks.Person@Example.com", closed_days_ago=1)
+    request = verified_erasure(world, "asks.person@example.com")
+    assert world.services.request_staff.erasure_plan(request.id).resolved.user_id == "usr_asks"
