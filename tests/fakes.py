@@ -35,7 +35,7 @@ _QUERY = re.compile(
     r"(?: ORDER BY (?P<order>c\.\w+(?:\['[^']+'\])?)(?P<desc> DESC)?)?$"
 )
 _PATH = r"c\.\w+(?:\['[^']+'\])?(?:\.\w+)*"  # c.name, c.name['key'], c.name['key'].field
-_COMPARE = re.compile(rf"^({_PATH}|LOWER\({_PATH}\)) (=|!=|<=|>=|<|>) (@\w+|true|false|'[^']*')$")
+_COMPARE = re.compile(rf"^({_PATH}|LOWER\({_PATH}\)) (=|!=|<=|>=|<|>) (@\w+|true|false|'[^']*'|{_PATH})$")
 _IN = re.compile(r"^(NOT \()?c\.(\w+) IN \(([^)]*)\)\)?$")
 _FUNCTION = re.compile(rf"^(NOT )?(IS_STRING|IS_DEFINED)\(({_PATH})\)$")
 _ARRAY_CONTAINS = re.compile(rf"^(NOT )?ARRAY_CONTAINS\((@\w+), ({_PATH})\)$")
@@ -129,17 +129,22 @@ def _condition(text: str, parameters: Mapping[str, Any]) -> Callable[[Document],
         return lambda doc: True
     if match := _COMPARE.match(text):
         path, op, token = match.groups()
-        value, compare = _literal(token, parameters), _OPERATORS[op]
-
+        other, compare = token.startswith("c."), _OPERATORS[op]  # another field of the same item
+        value = None if other else _literal(token, parameters)
         lowered = path.startswith("LOWER(")
         path = path.removeprefix("LOWER(").removesuffix(")")
 
         def compared(doc: Document) -> bool:
-            found = _value(doc, path)
+            found, wanted = _value(doc, path), _value(doc, token) if other else value
             if lowered:  # LOWER of anything but a string is undefined
                 found = found.lower() if isinstance(found, str) else _MISSING
             # Cosmos compares only values of one type; undefined and null match no comparison.
-            return found not in (None, _MISSING) and type(found) is type(value) and compare(found, value)
+            return (
+                found not in (None, _MISSING)
+                and wanted not in (None, _MISSING)
+                and type(found) is type(wanted)
+                and compare(found, wanted)
+            )
 
         return compared
     if match := _IN.match(text):

@@ -26,6 +26,12 @@ class RequestUnderHold:
     archive: str | None  # its export archive, while it exists
 
 
+class HeldIncidents(Protocol):
+    """Breach incidents as legal holds see them."""
+
+    def exists(self, incident_id: str) -> bool: ...
+
+
 class HeldRequests(Protocol):
     """Data-subject requests as legal holds see them."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -320,3 +320,99 @@ def test_a_request_by_address_finds_a_profile_without_email_hash(world: Retentio
     profile_without_hash(world, "usr_asks", "Asks.Person@Example.com", closed_days_ago=1)
     request = verified_erasure(world, "asks.person@example.com")
     assert world.services.request_staff.erasure_plan(request.id).resolved.user_id == "usr_asks"
+
+
+def expired_items(world: RetentionWorld, user_id: str) -> dict[str, str]:
+    """One item past its period in each product location (and a push token due to be cleared)."""
+    now, items = world.clock.now(), {}
+    for container, fields in (
+        ("language-data", {"at": now - timedelta(days=400), "text": "hello"}),
+        ("devices", {"lastSeenAt": now - timedelta(days=300)}),
+        (
+            "devices.invalid-push-tokens",
+            {"lastSeenAt": now, "pushToken": "t", "pushTokenInvalidAt": now - timedelta(days=2)},
+        ),
+        ("orders", {"issuedAt": now - timedelta(days=365 * 10), "billingName": "Erin Example"}),
+    ):
+        item_id = uuid.uuid4().hex
+        document = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in fields.items()}
+        world.store.create(container.split(".")[0], {"id": item_id, "userId": user_id, **document})
+        items[container] = item_id
+    return items
+
+
+def closed_request(world: RetentionWorld, subject_key: str, user_id: str | None, closed_days_ago: int) -> DsrRequest:
+    closed = world.clock.now() - timedelta(days=closed_days_ago)
+    request = DsrRequest(
+        id=str(uuid.uuid4()),
+        type=RequestType.ACCESS,
+        status=Status.COMPLETED,
+        jurisdiction="GDPR",
+        subject_key=subject_key,
+        email=None,
+        user_id=user_id,
+        received_at=closed - timedelta(days=3),
+        due_at=closed + timedelta(days=27),
+        max_due_at=closed + timedelta(days=87),
+        source="website" if user_id is None else "dashboard",
+    )
+    request.note(closed, "worker", "completed")
+    writer = world.archives.open_archive(subject_key, request.id)
+    writer.add_text("README.txt", "an export")
+    request.archive_blob = writer.close()
+    world.store.create(DSR_REQUESTS, request.to_document())
+    return request
+
+
+def present(world: RetentionWorld, location: str, item_id: str) -> bool:
+    found = next((i for i in world.store.all(location.split(".")[0]) if i["id"] == item_id), None)
+    if location == "devices.invalid-push-tokens":
+        return found is not None and "pushToken" in found
+    return found is not None
+
+
+@pytest.mark.parametrize("by", ["email", "user_id"])
+def test_a_held_subject_keeps_dialogues_devices_orders_requests_and_archives_past_their_periods(
+    world: RetentionWorld, by: str
+) -> None:
+    """GDPR Art. 17(3)(e): nothing a hold covers is purged, in any location; the same items of someone
+    not held go, and the held ones go once the hold is released."""
+    held, free = person(world), person(world, "frank@example.com")
+    subject_key = keyed_hash(PEPPER, held.email)
+    items = {who.user_id: expired_items(world, who.user_id) for who in (held, free)}
+    requests = {
+        who.user_id: [
+            closed_request(world, keyed_hash(PEPPER, who.email), None, closed_days_ago=1200),  # by address
+            closed_request(world, f"other-{who.user_id}", who.user_id, closed_days_ago=1200),  # signed in
+            closed_request(world, keyed_hash(PEPPER, who.email), None, closed_days_ago=10),  # its archive is due
+        ]
+        for who in (held, free)
+    }
+    target = HoldTarget("subject", email=held.email) if by == "email" else HoldTarget("subject", user_id=held.user_id)
+    placed = hold(world, target)
+    assert world.services.legal_holds.require(placed).subject_key == subject_key
+    world.services.retention_run.run()
+    for location, item_id in items[held.user_id].items():
+        assert present(world, location, item_id), location
+    for location, item_id in items[free.user_id].items():
+        assert not present(world, location, item_id), location
+    kept = {r["id"] for r in world.store.all(DSR_REQUESTS)}
+    assert {r.id for r in requests[held.user_id]} <= kept
+    assert not {r.id for r in requests[free.user_id][:2]} & kept
+    assert requests[held.user_id][2].archive_blob in world.archives.archives
+    assert requests[free.user_id][2].archive_blob not in world.archives.archives
+    world.services.retention_staff.release_hold(placed, "dpo-1", "Settled")
+    world.services.retention_run.run()
+    assert not any(present(world, location, item_id) for location, item_id in items[held.user_id].items())
+    assert requests[held.user_id][2].archive_blob not in world.archives.archives
+
+
+def test_a_hold_on_a_user_without_a_profile_keeps_what_outlived_the_profile(world: RetentionWorld) -> None:
+    """A user id is held whether or not a profile exists: orders (kept for tax law), dialogue input and
+    devices may outlive the profile (or come before it), and are what a claim may need."""
+    ghost = "usr_profile_gone"
+    items = expired_items(world, ghost)
+    placed = hold(world, HoldTarget("subject", user_id=ghost), "Orders in dispute")
+    assert world.services.legal_holds.require(placed).subject_key is None  # no address known to hash
+    world.services.retention_run.run()
+    assert all(present(world, location, item_id) for location, item_id in items.items())
