@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from core.containers import (
+    AUDIT,
     DISCLOSURES,
     INCIDENT_RECIPIENTS,
     INCIDENTS,
@@ -218,6 +219,9 @@ def test_a_held_incident_keeps_its_record_its_people_their_addresses_and_its_bat
         batch(world, f"notice-{free}", DELIVERY + MARGIN),
     )
     placed = hold_incident(world, held)
+    read_long_ago = ago(world, timedelta(days=1200))
+    audit = {"id": uuid.uuid4().hex, "month": read_long_ago.strftime("%Y-%m"), "at": read_long_ago.isoformat()}
+    world.store.create(AUDIT, {**audit, "actor": "sec-1", "action": "incident.read", "target": f"incident:{held}"})
     dry = {r.rule: r for r in world.services.retention_staff.dry_run().rules}
     assert (dry["incidents"].held, dry["incident-recipients"].held, dry["mail-batches"].held) == (1, 2, 1)
     assert dry["incident-recipients.addresses"].held == 2
@@ -228,10 +232,12 @@ def test_a_held_incident_keeps_its_record_its_people_their_addresses_and_its_bat
     assert recipients(world, free) == []
     assert ids(world, MAIL_BATCHES) == {held_batch}
     assert free_batch not in ids(world, MAIL_BATCHES)
+    assert audit["id"] in ids(world, AUDIT)  # who read the held incident stays on record too
     world.services.retention_staff.release_hold(placed, "dpo-1", "Claims settled")
     world.services.retention_run.run()
     assert ids(world, INCIDENTS) == set()
     assert ids(world, MAIL_BATCHES) == set()
+    assert audit["id"] not in ids(world, AUDIT)
 
 
 def test_a_hold_names_an_incident_that_exists(world: RetentionWorld) -> None:
