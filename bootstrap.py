@@ -237,13 +237,13 @@ class Services:
     def profiles(self) -> Profiles:
         from functions.requests.profiles import ProductProfiles
 
-        return ProductProfiles(self.documents)
+        return ProductProfiles(self.documents, self.pepper)
 
     @cached_property
     def directory(self) -> Directory:
         from functions.requests.profiles import ProductProfiles
 
-        return ProductProfiles(self.documents)
+        return ProductProfiles(self.documents, self.pepper)
 
     @cached_property
     def subject_resolver(self) -> SubjectResolver:
@@ -325,10 +325,11 @@ class Services:
 
     @cached_property
     def retention_staff(self) -> RetentionStaff:
+        from functions.incidents.hold_support import IncidentsUnderHold
         from functions.retention.staff import RetentionStaff
 
         parts, follow_up, held = self.retention_parts, self.retention_follow_up, self.requests_under_hold
-        return RetentionStaff(parts, follow_up, self.profiles, held, self.pepper)
+        return RetentionStaff(parts, follow_up, self.profiles, held, IncidentsUnderHold(self.incidents), self.pepper)
 
     def _gdpr_zone(self) -> ZoneInfo:
         name = self.settings.get("DSR_GDPR_TIME_ZONE")

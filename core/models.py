@@ -20,11 +20,21 @@ from pydantic.alias_generators import to_camel
 def _in_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("a time must carry its offset")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is in year 10000 in UTC, which no datetime holds
+        raise ValueError("a time must fall between the years 1 and 9999 in UTC") from None
 
 
-# Stored times are UTC, so their ISO text ("...Z") sorts like time in queries.
+def _naive_is_utc(moment: datetime) -> datetime:
+    return _in_utc(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC))
+
+
+# Stored times are UTC, so their ISO text ("...Z") sorts like time in queries. A ValueError here is a
+# 422 at the edge, for any field of this type: the whole range of input is answered, never a 500.
 UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
+# For query filters, where a time without an offset means UTC.
+UtcAssumedDateTime = Annotated[datetime, AfterValidator(_naive_is_utc)]
 
 
 def _deliverable_address(value: str) -> str:

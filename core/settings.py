@@ -205,7 +205,8 @@ SETTINGS: tuple[Setting, ...] = (
         "RETENTION_PERIODS",
         SettingKind.PLAIN,
         "Retention periods that differ from declarations/inventory.json, as comma-separated <rule>=<n>d or <n>y "
-        "(navigation-events=180d,orders=10y); an unknown rule or a period below a legal minimum stops the app.",
+        "(navigation-events=180d,language-data=180d); an unknown rule, or a period other than the law's for a rule "
+        "whose period a law sets (orders), stops the app.",
         "",
     ),
     Setting(

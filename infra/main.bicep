@@ -134,7 +134,7 @@ param signingKeySecretName string = 'signing-keys'
 @minLength(11)
 param retentionSchedule string = '0 30 2 * * *'
 
-@description('Retention periods that differ from declarations/inventory.json, as <rule>=<n>d or <n>y, comma-separated (RETENTION_PERIODS). A period below a legal minimum stops the app at start.')
+@description('Retention periods that differ from declarations/inventory.json, as <rule>=<n>d or <n>y, comma-separated (RETENTION_PERIODS), e.g. navigation-events=180d,language-data=180d. A rule whose period a law sets (orders) takes no other: any other period stops the app at start.')
 param retentionPeriods string = ''
 
 // ---------------------------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ class IncidentNotices:
         return notice is not None and notice.status == NoticeStatus.DISPATCHING
 
     def addressees_after(self, owner: str, mailing_id: str, after: str, limit: int) -> list[Addressee]:
-        return [Addressee(id=r.id, email=r.email) for r in self._incidents.recipients_after(owner, after, limit)]
+        recipients = self._incidents.recipients_after(owner, after, limit)
+        return [Addressee(id=r.id, email=r.email) for r in recipients if r.email is not None]
 
     def letter(self, owner: str, mailing_id: str) -> Letter:
         incident = self._incidents.require(owner)

@@ -42,10 +42,15 @@ class IncidentRepository:
     # ---- affected people
 
     def add_recipient(self, recipient: Recipient) -> bool:
-        """Records an affected person once; False when they were recorded already (by any route)."""
+        """Records an affected person once; False when they were recorded already (by any route). A
+        person recorded again after retention removed their address gets it back, so that a later
+        notice (a further phase) reaches them."""
         try:
             self._store.create(INCIDENT_RECIPIENTS, recipient.to_document())
         except DocumentConflict:
+            stored = self.recipient(recipient.incident_id, recipient.id)
+            if stored is not None and stored.email is None and recipient.email is not None:
+                self._recipients.change(recipient.id, recipient.incident_id, _address(recipient.email))
             return False
         return True
 
@@ -56,11 +61,13 @@ class IncidentRepository:
         return self._recipients.change(recipient_id, incident_id, change)
 
     def recipients_after(self, incident_id: str, after: str, limit: int) -> list[Recipient]:
-        """The next ``limit`` recipients in id order after ``after`` (a batch's worth, never more)."""
+        """The next ``limit`` recipients with an address in id order after ``after`` (a batch's worth,
+        never more)."""
         documents = self._store.query(
             INCIDENT_RECIPIENTS,
             incident_id,
-            f"SELECT TOP {int(limit)} * FROM c WHERE c.incidentId = @incident AND c.id > @after ORDER BY c.id",  # noqa: S608
+            f"SELECT TOP {int(limit)} * FROM c WHERE c.incidentId = @incident AND c.id > @after "  # noqa: S608
+            "AND IS_STRING(c.email) ORDER BY c.id",
             {"@incident": incident_id, "@after": after},
         )
         return [self._recipients.load(d) for d in documents]
@@ -85,3 +92,11 @@ class IncidentRepository:
                 {"@incident": incident_id},
             )
         )
+
+
+def _address(email: str) -> Callable[[Recipient], None]:
+    def give_back(recipient: Recipient) -> None:
+        if recipient.email is None:
+            recipient.email = email
+
+    return give_back

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, StringConstraints
 
-from core.models import Body, EmailAddress, View
+from core.models import Body, EmailAddress, UtcAssumedDateTime, View
 from functions.requests.lifecycle import MailKind, MailStatus, RequestType, Status, StepStatus
 
 JurisdictionName = Literal["GDPR", "CCPA", "OTHER"]
@@ -58,7 +58,7 @@ class StaffRequestQuery(Body):
 
     status: Status | None = None
     type: RequestType | None = None
-    due_before: datetime | None = Field(default=None, description="ISO 8601; without an offset it means UTC.")
+    due_before: UtcAssumedDateTime | None = Field(default=None, description="ISO 8601; without an offset it means UTC.")
     email: EmailAddress | None = Field(default=None, description="Found by its keyed hash; never stored for this.")
     user_id: UserId | None = None
     page_size: int = Field(default=50, ge=1, le=100)

@@ -141,7 +141,7 @@ param dsrMaxOpenPerEmail int = 3
 @minLength(11)
 param retentionSchedule string = '0 30 2 * * *'
 
-@description('Retention periods that differ from declarations/inventory.json, e.g. navigation-events=180d,orders=10y (RETENTION_PERIODS); empty = as declared.')
+@description('Retention periods that differ from declarations/inventory.json, e.g. navigation-events=180d,language-data=180d (RETENTION_PERIODS); a rule whose period a law sets (orders) takes no other; empty = as declared.')
 param retentionPeriods string = ''
 
 @description('Seconds one purge run works before leaving the rest to the next run; below functionTimeout (RETENTION_TIME_BUDGET_SECONDS).')
