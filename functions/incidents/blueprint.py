@@ -12,8 +12,8 @@ import azure.functions as func
 from bootstrap import services
 from core.errors import DomainError, InvalidValues, NotFound
 from core.http import Handler, resource
-from core.models import Body
-from core.openapi import Endpoint
+from core.models import EMAIL_MAX_LENGTH, Body
+from core.openapi import HTML, Endpoint
 from functions.incidents import handlers as h
 from functions.incidents.dispatch import DispatchMessage
 from functions.incidents.errors import (
@@ -28,19 +28,23 @@ from functions.incidents.errors import (
 from functions.incidents.events import DeliveryEvent
 from functions.incidents.lifecycle import DISPATCH_QUEUE, EVENTS_QUEUE, SELECTION_QUEUE
 from functions.incidents.models import (
+    RECIPIENTS_PER_CALL,
     AssessmentRequest,
+    AuthorityReportView,
     DelayRequest,
     DeliveryView,
     EventsView,
     FilingRequest,
-    FormatQuery,
     IncidentId,
     IncidentListView,
     IncidentRequest,
     IncidentView,
+    NoticeId,
     NoticeRequest,
+    PreviewQuery,
     RecipientsAddedView,
     RecipientsRequest,
+    ReportQuery,
     SelectionRequest,
     UnreachedQuery,
     UnreachedView,
@@ -54,6 +58,8 @@ TAG = "incidents"
 ROLE = "(role Privacy.Incident)"
 INCIDENT = {"incidentId": IncidentId}
 EVENTS_BODY_LIMIT = 4 * 1024 * 1024  # SendGrid batches events; a batch stays well below this
+# A call takes up to 1,000 addresses of up to 254 characters: each quoted and followed by ", ".
+RECIPIENTS_BODY_LIMIT = RECIPIENTS_PER_CALL * (EMAIL_MAX_LENGTH + 4) + 1024
 
 
 def _staff_endpoint(handler: Handler, summary: str, **options: Any) -> Endpoint:
@@ -167,6 +173,7 @@ resource(
     bp,
     name="incident_recipients",
     route="staff/incidents/{incidentId}/recipients",
+    body_limit=RECIPIENTS_BODY_LIMIT,
     handlers={
         "POST": _staff_endpoint(
             h.add_recipients,
@@ -186,13 +193,15 @@ resource(
         "GET": _staff_endpoint(
             h.authority_report,
             "What GDPR Art. 33(3) asks, to file with the supervisory authority (format=json or html)",
-            query=FormatQuery,
+            response=AuthorityReportView,
+            alternatives=(HTML,),
+            query=ReportQuery,
             path=INCIDENT,
             errors=(NotFound,),
         )
     },
 )
-NOTICE = {"incidentId": IncidentId, "noticeId": IncidentId}
+NOTICE = {"incidentId": IncidentId, "noticeId": NoticeId}
 resource(
     bp,
     name="incident_notice",
@@ -216,9 +225,10 @@ resource(
         "GET": _staff_endpoint(
             h.preview_notice,
             "The notice as a recipient reads it (format=html or text)",
-            query=FormatQuery,
+            query=PreviewQuery,
             path=NOTICE,
-            media_type="text/html",
+            media_type=HTML,
+            alternatives=("text/plain",),
             errors=(NotFound,),
         )
     },
