@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from core.models import Body, EmailAddress, View
-from functions.incidents.lifecycle import BatchStatus, IncidentStatus, NoticeStatus
+from core.models import Body, EmailAddress, UtcDateTime, View
+from functions.fanout.models import MailingDeliveryView
+from functions.incidents.lifecycle import IncidentStatus, NoticeStatus
 
 # Incidents and notices are named by UUIDs as uuid4() writes them; a path id of any other form is a 422.
 ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -22,9 +22,9 @@ Jurisdiction = Annotated[str, StringConstraints(pattern=r"^(GDPR|US-[A-Z]{2})$")
 
 class BreachTimeBody(Body):
     kind: Literal["date", "estimate", "range"]
-    at: datetime | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+    at: UtcDateTime | None = None
+    start: UtcDateTime | None = None
+    end: UtcDateTime | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> BreachTimeBody:
@@ -37,8 +37,8 @@ class BreachTimeBody(Body):
 
 class IncidentRequest(Body):
     title: ShortText
-    aware_at: datetime = Field(description="When the company became aware (GDPR Art. 33(1)'s clock starts here).")
-    determined_at: datetime | None = Field(default=None, description="When it was determined a breach occurred.")
+    aware_at: UtcDateTime = Field(description="When the company became aware (GDPR Art. 33(1)'s clock starts here).")
+    determined_at: UtcDateTime | None = Field(default=None, description="When it was determined a breach occurred.")
     breach_time: BreachTimeBody | None = None
     description: Text
     categories: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list, max_length=20)
@@ -58,12 +58,12 @@ class AssessmentRequest(Body):
 class DelayRequest(Body):
     agency: ShortText
     reason: Text
-    until: datetime | None = None
+    until: UtcDateTime | None = None
 
 
 class FilingRequest(Body):
     authority: ShortText
-    filed_at: datetime
+    filed_at: UtcDateTime
     reference: ShortText | None = None
     late_reasons: Text | None = Field(
         default=None, description="Required when filed more than 72 hours after awareness."
@@ -79,8 +79,8 @@ class RecipientsRequest(Body):
 
 class SelectionRequest(Body):
     locations: list[Annotated[str, StringConstraints(max_length=64)]] = Field(min_length=1, max_length=20)
-    since: datetime
-    until: datetime
+    since: UtcDateTime
+    until: UtcDateTime
 
 
 class NoticeContentBody(Body):
@@ -111,11 +111,6 @@ class PreviewQuery(Body):
     format: Literal["html", "text"] = Field(default="html", description="The mail's HTML part, or its text part.")
 
 
-class UnreachedQuery(Body):
-    after: Annotated[str, StringConstraints(max_length=64)] = ""
-    limit: int = Field(default=100, ge=1, le=1000)
-
-
 # ---- views
 
 
@@ -124,7 +119,7 @@ class ClockView(View):
     audience: str
     citation: str
     source: str
-    due_at: datetime | None = Field(description="null: no fixed deadline, or not started yet (see note)")
+    due_at: UtcDateTime | None = Field(description="null: no fixed deadline, or not started yet (see note)")
     note: str
     stopped: bool
 
@@ -135,10 +130,10 @@ class NoticeView(View):
     subject: str
     status: NoticeStatus
     author: str
-    created_at: datetime
+    created_at: UtcDateTime
     approved_by: str | None
-    approved_at: datetime | None
-    sent_at: datetime | None
+    approved_at: UtcDateTime | None
+    sent_at: UtcDateTime | None
     missing: list[str] = Field(description="Parts still empty; approval is refused while any is listed.")
 
 
@@ -146,8 +141,8 @@ class IncidentView(View):
     id: str
     status: IncidentStatus
     title: str
-    aware_at: datetime
-    determined_at: datetime | None
+    aware_at: UtcDateTime
+    determined_at: UtcDateTime | None
     breach_time: str | None
     description: str
     categories: list[str]
@@ -159,8 +154,8 @@ class IncidentView(View):
     recipients: int
     selection_running: bool
     assessed: bool
-    authority_filed_at: datetime | None
-    law_enforcement_delay_until: datetime | None
+    authority_filed_at: UtcDateTime | None
+    law_enforcement_delay_until: UtcDateTime | None
     clocks: list[ClockView]
     notices: list[NoticeView]
     warnings: list[str]
@@ -178,19 +173,19 @@ class ReportAssessmentView(View):
     notify_people: bool
     reason: str
     decided_by: str
-    decided_at: datetime
+    decided_at: UtcDateTime
 
 
 class ReportDelayView(View):
     agency: str
     reason: str
-    until: datetime | None
-    recorded_at: datetime
+    until: UtcDateTime | None
+    recorded_at: UtcDateTime
 
 
 class ReportFilingView(View):
     authority: str
-    filed_at: datetime
+    filed_at: UtcDateTime
     reference: str | None
     late_reasons: str | None
     recorded_by: str
@@ -199,7 +194,7 @@ class ReportFilingView(View):
 class ReportPhaseView(View):
     phase: int
     status: NoticeStatus
-    sent_at: datetime | None
+    sent_at: UtcDateTime | None
 
 
 class AuthorityReportView(View):
@@ -207,8 +202,8 @@ class AuthorityReportView(View):
 
     incident_id: str
     title: str
-    aware_at: datetime
-    deadline: datetime = Field(description="72 hours after awareAt (Art. 33(1)).")
+    aware_at: UtcDateTime
+    deadline: UtcDateTime = Field(description="72 hours after awareAt (Art. 33(1)).")
     breach_time: str | None
     nature: ReportNatureView = Field(description="Art. 33(3)(a).")
     contact_point: str = Field(description="Art. 33(3)(b).")
@@ -230,39 +225,9 @@ class RecipientsAddedView(View):
     total: int
 
 
-class NoticeDeliveryView(View):
-    notice_id: str
+class NoticeDeliveryView(MailingDeliveryView):
     phase: int
-    batches: int
-    rejected_batches: int
-    unconfirmed_batches: int
-    sent: int
-    counts: dict[str, int]
 
 
 class DeliveryView(View):
     notices: list[NoticeDeliveryView]
-
-
-class UnreachedPersonView(View):
-    id: str
-    email: str
-    status: str = Field(description="bounce, dropped, rejected, deferred, processed, or unknown (no event)")
-    detail: str | None
-
-
-class UnreachedView(View):
-    people: list[UnreachedPersonView]
-    next_after: str | None = Field(validation_alias=AliasChoices("next_after", "nextAfter"))
-
-
-class EventsView(View):
-    queued: int = Field(description="Events taken, applied in the background (a replayed one changes nothing).")
-    ignored: int = Field(description="Events not about a notice of ours, or of a kind not tracked.")
-
-
-class BatchView(View):
-    id: str
-    seq: int
-    status: BatchStatus
-    size: int

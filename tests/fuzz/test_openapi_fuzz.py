@@ -28,6 +28,7 @@ from devstack.stack import LocalStack
 from functions.audit.handlers import AUDITOR_ROLE
 from functions.consent.handlers import PUBLISHER_ROLE
 from functions.incidents.lifecycle import INCIDENT_ROLE
+from functions.notices.lifecycle import LEGAL_ROLE
 from functions.requests.staff_handlers import OFFICER_ROLE
 from tests.fuzz.figures import FIGURES
 
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-STAFF_ROLES = sorted({OFFICER_ROLE, PUBLISHER_ROLE, AUDITOR_ROLE, INCIDENT_ROLE})
+STAFF_ROLES = sorted({OFFICER_ROLE, PUBLISHER_ROLE, AUDITOR_ROLE, INCIDENT_ROLE, LEGAL_ROLE})
 MODES = ("anonymous", "user-and-function-key", "staff")
 # The logs that must never hold an address (as in tests/e2e/test_requests_http.py): the host's and
 # the stand-ins' for the mail service and Stripe, which the app calls with the addresses it takes.
