@@ -116,6 +116,7 @@ resource(
             response=NoticeView,
             status=201,
             replay_status=200,
+            headers=(IDEMPOTENCY_HEADER,),
         ),
     },
 )
@@ -284,6 +285,7 @@ resource(
             status=201,
             replay_status=200,
             headers=(IDEMPOTENCY_HEADER,),
+            errors=(IdempotencyKeyReused,),
         ),
     },
 )
