@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup dev test lint typecheck unit integration e2e infra bench clean
+.PHONY: setup dev test lint typecheck unit integration e2e fuzz infra bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt package.json package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ integration: setup
 e2e: setup
 	$(BIN)/python -m pytest -q tests/e2e tests/browser
 
+## fuzz: Schemathesis against the OpenAPI document the app serves, in its three modes (docs/fuzzing.md)
+fuzz: setup
+	$(BIN)/python -m pytest -q tests/fuzz
+
 infra: setup
 	$(BIN)/python -m pytest -q tests/infra
 
@@ -53,4 +57,4 @@ bench: setup
 	$(BIN)/python -m benchmarks.retention
 
 clean:
-	rm -rf $(VENV) node_modules .stack .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-checkov .venv-schemathesis node_modules .stack .mypy_cache .ruff_cache .pytest_cache

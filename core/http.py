@@ -32,7 +32,6 @@ T = TypeVar("T", bound=BaseModel)
 
 BANNER_BODY_LIMIT = 16 * 1024
 DEFAULT_BODY_LIMIT = 64 * 1024
-ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 HOST_JSON = Path(__file__).resolve().parent.parent / "host.json"
@@ -238,8 +237,10 @@ def resource(
     """Register one HTTP function for ``route`` that dispatches on the method.
 
     Every method reaches the function so that an unsupported one gets a 405 problem with ``Allow``
-    rather than the host's bare 404. A problem's ``instance`` is the route template, never the
-    path as sent: paths can hold personal data (a visitor id, an address typed by mistake).
+    rather than the host's bare 404: the route lists no methods, which the host reads as all of
+    them (TRACE included, which the library's method list cannot name). A problem's ``instance`` is
+    the route template, never the path as sent: paths can hold personal data (a visitor id, an
+    address typed by mistake).
     """
     allowed = sorted({m.upper() for m in handlers} | {"OPTIONS"})
     for method, endpoint in handlers.items():
@@ -277,7 +278,7 @@ def resource(
 
     dispatch.__name__ = name
     dispatch.__qualname__ = name
-    bp.function_name(name)(bp.route(route=route, methods=list(ALL_METHODS), auth_level=auth_level)(dispatch))
+    bp.function_name(name)(bp.route(route=route, methods=None, auth_level=auth_level)(dispatch))
 
 
 def _request_id(req: func.HttpRequest) -> str:

@@ -64,3 +64,8 @@ def host_log(local_stack: LocalStack) -> Path:
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("PYTHONWARNINGS", "ignore:Unverified HTTPS request")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The OpenAPI fuzzer runs last: as staff it publishes purposes and policy versions on the shared stack."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/fuzz/"))

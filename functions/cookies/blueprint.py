@@ -18,9 +18,9 @@ bp = func.Blueprint()
 
 GPC_HEADER = Header(
     "Sec-GPC",
-    "Set by the browser, never by a script: 1 = the Global Privacy Control signal; marketing stays off "
-    "unless gpcOverride.",
-    {"type": "string", "enum": ["1"]},
+    "Set by the browser, never by a script: 1 = the Global Privacy Control signal (marketing stays off "
+    "unless gpcOverride); any other value is no signal, as the GPC specification says.",
+    {"type": "string"},
 )
 VISITOR = {"visitorId": VisitorId}
 

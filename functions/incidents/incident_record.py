@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, computed_field
 
 from core.models import LogEntry, StoredDocument, UtcDateTime, VersionedDocument
-from functions.incidents.lifecycle import IncidentStatus, NoticeStatus
+from functions.incidents.lifecycle import IncidentNoticeStatus, IncidentStatus
 
 
 class BreachTime(StoredDocument):
@@ -75,7 +75,7 @@ class Notice(StoredDocument):
     phase: int  # Art. 33(4): information may be given in phases, each an approved notice of its own
     subject: str
     content: NoticeContent
-    status: NoticeStatus = NoticeStatus.DRAFT
+    status: IncidentNoticeStatus = IncidentNoticeStatus.DRAFT
     author: str
     created_at: UtcDateTime
     approved_by: str | None = None
@@ -127,7 +127,7 @@ class Incident(VersionedDocument):
         """When the affected people were last notified, once no notice to them is still to come: the
         last notice's sending, or, with none written, the decision not to notify them (Art. 34(3)).
         None while a notice is drafted, approved or being sent, or notices are still to be written."""
-        if any(n.status != NoticeStatus.SENT for n in self.notices):
+        if any(n.status != IncidentNoticeStatus.SENT for n in self.notices):
             return None
         if self.notices:
             return max(n.sent_at for n in self.notices if n.sent_at is not None)

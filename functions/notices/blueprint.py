@@ -116,6 +116,7 @@ resource(
             response=NoticeView,
             status=201,
             replay_status=200,
+            headers=(IDEMPOTENCY_HEADER,),
         ),
     },
 )
@@ -250,6 +251,7 @@ resource(
             query=UnsubscribeQuery,
             tag=TAG,
             media_type="text/html",
+            page=True,
             errors=(400,),
         ),
         "POST": Endpoint(
@@ -258,6 +260,7 @@ resource(
             query=UnsubscribeQuery,
             tag=TAG,
             media_type="text/html",
+            page=True,
             errors=(400,),
         ),
     },
@@ -282,6 +285,7 @@ resource(
             status=201,
             replay_status=200,
             headers=(IDEMPOTENCY_HEADER,),
+            errors=(IdempotencyKeyReused,),
         ),
     },
 )

@@ -35,6 +35,7 @@ from functions.requests.models import (
     Accepted,
     CertificateCheck,
     CertificateDocument,
+    DeletionCertificate,
     MySubmitRequest,
     PlanView,
     PoisonView,
@@ -48,6 +49,7 @@ from functions.requests.models import (
     SubmitRequest,
     UnderThirteenRequest,
     UserId,
+    VerifyForm,
     VerifyQuery,
     VerifyRequest,
 )
@@ -94,12 +96,14 @@ resource(
             query=VerifyQuery,
             tag=PEOPLE,
             media_type="text/html",
+            page=True,
             errors=(400,),
         ),
         "POST": Endpoint(
             people.verify,
             "Confirm a request with the signed, single-use token from the mail (JSON, or the page's form)",
             request=VerifyRequest,
+            form=VerifyForm,
             response=RequestView,
             tag=PEOPLE,
             errors=LINK,
@@ -134,6 +138,7 @@ resource(
         "GET": Endpoint(
             people.get_certificate,
             "A deletion certificate (holds none of the erased data)",
+            response=DeletionCertificate,
             tag=PEOPLE,
             path=REQUEST,
             errors=(NotFound,),

@@ -14,8 +14,9 @@ from core.pages import problem_page
 from core.problem_types import PROBLEM_TYPES
 from functions.requests import pages
 from functions.requests.certificate import is_authentic
-from functions.requests.errors import CertificateNotFound, InvalidLink, NoEmailOnFile, RequestNotFound
+from functions.requests.errors import CertificateNotFound, InvalidLink, NoEmailOnFile
 from functions.requests.models import (
+    REQUEST_ID,
     USER_ID,
     Accepted,
     CertificateCheck,
@@ -25,7 +26,6 @@ from functions.requests.models import (
     SubmitRequest,
     UnderThirteenRequest,
     VerifyRequest,
-    canonical_request_id,
 )
 from functions.requests.views import request_view
 
@@ -37,11 +37,11 @@ FORM = "application/x-www-form-urlencoded"
 
 
 def request_id_from_path(ctx: RequestContext) -> str:
-    """Request ids are UUIDs; anything else cannot name a request (404, and no odd id reaches Cosmos)."""
-    try:
-        return canonical_request_id(ctx.route_param("requestId"))
-    except ValueError:
-        raise RequestNotFound() from None
+    """Request ids are UUIDs as the service writes them; anything else is a 422 (no odd id reaches Cosmos)."""
+    request_id = ctx.route_param("requestId")
+    if not REQUEST_ID.fullmatch(request_id):
+        raise problems.validation_failed([problems.FieldError("path/requestId", "must be a request id (a UUID)")])
+    return request_id
 
 
 def submit(ctx: RequestContext) -> func.HttpResponse:

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, StringConstraints
+from pydantic import AliasChoices, ConfigDict, Field, StringConstraints
 
-from core.models import Body, EmailAddress, UtcAssumedDateTime, View
+from core.models import Body, EmailAddress, QueryTime, View
 from functions.requests.lifecycle import MailKind, MailStatus, RequestType, Status, StepStatus
 
 JurisdictionName = Literal["GDPR", "CCPA", "OTHER"]
-RequestId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
-UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@|-]{1,128}$")]
+REQUEST_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # as uuid4() writes them
+RequestId = Annotated[str, StringConstraints(pattern=f"^{REQUEST_ID.pattern}$")]
 USER_ID = re.compile(r"[A-Za-z0-9_.:@|-]{1,128}")
-
-
-def canonical_request_id(value: str) -> str:
-    return str(uuid.UUID(value))
+UserId = Annotated[str, StringConstraints(pattern=f"^{USER_ID.pattern}$")]
 
 
 class SubmitRequest(Body):
@@ -41,6 +37,12 @@ class VerifyRequest(Body):
     token: str = Field(min_length=10, max_length=2000)
 
 
+class VerifyForm(Body):
+    """The verification page's form, as its button posts it."""
+
+    token: str = Field(min_length=10, max_length=2000)
+
+
 class VerifyQuery(Body):
     token: str = Field(min_length=10, max_length=2000, description="The signed token from the mail.")
 
@@ -58,7 +60,7 @@ class StaffRequestQuery(Body):
 
     status: Status | None = None
     type: RequestType | None = None
-    due_before: UtcAssumedDateTime | None = Field(default=None, description="ISO 8601; without an offset it means UTC.")
+    due_before: QueryTime | None = Field(default=None, description="RFC 3339, with its offset.")
     email: EmailAddress | None = Field(default=None, description="Found by its keyed hash; never stored for this.")
     user_id: UserId | None = None
     page_size: int = Field(default=50, ge=1, le=100)
@@ -168,6 +170,30 @@ class CertificateCheck(View):
     certificate_id: str | None
 
 
+class CertificateStepView(View):
+    location: str
+    category: str
+    strategy: str
+    legal_basis: str | None
+    counts: dict[str, int]
+    confirmations: list[dict[str, str]]
+    finished_at: datetime | None
+
+
+class DeletionCertificate(View):
+    """A deletion certificate as issued: what was done where, signed; none of the erased data."""
+
+    certificate_id: str
+    request_id: str
+    issuer: str
+    type: Literal["erasure"]
+    jurisdiction: str
+    received_at: datetime
+    completed_at: datetime
+    steps: list[CertificateStepView]
+    signature: str
+
+
 class CertificateDocument(Body):
     """A deletion certificate as issued (any extra field is kept: it is covered by the signature)."""
 
@@ -178,6 +204,3 @@ class CertificateDocument(Body):
 
 class PoisonView(View):
     messages: list[dict[str, Any]]
-
-
-RequestIdPath = Annotated[RequestId, AfterValidator(canonical_request_id)]

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from core.models import Body, EmailAddress, UtcDateTime, View
 from functions.incidents.models import IncidentId
-from functions.requests.models import RequestIdPath, UserId
+from functions.requests.models import RequestId, UserId
 
 VisitorId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 HoldId = Annotated[str, StringConstraints(pattern=r"^hold-[0-9a-f]{24}$")]
@@ -45,7 +45,7 @@ class PlaceHoldRequest(Body):
         }
     )
     subject: HoldSubject | None = None
-    request_id: RequestIdPath | None = None
+    request_id: RequestId | None = None
     incident_id: IncidentId | None = None
     reason: str = Field(min_length=3, max_length=2000, description="For staff and auditors; never sent to the person.")
     ends_at: UtcDateTime | None = Field(default=None, description="ISO 8601 with an offset; absent: until released.")

@@ -15,7 +15,7 @@ from core.settings import Settings
 from functions.fanout.batch_record import Addressee, Batch
 from functions.fanout.lifecycle import BatchStatus
 from functions.incidents.incident_record import Incident, Notice, NoticeContent
-from functions.incidents.lifecycle import NoticeStatus
+from functions.incidents.lifecycle import IncidentNoticeStatus
 from functions.incidents.recipient_record import Recipient
 from functions.notices.lifecycle import Audience, Instrument, NoticeKind, Outcome
 from functions.notices.notice_record import PEOPLE_NOTIFIED, Disclosure
@@ -45,7 +45,7 @@ def breach(svc: Services) -> tuple[str, str, str]:
         phase=1,
         subject="About a breach",
         content=NoticeContent(),
-        status=NoticeStatus.SENT,
+        status=IncidentNoticeStatus.SENT,
         author="sec-1",
         created_at=now - OLD,
         sent_at=now - OLD,

@@ -24,7 +24,7 @@ from core.models import utc_text
 from functions.fanout.batch_record import Addressee, Batch
 from functions.fanout.lifecycle import BatchStatus
 from functions.incidents.incident_record import Assessment, Incident, Notice, NoticeContent
-from functions.incidents.lifecycle import NoticeStatus
+from functions.incidents.lifecycle import IncidentNoticeStatus
 from functions.incidents.recipient_record import Recipient
 from functions.notices.lifecycle import Audience, Instrument, NoticeKind, Outcome
 from functions.notices.notice_record import PEOPLE_NOTIFIED, Disclosure, Receipt
@@ -70,7 +70,7 @@ def incident(
                 phase=1,
                 subject="About a breach",
                 content=NoticeContent(),
-                status=NoticeStatus.SENT,
+                status=IncidentNoticeStatus.SENT,
                 author="sec-1",
                 created_at=ago(world, notified + timedelta(days=1)),
                 sent_at=ago(world, notified),
@@ -195,7 +195,7 @@ def test_a_person_recorded_again_for_a_later_notice_gets_the_address_back_and_it
                 phase=2,
                 subject="More",
                 content=NoticeContent(),
-                status=NoticeStatus.SENT,
+                status=IncidentNoticeStatus.SENT,
                 author="sec-1",
                 created_at=world.clock.now(),
                 sent_at=world.clock.now(),
