@@ -32,6 +32,7 @@ from functions.incidents.errors import (
     SelectionNotPossible,
 )
 from functions.incidents.ports import BulkRejected, BulkThrottled
+from functions.proof.errors import ProofKeyUnavailable
 from functions.requests.errors import (
     AlreadyExtended,
     CannotDeny,
@@ -100,6 +101,8 @@ ERROR_TABLE: dict[type[DomainError], ProblemType] = {
     LateFilingNeedsReasons: ProblemType(422, "late-reasons-required", "Reasons for the delay required"),
     SelectionNotPossible: ProblemType(422, "selection-not-possible", "Location not searchable by time"),
     InvalidEventSignature: ProblemType(401, "invalid-signature", "Invalid event signature"),
+    # public proof
+    ProofKeyUnavailable: ProblemType(503, "proof-key-unavailable", "Signing key unavailable", {"Retry-After": "30"}),
     # never reach HTTP (the fan-out worker handles them), mapped so that nothing renders as a 500
     BulkRejected: ProblemType(502, "mail-batch-refused", "Mail batch refused"),
     BulkThrottled: ProblemType(503, "mail-throttled", "Mail service throttled", {"Retry-After": "60"}),

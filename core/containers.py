@@ -19,6 +19,7 @@ PROFILES = "profiles"  # the product's user profiles: where a person's email lea
 INCIDENTS = "incidents"
 INCIDENT_RECIPIENTS = "incident-recipients"
 INCIDENT_BATCHES = "incident-batches"
+CONSENT_SEALS = "consent-seals"
 
 
 @dataclass(frozen=True)
