@@ -17,11 +17,12 @@ from functions.consent.blueprint import bp as consent
 from functions.cookies.blueprint import bp as cookies
 from functions.health.blueprint import bp as health
 from functions.incidents.blueprint import bp as incidents
+from functions.proof.blueprint import bp as proof
 from functions.requests.blueprint import bp as requests
 
 load_settings()
 PROBLEM_TYPES.install(ERROR_TABLE)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (consent, cookies, requests, incidents, audit, health, apidocs):
+for blueprint in (consent, cookies, requests, incidents, proof, audit, health, apidocs):
     app.register_functions(blueprint)

@@ -52,7 +52,7 @@ def link_visitor_to_user(
         )
     done = ledger.link_event(user_id, visitor_id)
     if done is not None:
-        return Recorded(ledger.load(user_id).state, done.seq, replayed=True)
+        return Recorded(ledger.load(user_id).state, done.seq, replayed=True, event=done)
     return ledger.record(
         user_id,
         EventKind.VISITOR_LINKED,

@@ -15,6 +15,7 @@ from functions.consent.models import (
     PurposeView,
     VerificationView,
 )
+from functions.proof.models import SealInclusionView
 
 
 def state_view(state: ConsentState, catalog: Catalog) -> ConsentStateView:
@@ -50,11 +51,15 @@ def event_view(event: ConsentEvent) -> EventView:
         user_agent=event.context.user_agent,
         prev_hash=event.prev_hash,
         hash=event.hash,
+        content=content,
     )
 
 
-def proof_view(events: list[ConsentEvent], verification: ChainVerification) -> ProofView:
+def proof_view(
+    events: list[ConsentEvent], verification: ChainVerification, seal: SealInclusionView | None
+) -> ProofView:
     return ProofView(
+        seal=seal,
         events=[event_view(e) for e in events],
         verification=VerificationView(
             valid=verification.valid,

@@ -21,9 +21,11 @@ from functions.incidents.config import IncidentConfig
 from functions.incidents.incident_record import Incident, Notice
 from functions.incidents.lifecycle import BATCH_SIZE, DISPATCH_QUEUE, BatchStatus, NoticeStatus
 from functions.incidents.notice_mail import CATEGORY, render
+from functions.incidents.notice_record import NOTICE_RECORD_TYPE, sent_notice_claims
 from functions.incidents.ports import BulkMail, BulkMailer, BulkRejected, BulkThrottled
 from functions.incidents.recipient_record import Batch, BatchRecipient, batch_id
 from functions.incidents.repository import IncidentRepository
+from functions.proof.signer import DocumentSigner
 
 log = logging.getLogger("privacy.incidents")
 MAX_BACKOFF = timedelta(minutes=5)
@@ -69,6 +71,7 @@ class NoticeDispatch:
         config: IncidentConfig,
         category_names: dict[str, str],
         webhook_alive: Callable[[], bool],
+        signer: DocumentSigner,
     ) -> None:
         self._incidents = incidents
         self._mailer = mailer
@@ -77,6 +80,7 @@ class NoticeDispatch:
         self._config = config
         self._category_names = category_names
         self._webhook_alive = webhook_alive  # () -> bool: have delivery events arrived lately?
+        self._signer = signer  # signs the record of a notice sent
 
     def run(self, message: DispatchMessage, message_id: str) -> None:
         message_id = message.on_behalf_of or message_id
@@ -212,15 +216,22 @@ class NoticeDispatch:
     def _finish(self, incident_id: str, notice_id: str) -> None:
         batches = self._incidents.batch_summaries(notice_id)
         now = self._clock.now()
+        incident = self._incidents.require(incident_id)
+        notice = incident.notice(notice_id)
+        if notice is None or notice.status != NoticeStatus.DISPATCHING:
+            return
+        sent = sum(b.size for b in batches if b.status == BatchStatus.SENT)
+        rejected = sum(1 for b in batches if b.status == BatchStatus.REJECTED)
+        claims = sent_notice_claims(incident, notice, self._category_names, (len(batches), sent, rejected), now)
+        record, _ = self._signer.sign(NOTICE_RECORD_TYPE, claims)
 
         def finish(incident: Incident) -> None:
             notice = incident.notice(notice_id)
             if notice is None or notice.status != NoticeStatus.DISPATCHING:
                 return
             notice.status, notice.sent_at = NoticeStatus.SENT, now
-            notice.batches = len(batches)
-            notice.recipients = sum(b.size for b in batches if b.status == BatchStatus.SENT)
-            notice.rejected_batches = sum(1 for b in batches if b.status == BatchStatus.REJECTED)
+            notice.batches, notice.recipients, notice.rejected_batches = len(batches), sent, rejected
+            notice.record = record
             incident.note(now, "dispatch", "notice-sent", f"{notice_id} batches={len(batches)}")
 
         self._incidents.change(incident_id, finish)

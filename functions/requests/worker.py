@@ -15,11 +15,12 @@ import logging
 from collections.abc import Callable
 
 from core.errors import DomainError, StillChanging
-from core.keyring import KeyRing
 from core.ports import MailUnavailable
 from functions.inventory.declaration import Inventory
 from functions.inventory.locations import Outcome, StoredLocation
 from functions.inventory.ports import ArchiveStore
+from functions.proof.errors import ProofKeyUnavailable
+from functions.proof.signer import DocumentSigner
 from functions.requests import certificate
 from functions.requests.dispatch import StepMessage, steps_of
 from functions.requests.export_readme import ExportedFile, export_readme
@@ -40,7 +41,7 @@ from functions.requests.resolve import SubjectResolver
 log = logging.getLogger("privacy.requests")
 
 # Domain errors that a later attempt may overcome; any other one fails the step at once.
-TRANSIENT = (MailUnavailable, StillChanging)
+TRANSIENT = (MailUnavailable, StillChanging, ProofKeyUnavailable)
 
 
 class _NotThisMessage(Exception):
@@ -54,7 +55,7 @@ class StepWorker:
         locations: dict[str, StoredLocation],
         resolver: SubjectResolver,
         archives: ArchiveStore,
-        keys: KeyRing,
+        signer: DocumentSigner,
         inventory: Inventory,
     ) -> None:
         self._parts = parts
@@ -62,7 +63,7 @@ class StepWorker:
         self._locations = locations
         self._resolver = resolver
         self._archives = archives
-        self._keys = keys
+        self._signer = signer
         self._inventory = inventory
 
     def run(self, message: StepMessage, message_id: str, final_attempt: bool) -> None:
@@ -202,7 +203,7 @@ class StepWorker:
     def _deliver(self, request: DsrRequest) -> DsrRequest:
         now = self._parts.clock.now()
         if request.type == RequestType.ERASURE and request.certificate is None:
-            issued = certificate.issue(request, self._inventory, now, self._keys)
+            issued = certificate.issue(request, self._inventory, now, self._signer)
 
             def certify(r: DsrRequest) -> None:
                 r.certificate = r.certificate or issued  # a retry keeps the first certificate

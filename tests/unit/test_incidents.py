@@ -28,7 +28,14 @@ from functions.incidents.incident_record import BreachTime, NoticeContent
 from functions.incidents.lifecycle import DISPATCH_QUEUE, EVENTS_QUEUE, BatchStatus, NoticeStatus
 from functions.incidents.ports import BulkRejected, BulkThrottled
 from functions.incidents.staff import IncidentFacts
-from tests.fakes import InMemoryDocumentStore, InMemoryWorkQueue, MovableClock, RecordingBulkMailer, RecordingMailer
+from tests.fakes import (
+    InMemoryDocumentStore,
+    InMemoryWorkQueue,
+    MemoryRootKey,
+    MovableClock,
+    RecordingBulkMailer,
+    RecordingMailer,
+)
 
 AWARE = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 COMPLETE = {
@@ -61,6 +68,7 @@ class World:
                 "SUBJECT_HASH_PEPPER": "pepper",
                 "INCIDENT_STAFF_EMAIL": "security@example.test",
                 "INCIDENT_UNCONFIRMED_GRACE_SECONDS": "600",
+                "PUBLIC_API_URL": "https://privacy.example.test/api",
             }
         )
         self.services = Services.with_edges(
@@ -71,6 +79,7 @@ class World:
             mailer=RecordingMailer(),
             bulk_mailer=self.bulk,
             event_signatures=SendGridEventSignatures(base64.b64encode(public).decode()),
+            root_key=MemoryRootKey(),
         )
         self.message_ids = 0
 
