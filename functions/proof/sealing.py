@@ -84,8 +84,15 @@ def record_of(number: int, token: str) -> SealRecord:
 
 class LedgerSealer:
     def __init__(
-        self, store: DocumentStore, records: SealRecords, archive: AppendOnlyStore, signer: DocumentSigner, clock: Clock
+        self,
+        store: DocumentStore,
+        records: SealRecords,
+        archive: AppendOnlyStore,
+        signer: DocumentSigner,
+        clock: Clock,
+        settle: timedelta = SETTLE,
     ) -> None:
+        self._settle = settle
         self._store = store
         self._records = records
         self._archive = archive
@@ -118,7 +125,7 @@ class LedgerSealer:
         previous = self._rolled_forward()
         now = self._clock.now()
         start = previous.window_end if previous else 0
-        end = int((now - SETTLE).timestamp())
+        end = int((now - self._settle).timestamp())
         if end <= start:
             return None
         number = (previous.number if previous else 0) + 1

@@ -60,11 +60,17 @@ def is_authentic(certificate: dict[str, Any], keys: KeySet, legacy_ring: KeyRing
     signature = certificate.get("signature")
     if not isinstance(signature, str):
         return False
-    unsigned = {k: v for k, v in certificate.items() if k != "signature"}
     if signature.count(".") != 2:  # issued before certificates were public-key signed
+        unsigned = {k: v for k, v in certificate.items() if k != "signature"}
         canonical = json.dumps(unsigned, sort_keys=True, separators=(",", ":")).encode()
         return verify(legacy_ring, canonical, signature, LEGACY_PURPOSE)
     try:
-        return keys.verify(signature, CERTIFICATE_TYPE).claims == unsigned
+        return not altered_fields(certificate, keys.verify(signature, CERTIFICATE_TYPE).claims)
     except NotAuthentic:
         return False
+
+
+def altered_fields(certificate: dict[str, Any], signed: dict[str, Any]) -> list[str]:
+    """The fields of ``certificate`` (besides its signature) that differ from the claims it signed."""
+    unsigned = {k: v for k, v in certificate.items() if k != "signature"}
+    return sorted(k for k in set(unsigned) | set(signed) if unsigned.get(k) != signed.get(k))
