@@ -38,7 +38,7 @@ def signer_for(root: MemoryRootKey, clock: MovableClock, hours: int = 6) -> Docu
 
 
 def chain(subject: str, decisions: list[bool], start: datetime = NOW) -> list[Any]:
-    state, events = ConsentState(subject_id=subject), []
+    state, events = ConsentState(subject_id=subject), list[Any]()
     for i, granted in enumerate(decisions):
         context = EventContext(
             Source.BANNER, "2026-11", "ab" * 32, start + timedelta(minutes=i), "EU", "203.0.113.0", "UA"
