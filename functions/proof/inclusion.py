@@ -1,8 +1,9 @@
 """The inclusion proof of a subject's chain in a seal: which seal holds its latest sealed head, where.
 
-A head is sealed in the first seal whose window ends after the state was written, so the seals to
-look at are found by the time of the head's event (less a clock skew); a head that no seal holds yet
-(changed since the last seal) makes the search step back to the head before it.
+A head is sealed in the seal whose window holds the server time of its state write, which is the
+time of the head's event give or take a clock skew: those are the seals looked at (one or two,
+hourly). A head that no seal holds yet (changed since the last seal) makes the search step back to
+the head before it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from functions.proof.seal_record import SealRecord
 from functions.proof.sealing import SealRecords
 
 CLOCK_SKEW_SECONDS = 300
-SEALS_PER_HEAD = 3  # a head is in the first seal after its write, rarely the second
 HEADS_BACK = 10
 
 
@@ -43,22 +43,23 @@ class SealInclusion:
     def latest(self, events: Sequence[ConsentEvent]) -> SealInclusionView | None:
         """The proof for the newest head of ``events`` that a seal holds; None when none does yet."""
         ordered = sorted(events, key=lambda e: e.seq, reverse=True)
-        leaves_by_hash = {head_leaf(e.subject_id, e.seq, e.hash): e for e in ordered}
-        looked_at: set[int] = set()
+        leaves_of: dict[int, list[bytes]] = {}  # each seal's leaves are read once per call
         for event in ordered[:HEADS_BACK]:
-            moment = int(event.context.recorded_at.timestamp()) - CLOCK_SKEW_SECONDS
-            for record in self._records.ending_after(moment, SEALS_PER_HEAD):
-                if record.number in looked_at or record.leaves_blob is None:
+            leaf = head_leaf(event.subject_id, event.seq, event.hash)
+            moment = int(event.context.recorded_at.timestamp())
+            nearby = self._records.overlapping(moment - CLOCK_SKEW_SECONDS, moment + CLOCK_SKEW_SECONDS)
+            for record in reversed(nearby):
+                if record.leaves_blob is None:
                     continue
-                looked_at.add(record.number)
-                leaves = self._leaves(record)
-                found = [(index, leaves_by_hash[leaf]) for index, leaf in enumerate(leaves) if leaf in leaves_by_hash]
-                if found:
-                    index, head = max(found, key=lambda pair: pair[1].seq)
+                if record.number not in leaves_of:
+                    leaves_of[record.number] = self._leaves(record)
+                leaves = leaves_of[record.number]
+                if leaf in leaves:
+                    index = leaves.index(leaf)
                     return SealInclusionView(
                         seal=seal_view(record),
-                        sealed_head=SealedHeadView(seq=head.seq, hash=head.hash),
-                        leaf_hash=leaves[index].hex(),
+                        sealed_head=SealedHeadView(seq=event.seq, hash=event.hash),
+                        leaf_hash=leaf.hex(),
                         leaf_index=index,
                         tree_size=len(leaves),
                         audit_path=[node.hex() for node in audit_path(leaves, index)],

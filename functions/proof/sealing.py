@@ -55,12 +55,14 @@ class SealRecords:
         found = self._store.read(CONSENT_SEALS, seal_id(number), LEDGER)
         return SealRecord.model_validate(found.body) if found else None
 
-    def ending_after(self, moment: int, limit: int) -> list[SealRecord]:
+    def overlapping(self, start: int, end: int) -> list[SealRecord]:
+        """The seals whose window overlaps ``[start, end]`` (seconds since 1970), oldest first."""
         found = self._store.query(
             CONSENT_SEALS,
             LEDGER,
-            f"SELECT TOP {int(limit)} * FROM c WHERE c.ledger = @ledger AND c.windowEnd > @moment ORDER BY c.windowEnd",  # noqa: S608
-            {"@ledger": LEDGER, "@moment": moment},
+            "SELECT * FROM c WHERE c.ledger = @ledger AND c.windowEnd > @start AND c.windowStart <= @end "
+            "ORDER BY c.windowEnd",
+            {"@ledger": LEDGER, "@start": start, "@end": end},
         )
         return [SealRecord.model_validate(d) for d in found]
 
