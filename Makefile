@@ -53,6 +53,7 @@ bench: setup
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.requests
 	$(BIN)/python -m benchmarks.incidents
+	$(BIN)/python -m benchmarks.proof
 
 clean:
 	rm -rf $(VENV) .venv-checkov .venv-schemathesis node_modules .stack .mypy_cache .ruff_cache .pytest_cache
