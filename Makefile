@@ -48,12 +48,14 @@ fuzz: setup
 infra: setup
 	$(BIN)/python -m pytest -q tests/infra
 
-## bench: print the benchmark figures (import time, hot-path ratios, concurrent writes)
+## bench: print the benchmark figures (import time, hot-path ratios, concurrent writes, requests, retention)
 bench: setup
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.requests
 	$(BIN)/python -m benchmarks.incidents
 	$(BIN)/python -m benchmarks.proof
+	$(BIN)/python -m benchmarks.notices
+	$(BIN)/python -m benchmarks.retention
 
 clean:
 	rm -rf $(VENV) .venv-checkov .venv-schemathesis node_modules .stack .mypy_cache .ruff_cache .pytest_cache

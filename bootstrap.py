@@ -26,16 +26,28 @@ from functions.consent.ledger_repository import ConsentLedger
 from functions.cookies.preferences import decision_max_age
 
 if TYPE_CHECKING:
+    from functions.fanout.batches import BatchRepository
+    from functions.fanout.dispatch import FanOut, FanOutConfig
+    from functions.fanout.events import DeliveryEvents
+    from functions.fanout.mailing import Mailing
+    from functions.fanout.ports import BulkMailer, EventSignatures
     from functions.incidents.config import IncidentConfig
     from functions.incidents.deadline_watch import DeadlineWatch
-    from functions.incidents.dispatch import NoticeDispatch
-    from functions.incidents.events import DeliveryEvents
-    from functions.incidents.ports import BulkMailer, EventSignatures
     from functions.incidents.repository import IncidentRepository
     from functions.incidents.selection import RecipientSelection
     from functions.incidents.staff import IncidentStaff
+    from functions.inventory.declaration import Inventory
     from functions.inventory.locations import StoredLocation
     from functions.inventory.ports import ArchiveStore, MarketingContacts, PaymentsGateway
+    from functions.notices.allowed import AllowedSubjects
+    from functions.notices.board import NoticeBoard
+    from functions.notices.devices import Devices
+    from functions.notices.disclosures import DisclosureRegister
+    from functions.notices.marketing_sync import MarketingSync
+    from functions.notices.notices_repository import NoticeRepository
+    from functions.notices.opt_outs import OptOuts
+    from functions.notices.ports import Directory, SuppressionGroups
+    from functions.notices.unsubscribe import UnsubscribeLinks
     from functions.proof.inclusion import SealInclusion
     from functions.proof.issuing import ConsentReceipts
     from functions.proof.keyset import KeySet
@@ -43,12 +55,18 @@ if TYPE_CHECKING:
     from functions.proof.sealing import LedgerSealer, SealRecords
     from functions.proof.signer import DocumentSigner
     from functions.requests.deadline_review import DeadlineReview
+    from functions.requests.hold_support import RequestsUnderHold
     from functions.requests.intake import RequestIntake
     from functions.requests.parts import RequestParts
     from functions.requests.ports import Profiles
     from functions.requests.resolve import SubjectResolver
     from functions.requests.staff import RequestStaff
     from functions.requests.worker import StepWorker
+    from functions.retention.follow_up import HoldFollowUp
+    from functions.retention.hold_repository import LegalHoldRepository
+    from functions.retention.parts import RetentionParts
+    from functions.retention.purge import RetentionRun
+    from functions.retention.staff import RetentionStaff
 
 
 class Services:
@@ -109,6 +127,12 @@ class Services:
         from adapters.sendgrid_email import SendGridMarketingContacts
 
         return SendGridMarketingContacts.from_settings(self.settings)
+
+    @cached_property
+    def suppression_groups(self) -> SuppressionGroups:
+        from adapters.sendgrid_email import SendGridSuppressionGroups
+
+        return SendGridSuppressionGroups.from_settings(self.settings)
 
     @cached_property
     def signing_keys(self) -> KeyRing:
@@ -232,8 +256,15 @@ class Services:
     # ---- data-subject requests ---------------------------------------------------------------
 
     @cached_property
-    def locations(self) -> dict[str, StoredLocation]:
+    def inventory(self) -> Inventory:
+        """The inventory with the retention periods in force (app settings change some)."""
         from functions.inventory.declaration import inventory
+        from functions.retention.policy import effective_inventory
+
+        return effective_inventory(inventory(), self.settings)
+
+    @cached_property
+    def locations(self) -> dict[str, StoredLocation]:
         from functions.inventory.locations import Systems, build_locations
         from functions.requests.repository import RequestRepository
 
@@ -244,12 +275,14 @@ class Services:
             contacts=self.contacts,
             archives=self.archives,
             request_records=RequestRepository(self.documents),
+            catalog=self.catalog,
+            clock=self.clock,
+            cookie_max_age=self.cookie_max_age,
         )
-        return build_locations(inventory(), systems)
+        return build_locations(self.inventory, systems)
 
     @cached_property
     def request_parts(self) -> RequestParts:
-        from functions.inventory.declaration import inventory
         from functions.requests.config import RequestConfig
         from functions.requests.dispatch import StepDispatcher
         from functions.requests.outbox import MailOutbox, RequestMails
@@ -262,17 +295,22 @@ class Services:
             verification_link_hours=s.get_int("DSR_VERIFICATION_LINK_HOURS"),
             export_link_hours=s.get_int("EXPORT_LINK_HOURS"),
             export_retention_days=s.get_int("EXPORT_RETENTION_DAYS"),
-            unverified_close_days=s.get_int("DSR_UNVERIFIED_CLOSE_DAYS"),
             max_open_per_subject=s.get_int("DSR_MAX_OPEN_PER_EMAIL"),
             staff_email=s.get("DSR_STAFF_EMAIL") or None,
             erasure_needs_approval=s.get_bool("DSR_ERASURE_NEEDS_APPROVAL"),
         )
         requests = RequestRepository(self.documents)
-        outbox = MailOutbox(requests, self.mailer, RequestMails(config, inventory(), self.archives), self.clock)
+        outbox = MailOutbox(requests, self.mailer, RequestMails(config, self.inventory, self.archives), self.clock)
         return RequestParts(requests, outbox, StepDispatcher(self.work_queue), self.clock, config)
 
     @cached_property
     def profiles(self) -> Profiles:
+        from functions.requests.profiles import ProductProfiles
+
+        return ProductProfiles(self.documents)
+
+    @cached_property
+    def directory(self) -> Directory:
         from functions.requests.profiles import ProductProfiles
 
         return ProductProfiles(self.documents)
@@ -285,32 +323,82 @@ class Services:
 
     @cached_property
     def request_intake(self) -> RequestIntake:
-        from functions.inventory.declaration import inventory
         from functions.requests.deadlines import Calendar
         from functions.requests.intake import RequestIntake
 
         calendar = Calendar(self._gdpr_zone(), self._public_holidays())
-        return RequestIntake(self.request_parts, self.mailer, self.signing_keys, self.pepper, inventory(), calendar)
+        return RequestIntake(self.request_parts, self.mailer, self.signing_keys, self.pepper, self.inventory, calendar)
 
     @cached_property
     def request_staff(self) -> RequestStaff:
         from functions.requests.staff import RequestStaff
 
-        return RequestStaff(self.request_parts, self.locations, self.subject_resolver, self.pepper)
+        return RequestStaff(self.request_parts, self.locations, self.subject_resolver, self.pepper, self.legal_holds)
 
     @cached_property
     def request_worker(self) -> StepWorker:
-        from functions.inventory.declaration import inventory
         from functions.requests.worker import StepWorker
 
-        parts = self.request_parts
-        return StepWorker(parts, self.locations, self.subject_resolver, self.archives, self.proof_signer, inventory())
+        parts, holds = self.request_parts, self.legal_holds
+        return StepWorker(
+            parts, self.locations, self.subject_resolver, self.archives, self.proof_signer, self.inventory, holds
+        )
 
     @cached_property
     def deadline_review(self) -> DeadlineReview:
         from functions.requests.deadline_review import DeadlineReview
 
-        return DeadlineReview(self.request_parts, self.mailer, self.archives)
+        warning = timedelta(days=self.settings.get_int("RETENTION_HOLD_WARNING_DAYS"))
+        return DeadlineReview(self.request_parts, self.mailer, self.legal_holds, warning)
+
+    # ---- retention ---------------------------------------------------------------------------
+
+    @cached_property
+    def legal_holds(self) -> LegalHoldRepository:
+        from functions.retention.hold_repository import LegalHoldRepository
+
+        return LegalHoldRepository(self.documents, self.clock)
+
+    @cached_property
+    def retention_parts(self) -> RetentionParts:
+        from functions.retention.config import RetentionConfig
+        from functions.retention.parts import RetentionParts
+        from functions.retention.run_repository import RunRepository
+
+        s = self.settings
+        config = RetentionConfig(
+            time_budget=timedelta(seconds=s.get_int("RETENTION_TIME_BUDGET_SECONDS")),
+            lease=timedelta(seconds=s.get_int("RETENTION_LEASE_SECONDS")),
+            hold_warning=timedelta(days=s.get_int("RETENTION_HOLD_WARNING_DAYS")),
+        )
+        return RetentionParts(
+            self.inventory, self.locations, self.legal_holds, RunRepository(self.documents), self.clock, config
+        )
+
+    @cached_property
+    def requests_under_hold(self) -> RequestsUnderHold:
+        from functions.requests.hold_support import RequestsUnderHold
+
+        return RequestsUnderHold(self.request_parts.requests, self.request_staff)
+
+    @cached_property
+    def retention_follow_up(self) -> HoldFollowUp:
+        from functions.retention.follow_up import HoldFollowUp
+
+        return HoldFollowUp(self.legal_holds, self.archives, self.requests_under_hold)
+
+    @cached_property
+    def retention_run(self) -> RetentionRun:
+        from functions.retention.purge import RetentionRun
+
+        return RetentionRun(self.retention_parts, self.retention_follow_up)
+
+    @cached_property
+    def retention_staff(self) -> RetentionStaff:
+        from functions.retention.staff import RetentionStaff
+
+        parts, follow_up, held = self.retention_parts, self.retention_follow_up, self.requests_under_hold
+        return RetentionStaff(parts, follow_up, self.profiles, held, self.pepper)
 
     def _gdpr_zone(self) -> ZoneInfo:
         name = self.settings.get("DSR_GDPR_TIME_ZONE")
@@ -327,7 +415,7 @@ class Services:
         except ValueError:
             raise SettingsError("app setting DSR_GDPR_PUBLIC_HOLIDAYS must list ISO dates (2026-12-25,...)") from None
 
-    # ---- breach incidents ----------------------------------------------------------------------
+    # ---- mail to many people ------------------------------------------------------------------
 
     @cached_property
     def bulk_mailer(self) -> BulkMailer:
@@ -342,6 +430,57 @@ class Services:
         return SendGridEventSignatures.from_settings(self.settings)
 
     @cached_property
+    def mail_batches(self) -> BatchRepository:
+        from functions.fanout.batches import BatchRepository
+
+        return BatchRepository(self.documents)
+
+    @cached_property
+    def fan_out_config(self) -> FanOutConfig:
+        from functions.fanout.dispatch import FanOutConfig
+
+        return FanOutConfig(
+            unconfirmed_grace=timedelta(seconds=self.settings.get_int("INCIDENT_UNCONFIRMED_GRACE_SECONDS"))
+        )
+
+    @cached_property
+    def delivery_events(self) -> DeliveryEvents:
+        from functions.fanout.events import DeliveryEvents
+
+        return DeliveryEvents(
+            self.mail_batches,
+            self.work_queue,
+            self.event_signatures,
+            self.clock,
+            self.fan_out_config,
+            self.pepper,
+            self.opt_outs,
+        )
+
+    @cached_property
+    def fan_out(self) -> FanOut:
+        from functions.fanout.dispatch import FanOut
+        from functions.incidents.mailing import IncidentNotices
+        from functions.notices.mailing import NoticeMailing
+
+        notices = NoticeMailing(
+            self.notice_repository, self.directory, self.ledger, self.catalog, self.clock, self.pepper
+        )
+        incidents = IncidentNotices(self.incidents, self.inventory_categories, self.clock, self.proof_signer)
+        mailings: dict[str, Mailing] = {incidents.kind: incidents, notices.kind: notices}
+        return FanOut(
+            self.mail_batches,
+            mailings,
+            self.bulk_mailer,
+            self.work_queue,
+            self.clock,
+            self.fan_out_config,
+            self.delivery_events.alive,
+        )
+
+    # ---- breach incidents ----------------------------------------------------------------------
+
+    @cached_property
     def incidents(self) -> IncidentRepository:
         from functions.incidents.repository import IncidentRepository
 
@@ -351,8 +490,7 @@ class Services:
     def incident_config(self) -> IncidentConfig:
         from functions.incidents.config import IncidentConfig
 
-        grace = timedelta(seconds=self.settings.get_int("INCIDENT_UNCONFIRMED_GRACE_SECONDS"))
-        return IncidentConfig(staff_email=self.settings.get("INCIDENT_STAFF_EMAIL") or None, unconfirmed_grace=grace)
+        return IncidentConfig(staff_email=self.settings.get("INCIDENT_STAFF_EMAIL") or None)
 
     @cached_property
     def inventory_categories(self) -> dict[str, str]:
@@ -364,29 +502,8 @@ class Services:
     def incident_staff(self) -> IncidentStaff:
         from functions.incidents.staff import IncidentStaff
 
-        return IncidentStaff(self.incidents, self.work_queue, self.clock, self.pepper, self.inventory_categories)
-
-    @cached_property
-    def delivery_events(self) -> DeliveryEvents:
-        from functions.incidents.events import DeliveryEvents
-
-        return DeliveryEvents(
-            self.incidents, self.work_queue, self.event_signatures, self.clock, self.incident_config, self.pepper
-        )
-
-    @cached_property
-    def notice_dispatch(self) -> NoticeDispatch:
-        from functions.incidents.dispatch import NoticeDispatch
-
-        return NoticeDispatch(
-            self.incidents,
-            self.bulk_mailer,
-            self.work_queue,
-            self.clock,
-            self.incident_config,
-            self.inventory_categories,
-            self.delivery_events.alive,
-            self.proof_signer,
+        return IncidentStaff(
+            self.incidents, self.work_queue, self.fan_out, self.clock, self.pepper, self.inventory_categories
         )
 
     @cached_property
@@ -400,6 +517,81 @@ class Services:
         from functions.incidents.deadline_watch import DeadlineWatch
 
         return DeadlineWatch(self.incidents, self.mailer, self.clock, self.incident_config)
+
+    # ---- notices and opt-outs ------------------------------------------------------------------
+
+    @cached_property
+    def marketing_group_id(self) -> int | None:
+        raw = self.settings.get("SENDGRID_MARKETING_GROUP_ID")
+        return self.settings.get_int("SENDGRID_MARKETING_GROUP_ID") if raw else None
+
+    @cached_property
+    def marketing_sync(self) -> MarketingSync:
+        from functions.notices.marketing_sync import MarketingSync
+
+        return MarketingSync(
+            self.documents,
+            self.work_queue,
+            self.ledger,
+            self.directory,
+            self.suppression_groups,
+            self.marketing_group_id,
+            self.clock,
+        )
+
+    @cached_property
+    def devices(self) -> Devices:
+        from functions.notices.devices import Devices
+
+        return Devices(self.documents, self.clock)
+
+    @cached_property
+    def opt_outs(self) -> OptOuts:
+        from functions.notices.opt_outs import OptOuts
+
+        return OptOuts(
+            self.ledger,
+            self.catalog,
+            self.marketing_sync,
+            self.devices,
+            self.directory,
+            self.marketing_group_id,
+            self.clock,
+        )
+
+    @cached_property
+    def unsubscribe_links(self) -> UnsubscribeLinks:
+        from functions.notices.unsubscribe import UnsubscribeLinks
+
+        return UnsubscribeLinks(self.signing_keys, self.settings.get("PUBLIC_API_URL"), self.opt_outs)
+
+    @cached_property
+    def allowed_subjects(self) -> AllowedSubjects:
+        from functions.notices.allowed import AllowedSubjects
+
+        return AllowedSubjects(self.documents, self.catalog, self.directory, self.unsubscribe_links.url)
+
+    @cached_property
+    def notice_repository(self) -> NoticeRepository:
+        from functions.notices.notices_repository import NoticeRepository
+
+        return NoticeRepository(self.documents)
+
+    @cached_property
+    def notice_board(self) -> NoticeBoard:
+        from functions.notices.board import NoticeBoard
+
+        cache = float(self.settings.get_int("NOTICES_CACHE_SECONDS"))
+        return NoticeBoard(self.notice_repository, self.fan_out, self.clock, cache)
+
+    @cached_property
+    def disclosures(self) -> DisclosureRegister:
+        from functions.notices.disclosures import DisclosureConfig, DisclosureRegister
+
+        config = DisclosureConfig(staff_email=self.settings.get("DISCLOSURE_STAFF_EMAIL") or None)
+        return DisclosureRegister(
+            self.documents, self.notice_board, self.mailer, self.clock, config, self.inventory_categories
+        )
 
 
 _lock = threading.Lock()

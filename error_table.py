@@ -21,8 +21,9 @@ from functions.consent.errors import (
     VisitorAlreadyLinked,
 )
 from functions.cookies.errors import CookiePurposesMissing
+from functions.fanout.events import InvalidEventSignature
+from functions.fanout.ports import BulkRejected, BulkThrottled
 from functions.incidents.errors import (
-    InvalidEventSignature,
     LateFilingNeedsReasons,
     NoRecipients,
     NoticeIncomplete,
@@ -31,7 +32,7 @@ from functions.incidents.errors import (
     SecondApproverRequired,
     SelectionNotPossible,
 )
-from functions.incidents.ports import BulkRejected, BulkThrottled
+from functions.notices.errors import AlreadyNotified, InvalidUnsubscribeLink
 from functions.proof.errors import ProofKeyUnavailable
 from functions.requests.errors import (
     AlreadyExtended,
@@ -48,6 +49,7 @@ from functions.requests.errors import (
     StepRunning,
     TooManyOpenRequests,
 )
+from functions.retention.errors import HoldEndInPast, HoldNotInForce, HoldTargetNotFound
 
 RETRY_SOON = {"Retry-After": "5"}
 
@@ -92,6 +94,10 @@ ERROR_TABLE: dict[type[DomainError], ProblemType] = {
     NothingToRetry: ProblemType(409, "nothing-to-retry", "Nothing to retry"),
     StepRunning: ProblemType(409, "step-running", "Step running"),
     NotAnErasure: ProblemType(409, "not-erasure", "Not an erasure"),
+    # retention
+    HoldTargetNotFound: ProblemType(422, "hold-target-not-found", "Nothing to hold"),
+    HoldEndInPast: ProblemType(422, "hold-end-in-past", "Hold end in the past"),
+    HoldNotInForce: ProblemType(409, "hold-not-in-force", "Hold not in force"),
     # breach incidents
     NoticeIncomplete: ProblemType(422, "notice-incomplete", "Notice incomplete", {}, _missing_parts),
     SecondApproverRequired: ProblemType(409, "second-approver-required", "A second staff member must approve"),
@@ -101,6 +107,9 @@ ERROR_TABLE: dict[type[DomainError], ProblemType] = {
     LateFilingNeedsReasons: ProblemType(422, "late-reasons-required", "Reasons for the delay required"),
     SelectionNotPossible: ProblemType(422, "selection-not-possible", "Location not searchable by time"),
     InvalidEventSignature: ProblemType(401, "invalid-signature", "Invalid event signature"),
+    # notices and opt-outs
+    InvalidUnsubscribeLink: ProblemType(400, "invalid-unsubscribe-link", "Invalid unsubscribe link"),
+    AlreadyNotified: ProblemType(409, "already-notified", "People already notified"),
     # public proof
     ProofKeyUnavailable: ProblemType(503, "proof-key-unavailable", "Signing key unavailable", {"Retry-After": "30"}),
     # never reach HTTP (the fan-out worker handles them), mapped so that nothing renders as a 500

@@ -2,8 +2,9 @@
 
 Nothing here connects to anything: the composition root (bootstrap.py) builds each edge on first
 use. Settings are checked for unresolved Key Vault references so that a misconfigured deployment
-refuses to start with a message naming the settings. The error table tells the HTTP edge how each
-domain error reads as a problem.
+refuses to start with a message naming the settings, and retention periods against the inventory and
+its legal minimums, naming the rule. The error table tells the HTTP edge how each domain error reads
+as a problem.
 """
 
 import azure.functions as func
@@ -15,14 +16,19 @@ from functions.apidocs.blueprint import bp as apidocs
 from functions.audit.blueprint import bp as audit
 from functions.consent.blueprint import bp as consent
 from functions.cookies.blueprint import bp as cookies
+from functions.fanout.blueprint import bp as fanout
 from functions.health.blueprint import bp as health
 from functions.incidents.blueprint import bp as incidents
+from functions.inventory.declaration import inventory
+from functions.notices.blueprint import bp as notices
 from functions.proof.blueprint import bp as proof
 from functions.requests.blueprint import bp as requests
+from functions.retention.blueprint import bp as retention
+from functions.retention.policy import effective_inventory
 
-load_settings()
+effective_inventory(inventory(), load_settings())
 PROBLEM_TYPES.install(ERROR_TABLE)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (consent, cookies, requests, incidents, proof, audit, health, apidocs):
+for blueprint in (consent, cookies, requests, retention, incidents, fanout, notices, proof, audit, health, apidocs):
     app.register_functions(blueprint)

@@ -6,7 +6,9 @@ stays flat however many items go in. Links are read-only SAS URLs, signed with t
 (local Azurite, connection string) or with a user delegation key (managed identity in Azure).
 
 Blob names are ``{subject_key}/{request_id}.zip``: the subject key is a keyed hash, so no blob name,
-URL or log line ever holds an email.
+URL or log line ever holds an email. Each archive carries the blob index tag ``legalHold``
+(``declarations/storage.json``): ``none``, or ``held`` while a legal hold covers it; the storage
+account's lifecycle rule deletes only archives tagged ``none``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from core.ports import Confirmation
 from core.settings import Settings, SettingsError
 
 DEFAULT_CONTAINER = "exports"
+HOLD_TAG, FREE, HELD = "legalHold", "none", "held"  # declarations/storage.json: exports.holdTag
 DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024
 MAX_BLOCKS = 50_000  # Azure's limit per block blob
 MAX_LINK_VALIDITY = timedelta(days=7)  # a user delegation key lives at most seven days
@@ -95,14 +98,28 @@ class BlobArchiveStore:
     def container_name(self) -> str:
         return str(self._container.container_name)
 
-    def open_archive(self, subject_key: str, request_id: str) -> BlobArchiveWriter:
-        """A writer for a new archive; nothing is visible until ``close()`` commits it.
+    def open_archive(self, subject_key: str, request_id: str, held: bool = False) -> BlobArchiveWriter:
+        """A writer for a new archive; nothing is visible until ``close()`` commits it, tagged held or free.
 
         Writing the same subject and request again replaces the archive on commit (a retried step).
         """
         blob_name = archive_blob_name(subject_key, request_id)
         self._ensure_container()
-        return BlobArchiveWriter(self._container.get_blob_client(blob_name), self._block_size)
+        tags = {HOLD_TAG: HELD if held else FREE}
+        return BlobArchiveWriter(self._container.get_blob_client(blob_name), self._block_size, tags)
+
+    def archive_names(self, subject_key: str) -> list[str]:
+        prefix = _name_part(subject_key, "subject key") + "/"
+        try:
+            return [blob.name for blob in self._container.list_blobs(name_starts_with=prefix)]
+        except ResourceNotFoundError:  # no container yet: nothing was ever written
+            return []
+
+    def mark_held(self, blob_name: str, held: bool) -> None:
+        if not _BLOB_NAME.fullmatch(blob_name) or ".." in blob_name:
+            raise ValueError("not an archive blob name ({subject_key}/{request_id}.zip)")
+        with suppress(ResourceNotFoundError):  # deleted meanwhile: nothing to mark
+            self._container.get_blob_client(blob_name).set_blob_tags({HOLD_TAG: HELD if held else FREE})
 
     def share_link(self, blob_name: str, valid_for: timedelta) -> str:
         """A read-only SAS URL for one archive, valid from now (less clock skew) for ``valid_for``."""
@@ -136,13 +153,10 @@ class BlobArchiveStore:
             )
         return f"{blob.url}?{sas}"
 
-    def delete_archives(self, subject_key: str) -> list[Confirmation]:
-        """Deletes every archive under the subject's prefix (with its snapshots), one confirmation each."""
-        prefix = _name_part(subject_key, "subject key") + "/"
-        try:
-            names = [blob.name for blob in self._container.list_blobs(name_starts_with=prefix)]
-        except ResourceNotFoundError:  # no container yet: nothing was ever written
-            return []
+    def delete_archives(self, subject_key: str, keep: frozenset[str] = frozenset()) -> list[Confirmation]:
+        """Deletes every archive under the subject's prefix (with its snapshots), one confirmation each,
+        except those of the requests in ``keep``."""
+        names = [n for n in self.archive_names(subject_key) if n.rsplit("/", 1)[-1].removesuffix(".zip") not in keep]
         confirmations: list[Confirmation] = []
         for name in names:
             # Deleted since it was listed (a concurrent retry): gone all the same.
@@ -170,9 +184,10 @@ class BlobArchiveStore:
 class _BlockSink:
     """A non-seekable, write-only file for ``zipfile`` that stages blocks of the blob as it fills."""
 
-    def __init__(self, blob: BlobClient, block_size: int) -> None:
+    def __init__(self, blob: BlobClient, block_size: int, tags: Mapping[str, str] | None = None) -> None:
         self._blob = blob
         self._block_size = block_size
+        self._tags = dict(tags or {})
         self._buffer = bytearray()
         # Ids are unique per writer, so a retried archive never mixes in blocks of an earlier attempt.
         self._prefix = secrets.token_hex(8)
@@ -200,7 +215,7 @@ class _BlockSink:
     def commit(self, content_settings: ContentSettings) -> None:
         self._stage()
         blocks = [BlobBlock(block_id) for block_id in self._block_ids]
-        self._blob.commit_block_list(blocks, content_settings=content_settings)
+        self._blob.commit_block_list(blocks, content_settings=content_settings, tags=self._tags or None)
 
     def discard(self) -> None:
         self._buffer = bytearray()
@@ -225,9 +240,9 @@ class BlobArchiveWriter:
     the archive; a blob already committed by an earlier attempt stays as it was.
     """
 
-    def __init__(self, blob: BlobClient, block_size: int) -> None:
+    def __init__(self, blob: BlobClient, block_size: int, tags: Mapping[str, str] | None = None) -> None:
         self._blob = blob
-        self._sink = _BlockSink(blob, block_size)
+        self._sink = _BlockSink(blob, block_size, tags)
         self._zip = zipfile.ZipFile(self._sink, mode="w", compression=zipfile.ZIP_DEFLATED)
         self._names: set[str] = set()
         self._failed = False

@@ -140,14 +140,26 @@ class CosmosDocumentStore:
         token = pages.continuation_token
         return Page(page, base64.urlsafe_b64encode(token.encode()).decode() if token else None)
 
+    def query_value(self, container: str, sql: str, parameters: Mapping[str, Any]) -> Any:
+        # The SDK aggregates COUNT and MIN across partitions itself and yields the one result.
+        values = self._container(container).query_items(
+            sql,
+            parameters=[{"name": name, "value": value} for name, value in parameters.items()],
+            enable_cross_partition_query=True,
+        )
+        return next(iter(values), None)
+
     def upsert(self, container: str, body: Document) -> Versioned:
         return _versioned(self._container(container).upsert_item(body))
 
-    def delete(self, container: str, doc_id: str, partition_key: str) -> bool:
+    def delete(self, container: str, doc_id: str, partition_key: str, etag: str | None = None) -> bool:
+        condition: dict[str, Any] = {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
         try:
-            self._container(container).delete_item(doc_id, partition_key=partition_key)
+            self._container(container).delete_item(doc_id, partition_key=partition_key, **condition)
         except exceptions.CosmosResourceNotFoundError:
             return False
+        except exceptions.CosmosAccessConditionFailedError:
+            raise DocumentChanged(container) from None
         return True
 
     def ping(self) -> None:

@@ -35,7 +35,7 @@ from sendgrid.helpers.mail import (
 from adapters.export_format import iso_times
 from core.ports import Confirmation, MailRejected, MailUnavailable
 from core.settings import SETTINGS_BY_NAME, Settings, SettingsError
-from functions.incidents.ports import BulkMail, BulkRejected, BulkThrottled
+from functions.fanout.ports import BulkMail, BulkRecipient, BulkRejected, BulkThrottled
 
 # The HTTP client under the SDK logs URLs, payloads and response bodies at DEBUG: all carry addresses.
 logging.getLogger("python_http_client").setLevel(logging.INFO)
@@ -247,9 +247,11 @@ def _json_list(response: Any) -> list[dict[str, Any]]:
 
 
 class SendGridBulkMailer:
-    """Breach notices through the v3 mail send API: one request per batch, one personalization per
-    recipient. Transactional: unsubscribe groups and the global unsubscribe list are bypassed, while
-    bounces and spam reports still apply (SendGrid's ``bypass_unsubscribe_management``)."""
+    """Mail to many people through the v3 mail send API: one request per batch, one personalization
+    per recipient. Transactional mail (breach, transfer, disclosure notices) is sent in no unsubscribe
+    group, so group unsubscribes never hold it back, and bypasses the global unsubscribe list, while
+    bounces and spam reports still apply (SendGrid's ``bypass_unsubscribe_management``). Marketing
+    mail goes in its unsubscribe group with one-click unsubscribe headers."""
 
     def __init__(self, api_key: str, host: str, from_address: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self._sendgrid = SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
@@ -262,20 +264,23 @@ class SendGridBulkMailer:
         return cls(api_key, host, settings.get(MAIL_FROM))
 
     def send_batch(self, mail: BulkMail) -> str:
-        body = {
-            "personalizations": [{"to": [{"email": address}]} for address in mail.recipients],
+        body: dict[str, Any] = {
+            "personalizations": [_personalization(recipient) for recipient in mail.recipients],
             "from": {"email": self._from},
             "subject": mail.subject,
             "content": [{"type": "text/plain", "value": mail.text}, {"type": "text/html", "value": mail.html}],
             "categories": [mail.category],
             "custom_args": dict(mail.custom_args),
-            "mail_settings": {"bypass_unsubscribe_management": {"enable": True}},
             "tracking_settings": {
                 "click_tracking": {"enable": False, "enable_text": False},
                 "open_tracking": {"enable": False},
                 "ganalytics": {"enable": False},
             },
         }
+        if mail.transactional:  # owed to the person: unsubscribe groups never hold it back
+            body["mail_settings"] = {"bypass_unsubscribe_management": {"enable": True}}
+        elif mail.unsubscribe_group is not None:
+            body["asm"] = {"group_id": mail.unsubscribe_group}
         try:
             response = self._sendgrid.client.mail.send.post(request_body=body, timeout=self._timeout)
         except HTTPError as exc:
@@ -286,6 +291,16 @@ class SendGridBulkMailer:
         if not message_id:
             raise SendGridError(f"SendGrid accepted the batch (HTTP {response.status_code}) without a message id")
         return str(message_id)
+
+
+def _personalization(recipient: BulkRecipient) -> dict[str, Any]:
+    personalization: dict[str, Any] = {"to": [{"email": recipient.email}]}
+    if recipient.unsubscribe_url:  # RFC 8058 one-click: a POST to this URL unsubscribes, no login
+        personalization["headers"] = {
+            "List-Unsubscribe": f"<{recipient.unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    return personalization
 
 
 def _bulk_failure(exc: HTTPError) -> BulkRejected | BulkThrottled | MailUnavailable:
@@ -352,3 +367,46 @@ class SendGridEventSignatures:
         except (InvalidSignature, ValueError, binascii.Error):
             return False
         return True
+
+
+class SendGridSuppressionGroups:
+    """The marketing unsubscribe group (ASM): marketing mail sent with it skips its addresses."""
+
+    def __init__(self, api_key: str, host: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+        self._sendgrid = SendGridAPIClient(api_key=api_key, host=host.rstrip("/"))
+        self._timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SendGridSuppressionGroups:
+        api_key, host = _credentials(settings)
+        return cls(api_key, host)
+
+    def add(self, group_id: int, emails: list[str]) -> None:
+        if not emails:
+            return
+        self._call(
+            lambda: self._sendgrid.client.asm.groups._(str(group_id)).suppressions.post(
+                request_body={"recipient_emails": emails}, timeout=self._timeout
+            )
+        )
+
+    def remove(self, group_id: int, email: str) -> None:
+        self._call(
+            lambda: (
+                self._sendgrid.client.asm.groups._(str(group_id))
+                .suppressions._(quote(email, safe="@"))
+                .delete(timeout=self._timeout)
+            ),
+            missing_is_done=True,  # not in the group: nothing to take out
+        )
+
+    def _call(self, request: Any, missing_is_done: bool = False) -> None:
+        try:
+            request()
+        except NotFoundError:
+            if not missing_is_done:
+                raise MailUnavailable() from None  # the group is gone: ops must fix the setting
+        except HTTPError as exc:
+            raise _not_sent(int(getattr(exc, "status_code", 0) or 0)) from None  # its body may quote addresses
+        except (URLError, TimeoutError, OSError):
+            raise MailUnavailable() from None

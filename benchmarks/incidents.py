@@ -28,9 +28,9 @@ from core.settings import Settings
 from devstack.instrumented import counted_services
 from devstack.services import SENDGRID_LOCAL_KEY, StackPorts
 from devstack.stack import LocalStack
-from functions.incidents.dispatch import DispatchMessage
-from functions.incidents.incident_record import NoticeContent
-from functions.incidents.lifecycle import DISPATCH_QUEUE
+from functions.fanout.dispatch import DispatchMessage
+from functions.fanout.lifecycle import DISPATCH_QUEUE
+from functions.incidents.incident_record import BreachTime, NoticeContent
 from functions.incidents.recipient_record import Recipient
 from functions.incidents.staff import IncidentFacts
 
@@ -59,7 +59,8 @@ class LocalQueue:
 
 def _prepared_notice(svc: Services, size: int) -> tuple[str, str]:
     staff = svc.incident_staff
-    facts = IncidentFacts("Benchmark breach", datetime.now(UTC), "A benchmark.", "dpo@example.com")
+    now = datetime.now(UTC)
+    facts = IncidentFacts("Benchmark breach", now, "A benchmark.", "dpo@example.com", BreachTime(kind="date", at=now))
     incident_id = staff.open(facts, "bench").id
     pepper = svc.settings.get("SUBJECT_HASH_PEPPER")
     for n in range(size):
@@ -92,9 +93,9 @@ def _dispatch(
         message = DispatchMessage.parse(queue.messages.popleft())
         assert message is not None
         start = time.perf_counter()
-        svc.notice_dispatch.run(message, f"bench-{uuid.uuid4().hex}")
+        svc.fan_out.run(message, f"bench-{uuid.uuid4().hex}")
         worker = time.perf_counter() - start
-        batch = svc.incidents.batch(notice_id, f"{notice_id}-{message.seq:06d}")
+        batch = svc.mail_batches.get(notice_id, f"{notice_id}-{message.seq:06d}")
         if batch is None:
             continue
         requests += 1

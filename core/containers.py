@@ -18,7 +18,14 @@ DSR_REQUESTS = "dsr-requests"
 PROFILES = "profiles"  # the product's user profiles: where a person's email leads to their user id
 INCIDENTS = "incidents"
 INCIDENT_RECIPIENTS = "incident-recipients"
-INCIDENT_BATCHES = "incident-batches"
+MAIL_BATCHES = "mail-batches"
+MARKETING_SYNC = "marketing-sync"
+NOTICES = "notices"
+NOTICE_RECEIPTS = "notice-receipts"
+DISCLOSURES = "disclosures"
+DEVICES = "devices"  # the product's devices and push tokens
+LEGAL_HOLDS = "legal-holds"
+RETENTION = "retention"  # the retention purge's lease, cursors and run reports
 CONSENT_SEALS = "consent-seals"
 
 
@@ -28,6 +35,14 @@ class ContainerSpec:
     partition_key: str
     default_ttl: int | None
     indexing: dict[str, Any]
+    ttl_safe: bool = False  # declared ttlBackstop.safe: Cosmos TTL may delete its items on its own
+
+    def __post_init__(self) -> None:
+        if self.default_ttl is not None and not self.ttl_safe:
+            raise ValueError(
+                f"container {self.id}: defaultTtl is set, but its declaration does not say TTL is safe there "
+                "(ttlBackstop.safe): TTL deletes silently and ignores legal holds"
+            )
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,7 @@ def database_spec() -> DatabaseSpec:
                 partition_key=c["partitionKey"],
                 default_ttl=c.get("defaultTtl"),
                 indexing=c.get("indexing", {}),
+                ttl_safe=bool((c.get("ttlBackstop") or {}).get("safe", False)),
             )
             for c in raw["containers"]
         ),

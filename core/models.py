@@ -14,7 +14,15 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PrivateAttr, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PrivateAttr,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 
 
@@ -160,3 +168,7 @@ class LogEntry(StoredDocument):
     actor: str
     action: str
     detail: str = ""
+
+
+# A link shown to people (in a notice or a mail): HTTPS only, no spaces or markup characters.
+HttpsLink = Annotated[str, StringConstraints(pattern=r"^https://[^\s<>\"]{1,2000}$")]

@@ -64,10 +64,16 @@ class DocumentStore(Protocol):
         Raises :class:`InvalidContinuation` for a token that was not handed out."""
         ...
 
+    def query_value(self, container: str, sql: str, parameters: Mapping[str, Any]) -> Any:
+        """The one value of a cross-partition ``SELECT VALUE COUNT(1)`` or ``MIN(...)`` query; None
+        when it has none (no item matched)."""
+        ...
+
     def upsert(self, container: str, body: Document) -> Versioned: ...
 
-    def delete(self, container: str, doc_id: str, partition_key: str) -> bool:
-        """Deletes the document; False when it was already gone (so a repeated erasure is harmless)."""
+    def delete(self, container: str, doc_id: str, partition_key: str, etag: str | None = None) -> bool:
+        """Deletes the document; False when it was already gone (so a repeated erasure is harmless).
+        With ``etag``, only the version read: DocumentChanged if it changed since."""
         ...
 
     def ping(self) -> None: ...

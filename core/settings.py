@@ -169,6 +169,18 @@ SETTINGS: tuple[Setting, ...] = (
         "",
     ),
     Setting(
+        "DISCLOSURE_STAFF_EMAIL",
+        SettingKind.PLAIN,
+        "Where the warning goes a week before a legal disclosure's gag ends (the people are told when it does).",
+        "",
+    ),
+    Setting(
+        "NOTICES_CACHE_SECONDS",
+        SettingKind.PLAIN,
+        "How long an instance keeps the board of active notices in memory (GET /api/notices/active).",
+        "30",
+    ),
+    Setting(
         "INCIDENT_UNCONFIRMED_GRACE_SECONDS",
         SettingKind.PLAIN,
         "How long a breach-notice batch interrupted mid-send waits for SendGrid's events before it is sent "
@@ -210,6 +222,37 @@ SETTINGS: tuple[Setting, ...] = (
         SettingKind.PLAIN,
         "Key Vault URI for keys that rotate (read with the app's identity). Empty locally.",
         "",
+    ),
+    Setting(
+        "RETENTION_SCHEDULE",
+        SettingKind.PLAIN,
+        "Six-field NCRONTAB schedule of the retention purge (UTC in Azure), read by its timer as %RETENTION_SCHEDULE%.",
+        "0 30 2 * * *",
+    ),
+    Setting(
+        "RETENTION_PERIODS",
+        SettingKind.PLAIN,
+        "Retention periods that differ from declarations/inventory.json, as comma-separated <rule>=<n>d or <n>y "
+        "(navigation-events=180d,orders=10y); an unknown rule or a period below a legal minimum stops the app.",
+        "",
+    ),
+    Setting(
+        "RETENTION_TIME_BUDGET_SECONDS",
+        SettingKind.PLAIN,
+        "How long one purge run works before it stops and leaves the rest to the next run (below functionTimeout).",
+        "480",
+    ),
+    Setting(
+        "RETENTION_LEASE_SECONDS",
+        SettingKind.PLAIN,
+        "How long a purge run's lease lasts without being renewed: a run that died is taken over this much later.",
+        "300",
+    ),
+    Setting(
+        "RETENTION_HOLD_WARNING_DAYS",
+        SettingKind.PLAIN,
+        "A legal hold whose end date is this close shows in the staff digest.",
+        "14",
     ),
 )
 

@@ -45,13 +45,18 @@ class Seeded:
     counts: dict[str, int]
 
 
+# Demo items are recent, inside every retention period, so no purge takes them from a test or a demo.
+RECENT = timedelta(days=300)
+
+
 def _navigation(person: DemoPerson, n: int, rng: random.Random) -> Iterator[dict[str, Any]]:
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    now = datetime.now(UTC)
+    step = RECENT / max(n, 1)
     for i in range(n):
         yield {
             "id": f"nav-{uuid.uuid4().hex}",
             "userId": person.user_id,
-            "at": (start + timedelta(minutes=37 * i)).isoformat(),
+            "at": (now - RECENT + step * i).isoformat(),
             "page": rng.choice(PAGES),
             "referrer": rng.choice(["https://www.google.com/", None, "https://news.example/"]),
             "durationSeconds": rng.randint(3, 600),
@@ -68,7 +73,7 @@ def _language(person: DemoPerson, n: int, rng: random.Random) -> Iterator[dict[s
             "userId": person.user_id,
             "dialogueId": f"dlg-{i // 5}",
             "text": rng.choice(UTTERANCES),
-            "at": datetime(2026, 3, 1, tzinfo=UTC).isoformat(),
+            "at": (datetime.now(UTC) - timedelta(days=30)).isoformat(),
         }
 
 
@@ -81,6 +86,7 @@ def _devices(person: DemoPerson, n: int, rng: random.Random) -> Iterator[dict[st
             "os": rng.choice(["Android 16", "iOS 19"]),
             "pushToken": f"push-{uuid.uuid4().hex}",
             "cookieId": uuid.uuid4().hex,
+            "lastSeenAt": (datetime.now(UTC) - timedelta(days=3)).isoformat(),
         }
 
 
@@ -95,6 +101,7 @@ def _orders(person: DemoPerson, n: int, rng: random.Random) -> Iterator[dict[str
             "billingName": person.name,
             "billingEmail": person.email,
             "billingAddress": "Hauptstrasse 1, 10115 Berlin",
+            "issuedAt": (datetime.now(UTC) - timedelta(days=60 + i)).isoformat(),
         }
 
 

@@ -51,6 +51,10 @@ SEED_DIR = PROJECT_ROOT / "seed"
 SEED_ACTOR = "local-stack-seed"
 # Where the app receives SendGrid's Event Webhook, under the Functions route prefix.
 EVENT_WEBHOOK_ROUTE = "/webhooks/sendgrid/events"
+# The unsubscribe group of marketing email, made at start. The mail server keeps groups in memory and
+# numbers them from 1, and this is the first one made, so its id is known before the server runs.
+MARKETING_GROUP = {"name": "Marketing email", "description": "Promotions and offers"}
+MARKETING_GROUP_ID = 1
 
 
 class StackAlreadyRunning(RuntimeError):
@@ -143,6 +147,7 @@ class LocalStack:
                 "SENDGRID_API_KEY": SENDGRID_LOCAL_KEY,
                 "SENDGRID_API_HOST": self.mail_url,
                 "SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY": self.event_webhook_public_key,
+                "SENDGRID_MARKETING_GROUP_ID": str(MARKETING_GROUP_ID),
                 "PUBLIC_API_URL": self.functions_url,
                 "PROOF_KEY_FILE": str(self.proof_key_file),
             }
@@ -181,6 +186,7 @@ class LocalStack:
             self.running.append(
                 start_mailserver(self.ports, self.log_dir, data / "mail" if data else None, event_signing_key=event_key)
             )
+            self.ensure_marketing_group()
             self.provision()
         except BaseException:
             self.stop()
@@ -261,18 +267,43 @@ class LocalStack:
         self.point_event_webhook(self.event_webhook_url)
         return host
 
-    def point_event_webhook(self, url: str | None, *, enabled: bool = True) -> None:
-        """Tell the mail server where to post its signed events (None: nowhere)."""
+    def _mail_call(self, method: str, path: str, body: object = None) -> tuple[int, object]:
+        """One call to the mail server: its status and JSON answer (None when it has no body)."""
+        headers = {"Authorization": f"Bearer {SENDGRID_LOCAL_KEY}"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         connection = HTTPConnection(LOOPBACK, self.ports.mail, timeout=10)
         try:
-            body = json.dumps({"url": url, "enabled": enabled})
-            connection.request("PUT", "/_events/webhook", body, {"Content-Type": "application/json"})
+            connection.request(method, path, json.dumps(body) if body is not None else None, headers)
             response = connection.getresponse()
-            response.read()
+            raw = response.read()
         finally:
             connection.close()
-        if response.status != 200:
-            raise ServiceStartError(f"mail: pointing the event webhook answered HTTP {response.status}")
+        return response.status, json.loads(raw) if raw else None
+
+    def point_event_webhook(self, url: str | None, *, enabled: bool = True) -> None:
+        """Tell the mail server where to post its signed events (None: nowhere)."""
+        status, _ = self._mail_call("PUT", "/_events/webhook", {"url": url, "enabled": enabled})
+        if status != 200:
+            raise ServiceStartError(f"mail: pointing the event webhook answered HTTP {status}")
+
+    def ensure_marketing_group(self) -> None:
+        """The unsubscribe group of marketing email, made unless it exists, with the id the app is given."""
+        status, groups = self._mail_call("GET", "/v3/asm/groups")
+        if status != 200 or not isinstance(groups, list):
+            raise ServiceStartError(f"mail: listing unsubscribe groups answered HTTP {status}")
+        group: object = next(
+            (g for g in groups if isinstance(g, dict) and g.get("name") == MARKETING_GROUP["name"]), None
+        )
+        if group is None:
+            status, group = self._mail_call("POST", "/v3/asm/groups", MARKETING_GROUP)
+            if status != 201:
+                raise ServiceStartError(f"mail: creating the marketing unsubscribe group answered HTTP {status}")
+        if not isinstance(group, dict) or group.get("id") != MARKETING_GROUP_ID:
+            raise ServiceStartError(
+                f"mail: the marketing unsubscribe group is {group!r}, "
+                f"but SENDGRID_MARKETING_GROUP_ID is {MARKETING_GROUP_ID}"
+            )
 
     def stop(self) -> None:
         for service in reversed(self.running):

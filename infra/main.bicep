@@ -116,6 +116,9 @@ param incidentUnconfirmedGraceSeconds int = 600
 @description('SendGrid unsubscribe group (ASM group id) of marketing email (SENDGRID_MARKETING_GROUP_ID); create it in SendGrid first.')
 param sendgridMarketingGroupId string = ''
 
+@description('Where the warning goes a week before a legal disclosure\'s gag ends (DISCLOSURE_STAFF_EMAIL); empty = logged only.')
+param disclosureStaffEmail string = ''
+
 @description('IANA time zone of the Member State whose calendar counts GDPR deadlines (DSR_GDPR_TIME_ZONE).')
 param dsrGdprTimeZone string = 'Europe/Helsinki'
 
@@ -126,6 +129,13 @@ param dsrGdprPublicHolidays string = ''
 @minLength(1)
 @maxLength(127)
 param signingKeySecretName string = 'signing-keys'
+
+@description('NCRONTAB schedule of the daily retention purge, in UTC (RETENTION_SCHEDULE).')
+@minLength(11)
+param retentionSchedule string = '0 30 2 * * *'
+
+@description('Retention periods that differ from declarations/inventory.json, as <rule>=<n>d or <n>y, comma-separated (RETENTION_PERIODS). A period below a legal minimum stops the app at start.')
+param retentionPeriods string = ''
 
 // ---------------------------------------------------------------------------------------------------
 // Storage
@@ -265,6 +275,7 @@ var declaredQueues = [for queue in storageDeclaration.queues: queue.name]
 var exportsContainerName = storageDeclaration.blobContainers[0].name
 var sealsContainerName = storageDeclaration.blobContainers[1].name
 var sealsAccountName = take(toLower('stseal${namePrefix}${environmentName}${token}'), 24)
+var exportsHoldTag = storageDeclaration.blobContainers[0].holdTag
 var deploymentContainerName = 'app-package'
 
 // ---------------------------------------------------------------------------------------------------
@@ -295,6 +306,8 @@ module storage 'modules/storage.bicep' = {
     exportsContainerName: exportsContainerName
     deploymentContainerName: deploymentContainerName
     exportRetentionDays: exportRetentionDays
+    exportsHoldTagName: exportsHoldTag.name
+    exportsHoldTagFree: exportsHoldTag.free
     workspaceId: monitoring.outputs.workspaceId
   }
 }
@@ -407,9 +420,13 @@ module appSettings 'modules/appsettings.bicep' = {
     incidentUnconfirmedGraceSeconds: incidentUnconfirmedGraceSeconds
     sendgridEventWebhookPublicKey: sendgridEventWebhookPublicKey
     sendgridMarketingGroupId: sendgridMarketingGroupId
+    disclosureStaffEmail: disclosureStaffEmail
+    noticesCacheSeconds: 30
     dsrGdprPublicHolidays: dsrGdprPublicHolidays
     exportLinkHours: 72
     exportRetentionDays: exportRetentionDays
+    retentionSchedule: retentionSchedule
+    retentionPeriods: retentionPeriods
   }
   dependsOn: [
     roles

@@ -32,18 +32,37 @@ from core.ports import (
 
 _QUERY = re.compile(
     r"^SELECT (?:TOP (?P<top>\d+) )?(?P<fields>.+?) FROM c(?: WHERE (?P<where>.+?))?"
-    r"(?: ORDER BY c\.(?P<order>\w+)(?P<desc> DESC)?)?$"
+    r"(?: ORDER BY (?P<order>c\.\w+(?:\['[^']+'\])?)(?P<desc> DESC)?)?$"
 )
-_COMPARE = re.compile(r"^c\.(\w+) (=|<=|>=|<|>) (@\w+|true|false|'[^']*')$")
+_PATH = r"c\.\w+(?:\['[^']+'\])?(?:\.\w+)*"  # c.name, c.name['key'], c.name['key'].field
+_COMPARE = re.compile(rf"^({_PATH}) (=|!=|<=|>=|<|>) (@\w+|true|false|'[^']*')$")
 _IN = re.compile(r"^(NOT \()?c\.(\w+) IN \(([^)]*)\)\)?$")
-_IS_STRING = re.compile(r"^IS_STRING\(c\.(\w+)\)$")
+_FUNCTION = re.compile(rf"^(NOT )?(IS_STRING|IS_DEFINED)\(({_PATH})\)$")
+_ARRAY_CONTAINS = re.compile(rf"^(NOT )?ARRAY_CONTAINS\((@\w+), ({_PATH})\)$")
+_CONTAINED = re.compile(rf"^ARRAY_CONTAINS\(({_PATH}), (@\w+)\)$")
+_STARTSWITH = re.compile(rf"^STARTSWITH\(({_PATH}), '([^']*)'\)$")
+_AGGREGATE = re.compile(rf"^VALUE (COUNT\(1\)|MIN\(({_PATH})\))$")
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq,
+    "!=": operator.ne,
     "<=": operator.le,
     ">=": operator.ge,
     "<": operator.lt,
     ">": operator.gt,
 }
+_MISSING = object()
+
+
+def _value(doc: Document, path: str) -> Any:
+    """The value at ``c.name``, ``c.name['key']`` or ``c.name['key'].field``; _MISSING when undefined
+    (as Cosmos' undefined)."""
+    match = re.fullmatch(r"c\.(\w+)(?:\['([^']+)'\])?((?:\.\w+)*)", path)
+    assert match, path
+    value: Any = doc
+    for key in [match.group(1), match.group(2), *match.group(3).split(".")[1:]]:
+        if key is not None:
+            value = value.get(key, _MISSING) if isinstance(value, dict) else _MISSING
+    return value
 
 
 def _literal(token: str, parameters: Mapping[str, Any]) -> Any:
@@ -59,31 +78,65 @@ def _condition(text: str, parameters: Mapping[str, Any]) -> Callable[[Document],
     if text == "1 = 1":
         return lambda doc: True
     if match := _COMPARE.match(text):
-        name, op, token = match.groups()
+        path, op, token = match.groups()
         value, compare = _literal(token, parameters), _OPERATORS[op]
-        return lambda doc: doc.get(name) is not None and compare(doc.get(name), value)
+
+        def compared(doc: Document) -> bool:
+            found = _value(doc, path)
+            # Cosmos compares only values of one type; undefined and null match no comparison.
+            return found not in (None, _MISSING) and type(found) is type(value) and compare(found, value)
+
+        return compared
     if match := _IN.match(text):
         negated, name, listed = match.groups()
         values = {_literal(v.strip(), parameters) for v in listed.split(",")}
         return lambda doc: (doc.get(name) in values) != bool(negated)
-    if match := _IS_STRING.match(text):
-        name = match.group(1)
-        return lambda doc: isinstance(doc.get(name), str)
+    if match := _FUNCTION.match(text):
+        negated, function, path = match.groups()
+
+        def holds(doc: Document) -> bool:
+            found = _value(doc, path)
+            return isinstance(found, str) if function == "IS_STRING" else found is not _MISSING
+
+        return lambda doc: holds(doc) != bool(negated)
+    if match := _ARRAY_CONTAINS.match(text):
+        negated, parameter, path = match.groups()
+        listed = list(parameters[parameter])
+        return lambda doc: (_value(doc, path) in listed) != bool(negated)
+    if match := _CONTAINED.match(text):
+        path, parameter = match.groups()
+        wanted = parameters[parameter]
+        return lambda doc: isinstance(found := _value(doc, path), list) and wanted in found
+    if match := _STARTSWITH.match(text):
+        path, prefix = match.groups()
+        return lambda doc: isinstance(found := _value(doc, path), str) and found.startswith(prefix)
     raise NotImplementedError(f"the fake store does not understand this condition: {text}")
 
 
-def _run(documents: Iterable[Document], sql: str, parameters: Mapping[str, Any]) -> list[Document]:
+def _run(documents: Iterable[Document], sql: str, parameters: Mapping[str, Any]) -> list[Any]:
     match = _QUERY.match(" ".join(sql.split()))
     if match is None:
         raise NotImplementedError(f"the fake store does not understand this query: {sql}")
     conditions = [_condition(c, parameters) for c in (match["where"] or "1 = 1").split(" AND ")]
     found = [dict(d) for d in documents if all(check(d) for check in conditions)]
     if match["order"]:
-        found.sort(key=lambda d: (d.get(match["order"]) is None, d.get(match["order"])), reverse=bool(match["desc"]))
+        order = match["order"]
+
+        def key(doc: Document) -> tuple[bool, Any]:
+            value = _value(doc, order)
+            return value in (None, _MISSING), None if value is _MISSING else value
+
+        found.sort(key=key, reverse=bool(match["desc"]))
     if match["top"]:
         found = found[: int(match["top"])]
-    if match["fields"].strip() != "*":
-        names = [f.strip().removeprefix("c.") for f in match["fields"].split(",")]
+    fields = match["fields"].strip()
+    if aggregate := _AGGREGATE.match(fields):
+        if aggregate.group(2) is None:
+            return [len(found)]
+        values = [v for d in found if (v := _value(d, aggregate.group(2))) not in (None, _MISSING)]
+        return [min(values)] if values else []
+    if fields != "*":
+        names = [f.strip().removeprefix("c.") for f in fields.split(",")]
         found = [{name: d.get(name) for name in names} for d in found]
     return found
 
@@ -126,9 +179,17 @@ class InMemoryDocumentStore:
         self.requests += 1
         return self._stored(container, body)
 
-    def delete(self, container: str, doc_id: str, partition_key: str) -> bool:
+    def delete(self, container: str, doc_id: str, partition_key: str, etag: str | None = None) -> bool:
         self.requests += 1
+        found = self._items[container].get((partition_key, doc_id))
+        if found is not None and etag is not None and found[1] != etag:
+            raise DocumentChanged(container)
         return self._items[container].pop((partition_key, doc_id), None) is not None
+
+    def query_value(self, container: str, sql: str, parameters: Mapping[str, Any]) -> Any:
+        self.requests += 1
+        found = _run((body for body, _ in self._items[container].values()), sql, parameters)
+        return found[0] if found else None
 
     def query(self, container: str, partition_key: str, sql: str, parameters: Mapping[str, Any]) -> Iterator[Document]:
         self.requests += 1
@@ -289,9 +350,21 @@ class InMemoryArchiveWriter:
 class InMemoryArchives:
     def __init__(self) -> None:
         self.archives: dict[str, dict[str, str]] = {}
+        self.held: set[str] = set()  # archives tagged held (the lifecycle rule leaves them)
 
-    def open_archive(self, subject_key: str, request_id: str) -> InMemoryArchiveWriter:
-        return InMemoryArchiveWriter(self, f"{subject_key}/{request_id}.zip")
+    def open_archive(self, subject_key: str, request_id: str, held: bool = False) -> InMemoryArchiveWriter:
+        name = f"{subject_key}/{request_id}.zip"
+        self.mark_held(name, held)
+        return InMemoryArchiveWriter(self, name)
+
+    def archive_names(self, subject_key: str) -> list[str]:
+        return [n for n in self.archives if n.startswith(f"{subject_key}/")]
+
+    def mark_held(self, blob_name: str, held: bool) -> None:
+        if held:
+            self.held.add(blob_name)
+        else:
+            self.held.discard(blob_name)
 
     def share_link(self, blob_name: str, valid_for: timedelta) -> str:
         return f"https://archives.invalid/{blob_name}?expires={(datetime.now(UTC) + valid_for).isoformat()}"
@@ -300,8 +373,8 @@ class InMemoryArchives:
         self.archives.pop(blob_name, None)
         return Confirmation("blob", "archive.deleted", blob_name)
 
-    def delete_archives(self, subject_key: str) -> list[Confirmation]:
-        names = [n for n in self.archives if n.startswith(f"{subject_key}/")]
+    def delete_archives(self, subject_key: str, keep: frozenset[str] = frozenset()) -> list[Confirmation]:
+        names = [n for n in self.archive_names(subject_key) if n.split("/")[-1].removesuffix(".zip") not in keep]
         return [self.delete_archive(name) for name in names]
 
 
@@ -332,6 +405,29 @@ class RecordingBulkMailer:
             self.crash_after_send = False
             raise SystemExit("worker killed after the request left")
         return f"msg-{len(self.requests)}"
+
+
+class FakeSuppressionGroups:
+    """SendGrid unsubscribe groups in memory; ``requests`` counts calls, ``fail_next`` makes them raise."""
+
+    def __init__(self) -> None:
+        self.groups: dict[int, set[str]] = {}
+        self.requests = 0
+        self.fail_next: list[BaseException] = []
+
+    def add(self, group_id: int, emails: list[str]) -> None:
+        self._call()
+        assert len(emails) <= 1000, "SendGrid takes at most 1,000 addresses per request"
+        self.groups.setdefault(group_id, set()).update(e.lower() for e in emails)
+
+    def remove(self, group_id: int, email: str) -> None:
+        self._call()
+        self.groups.setdefault(group_id, set()).discard(email.lower())
+
+    def _call(self) -> None:
+        self.requests += 1
+        if self.fail_next:
+            raise self.fail_next.pop(0)
 
 
 class MemoryRootKey:

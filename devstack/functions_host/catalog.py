@@ -1,9 +1,10 @@
 """The app's functions, as azure-functions indexes them, checked against what this host implements.
 
 The host implements the triggers and forms the app uses: HTTP (anonymous or function keys; literal
-and {name} route segments), six-field NCRONTAB timers and storage queue triggers, each with just its
-trigger parameter. Anything else stops the host at start-up with a HostConfigError that names the
-function and the feature, so nothing runs here with semantics it would not have in Azure.
+and {name} route segments), six-field NCRONTAB timers (also read from app settings named as
+``%NAME%``) and storage queue triggers, each with just its trigger parameter. Anything else stops
+the host at start-up with a HostConfigError that names the function and the feature, so nothing
+runs here with semantics it would not have in Azure.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from azure.functions.decorators.core import Binding
 
 from .options import HostConfigError
 from .routing import RouteTemplate
-from .schedules import CronSchedule
+from .schedules import CronSchedule, resolve_app_settings
 
 RETURN_BINDING = "$return"
 POISON_SUFFIX = "-poison"
@@ -113,9 +114,8 @@ def _trigger_spec(name: str, trigger: Binding, settings: Mapping[str, str]) -> T
     if trigger.type == "timerTrigger":
         if _field(trigger, "use_monitor") is not None:
             raise HostConfigError("use_monitor is not supported by the local host")
-        return TimerTriggerSpec(
-            CronSchedule(str(_field(trigger, "schedule") or "")), bool(_field(trigger, "run_on_startup"))
-        )
+        schedule = resolve_app_settings(str(_field(trigger, "schedule") or ""), settings)
+        return TimerTriggerSpec(CronSchedule(schedule), bool(_field(trigger, "run_on_startup")))
     if trigger.type == "queueTrigger":
         return QueueTriggerSpec(
             _queue_name(_field(trigger, "queue_name")), _connection(_field(trigger, "connection"), settings)

@@ -13,7 +13,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
-from devstack.mailserver import events, marketing, pages
+from devstack.mailserver import events, marketing, pages, people, suppressions
 from devstack.mailserver.api import (
     CONFIG_KEY,
     MAX_MESSAGE_BYTES,
@@ -23,9 +23,10 @@ from devstack.mailserver.api import (
     read_json,
     sendgrid_error,
 )
-from devstack.mailserver.store import MailStore, StoredMail
+from devstack.mailserver.store import STORE_KEY, MailStore, StoredMail
 from devstack.mailserver.validation import (
-    drops_global_unsubscribes,
+    FieldError,
+    asm_group_id,
     iter_recipients,
     setting_enabled,
     validate_mail_send,
@@ -33,13 +34,11 @@ from devstack.mailserver.validation import (
 
 log = logging.getLogger("devstack.mailserver")
 
-STORE_KEY = web.AppKey("store", MailStore)
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _is_api_path(path: str) -> bool:
-    return path.startswith(("/v3/", "/_mails", "/_events", "/_health"))
+    return path.startswith(("/v3/", "/_mails", "/_events", "/_people", "/_health"))
 
 
 @web.middleware
@@ -95,27 +94,29 @@ async def mail_send(request: web.Request) -> web.StreamResponse:
         log.info("mail send rejected: 400 (%s)", ", ".join(sorted({str(e.field) for e in errors})))
         return field_errors(400, errors)
     assert isinstance(body, dict)
+    mail_settings = body.get("mail_settings")
+    mail_settings = mail_settings if isinstance(mail_settings, dict) else {}
+    state = request.app[suppressions.SUPPRESSIONS_KEY]
+    group_id = asm_group_id(body)
+    if group_id is not None and group_id not in state.groups:
+        log.info("mail send rejected: 400 (asm.group_id)")
+        return field_errors(
+            400, [FieldError("The asm.group_id must be an existing unsubscribe group.", "asm.group_id")]
+        )
 
-    settings = body.get("mail_settings")
-    settings = settings if isinstance(settings, dict) else {}
-    if setting_enabled(settings, "sandbox_mode"):
+    if setting_enabled(mail_settings, "sandbox_mode"):
         # Sandbox mode validates without sending: SendGrid answers 200 with no body.
         log.info("mail send validated in sandbox mode, not stored")
         return web.Response(status=200)
 
     recipients = [address for _, address in iter_recipients(body)]
-    state = request.app[marketing.MARKETING_KEY]
-    suppressed = (
-        [address for address in recipients if state.is_unsubscribed(address)]
-        if drops_global_unsubscribes(settings)
-        else []
-    )
+    drops = state.drops(recipients, mail_settings, group_id)
 
     mail = StoredMail(
         id=_new_message_id(),
         received_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         request=body,
-        suppressed=suppressed,
+        drops=drops,
     )
     store = request.app[STORE_KEY]
     await store.add(mail)
@@ -124,7 +125,7 @@ async def mail_send(request: web.Request) -> web.StreamResponse:
         mail.id,
         len(body["personalizations"]),
         len(recipients),
-        len(suppressed),
+        len(drops),
         len(store),
     )
     response = web.Response(status=202, headers={"X-Message-Id": mail.id})
@@ -161,19 +162,15 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def _html(text: str, status: int = 200) -> web.Response:
-    return web.Response(text=text, status=status, content_type="text/html", headers=pages.PAGE_HEADERS)
-
-
 async def outbox_page(request: web.Request) -> web.Response:
-    return _html(pages.render_index(request.app[STORE_KEY].all()))
+    return pages.html(pages.render_index(request.app[STORE_KEY].all()))
 
 
 async def mail_page(request: web.Request) -> web.Response:
     mail = request.app[STORE_KEY].get(request.match_info["id"])
     if mail is None:
-        return _html(pages.render_not_found(), status=404)
-    return _html(pages.render_mail(mail))
+        return pages.html(pages.render_not_found(), status=404)
+    return pages.html(pages.render_mail(mail, done=request.query.get("done")))
 
 
 def create_app(
@@ -200,7 +197,9 @@ def create_app(
 
     app.router.add_post("/v3/mail/send", mail_send)
     marketing.add_routes(app)
+    suppressions.add_routes(app)
     events.add_routes(app, event_settings or events.EventSettings())
+    people.add_routes(app)
     app.router.add_get("/_mails", list_mails)
     app.router.add_delete("/_mails", clear_mails)
     app.router.add_get("/_mails/{id}", get_mail)

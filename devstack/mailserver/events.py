@@ -1,10 +1,12 @@
 """The signed Event Webhook: what SendGrid would report about each accepted mail, posted as SendGrid posts it.
 
 For every to, cc and bcc recipient of every personalization, in order: ``processed``, then
-``dropped`` ("Unsubscribed Address") for an address on the global suppression list when the mail
-bypassed neither that list nor all lists, else ``bounce`` for an address at the reserved test
-domain ``bounces.example.com``, else ``delivered``. Each event carries the mail's categories and
-its custom_args (a personalization's override the mail's) at the top level, as SendGrid's do.
+``dropped`` for an address SendGrid would drop (with its reason, decided when the mail was accepted:
+see ``suppressions.SuppressionState.drops``), else ``bounce`` for an address at the reserved test
+domain ``bounces.example.com``, else ``delivered``. Each event carries the mail's categories, its
+unsubscribe group and its custom_args (a personalization's override the mail's) at the top level,
+as SendGrid's do. What a recipient does afterwards (``engagement_event``: unsubscribing, reporting
+spam) is posted the same way, one batch per action.
 
 One JSON array per accepted mail is posted to the configured URL once the send has been answered,
 signed like SendGrid's Signed Event Webhook: ECDSA P-256 with SHA-256 over the timestamp header's
@@ -37,6 +39,7 @@ from yarl import URL
 from devstack.devkeys import event_webhook_public_key
 from devstack.mailserver.api import read_json, sendgrid_error
 from devstack.mailserver.store import StoredMail
+from devstack.mailserver.validation import iter_personalization_recipients
 
 log = logging.getLogger("devstack.mailserver")
 
@@ -56,7 +59,7 @@ BOUNCE_FIELDS = {
     "reason": "550 5.1.1 The email account that you tried to reach does not exist.",
     "bounce_classification": "Invalid Address",
 }
-DROPPED_FIELDS = {"reason": "Unsubscribed Address", "status": "5.0.0"}
+DROPPED_STATUS = "5.0.0"
 DELIVERED_FIELDS = {"response": "250 OK"}
 
 
@@ -64,66 +67,78 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _personalizations(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for personalization in request.get("personalizations") or []:
-        if isinstance(personalization, dict):
-            yield personalization
-
-
-def _addresses(personalization: dict[str, Any]) -> Iterator[str]:
-    for kind in ("to", "cc", "bcc"):
-        for recipient in personalization.get(kind) or []:
-            if isinstance(recipient, dict) and isinstance(recipient.get("email"), str):
-                yield recipient["email"]
-
-
 def _is_bounce_test_address(address: str) -> bool:
     return address.rpartition("@")[2].lower() == BOUNCE_TEST_DOMAIN
 
 
-def build_events(mail: StoredMail, timestamp: int) -> list[dict[str, Any]]:
-    """The events SendGrid would post for an accepted mail, two per recipient."""
-    request = mail.request
-    suppressed = {address.lower() for address in mail.suppressed}
-    message_args = request.get("custom_args")
+@dataclass(frozen=True)
+class _Recipient:
+    address: str
+    message_id: str  # sg_message_id
+    custom_args: dict[str, Any]  # the mail's, overridden by the recipient's personalization's
+
+
+def _recipients(mail: StoredMail) -> Iterator[_Recipient]:
+    message_args = mail.request.get("custom_args")
     message_args = message_args if isinstance(message_args, dict) else {}
+    for number, (personalization, _, address) in enumerate(iter_personalization_recipients(mail.request)):
+        custom_args = {**message_args, **(personalization.get("custom_args") or {})}
+        # SendGrid's sg_message_id is the send's X-Message-Id, a dot, then a per-recipient suffix.
+        yield _Recipient(address, f"{mail.id}.filterdrecv-local-{number}.0", custom_args)
+
+
+def _event(mail: StoredMail, recipient: _Recipient, timestamp: int, fields: dict[str, Any]) -> dict[str, Any]:
+    """One event about one recipient of a mail, with the mail's categories, group and custom args."""
+    request = mail.request
     shared: dict[str, Any] = {}
     if request.get("categories"):
         # Sent as an array, so SendGrid reports an array (a single category sent as a string stays a string).
         shared["category"] = list(request["categories"])
-    asm = request.get("asm")
-    if isinstance(asm, dict) and "group_id" in asm:
-        shared["asm_group_id"] = asm["group_id"]
+    group_id = mail.group_id()
+    if group_id is not None:
+        shared["asm_group_id"] = group_id
+    event: dict[str, Any] = {
+        "email": recipient.address,
+        "timestamp": timestamp,
+        "smtp-id": f"<{mail.id}@ismtpd-local>",
+        **shared,
+        "sg_event_id": secrets.token_urlsafe(16),
+        "sg_message_id": recipient.message_id,
+        **fields,
+    }
+    for name, value in recipient.custom_args.items():
+        event.setdefault(name, value)  # a custom arg named like an event field never replaces it
+    return event
 
+
+def build_events(mail: StoredMail, timestamp: int) -> list[dict[str, Any]]:
+    """The events SendGrid would post for an accepted mail, two per recipient."""
+    drops = {address.lower(): reason for address, reason in mail.drops.items()}
     events: list[dict[str, Any]] = []
-    number = 0
-    for personalization in _personalizations(request):
-        custom_args = {**message_args, **(personalization.get("custom_args") or {})}
-        for address in _addresses(personalization):
-            # SendGrid's sg_message_id is the send's X-Message-Id, a dot, then a per-recipient suffix.
-            message_id = f"{mail.id}.filterdrecv-local-{number}.0"
-            number += 1
-            # A suppressed address is dropped before any delivery is tried, so before it could bounce.
-            if address.lower() in suppressed:
-                outcome: dict[str, Any] = {"event": "dropped", **DROPPED_FIELDS}
-            elif _is_bounce_test_address(address):
-                outcome = {"event": "bounce", **BOUNCE_FIELDS}
-            else:
-                outcome = {"event": "delivered", **DELIVERED_FIELDS}
-            for fields in ({"event": "processed"}, outcome):
-                event: dict[str, Any] = {
-                    "email": address,
-                    "timestamp": timestamp,
-                    "smtp-id": f"<{mail.id}@ismtpd-local>",
-                    **shared,
-                    "sg_event_id": secrets.token_urlsafe(16),
-                    "sg_message_id": message_id,
-                    **fields,
-                }
-                for name, value in custom_args.items():
-                    event.setdefault(name, value)  # a custom arg named like an event field never replaces it
-                events.append(event)
+    for recipient in _recipients(mail):
+        reason = drops.get(recipient.address.lower())
+        # A suppressed address is dropped before any delivery is tried, so before it could bounce.
+        if reason is not None:
+            outcome: dict[str, Any] = {"event": "dropped", "reason": reason, "status": DROPPED_STATUS}
+        elif _is_bounce_test_address(recipient.address):
+            outcome = {"event": "bounce", **BOUNCE_FIELDS}
+        else:
+            outcome = {"event": "delivered", **DELIVERED_FIELDS}
+        events.extend(_event(mail, recipient, timestamp, fields) for fields in ({"event": "processed"}, outcome))
     return events
+
+
+def engagement_event(mail: StoredMail | None, address: str, timestamp: int, fields: dict[str, Any]) -> dict[str, Any]:
+    """An event of something a recipient did (``unsubscribe``, ``group_unsubscribe``, ``spamreport``).
+
+    About a mail they received, it names that mail and carries its categories and custom args at the
+    top level, as SendGrid's do; without one, only the address and the event.
+    """
+    wanted = address.lower()
+    recipient = next((r for r in _recipients(mail) if r.address.lower() == wanted), None) if mail else None
+    if mail is not None and recipient is not None:
+        return _event(mail, recipient, timestamp, fields)
+    return {"email": address, "timestamp": timestamp, "sg_event_id": secrets.token_urlsafe(16), **fields}
 
 
 def sign(key: ec.EllipticCurvePrivateKey, timestamp: str, body: bytes) -> str:
@@ -145,7 +160,7 @@ class Batch:
     """One POST's worth of events, and how its delivery went."""
 
     id: str
-    mail_id: str
+    mail_id: str | None  # None: events of no mail (a person's action outside any mail)
     created_at: str
     url: str | None
     events: list[dict[str, Any]]
@@ -208,12 +223,16 @@ class EventWebhook:
 
     def submit(self, mail: StoredMail) -> Batch:
         """Record the mail's events and, when posting, start delivering them in the background."""
+        return self.submit_events(mail.id, build_events(mail, int(time.time())))
+
+    def submit_events(self, mail_id: str | None, events: list[dict[str, Any]]) -> Batch:
+        """Record a batch of events (about the mail ``mail_id``) and, when posting, start delivering it."""
         batch = Batch(
             id=secrets.token_urlsafe(9),
-            mail_id=mail.id,
+            mail_id=mail_id,
             created_at=_now_iso(),
             url=self.url if self.posting else None,
-            events=build_events(mail, int(time.time())),
+            events=events,
             state="pending" if self.posting else "off",
         )
         self._batches.append(batch)
@@ -252,7 +271,7 @@ class EventWebhook:
                 log.info(
                     "event batch %s (mail %s): %d event(s) delivered, attempt %d, HTTP %d",
                     batch.id,
-                    batch.mail_id,
+                    batch.mail_id or "none",
                     len(batch.events),
                     attempt + 1,
                     status,
@@ -263,7 +282,7 @@ class EventWebhook:
         log.warning(
             "event batch %s (mail %s): gave up on %d event(s) after %d attempts (last: %s)",
             batch.id,
-            batch.mail_id,
+            batch.mail_id or "none",
             len(batch.events),
             MAX_ATTEMPTS,
             _describe(status),

@@ -1,6 +1,6 @@
-"""In-memory Marketing Contacts and global suppression endpoints.
+"""In-memory Marketing Contacts endpoints.
 
-Shapes follow ``tsg_mc_contacts_v3.json`` and ``tsg_suppressions_v3.json``. SendGrid processes
+Shapes follow ``tsg_mc_contacts_v3.json``. SendGrid processes
 contact upserts and deletes as asynchronous jobs; here they take effect before the 202 is sent,
 which is what a test wants. State lives for the life of the process only.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +24,6 @@ log = logging.getLogger("devstack.mailserver")
 MAX_CONTACTS_PER_UPSERT = 30_000
 MAX_SEARCH_EMAILS = 100
 MAX_ALTERNATE_EMAILS = 5
-MAX_UNSUBSCRIBES_PAGE = 500
 DEFAULT_CONTACTS_PAGE = 50
 
 # Writable contact fields and their maximum lengths from the contract (None: no limit given).
@@ -71,8 +69,6 @@ def _now_iso() -> str:
 @dataclass
 class MarketingState:
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> contact
-    # Lower-cased address -> (address as first given, unix time it was suppressed).
-    global_unsubscribes: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def contact_by_email(self, email: str) -> dict[str, Any] | None:
         wanted = email.lower()
@@ -80,9 +76,6 @@ class MarketingState:
             if contact["email"] == wanted:
                 return contact
         return None
-
-    def is_unsubscribed(self, email: str) -> bool:
-        return email.lower() in self.global_unsubscribes
 
 
 MARKETING_KEY = web.AppKey("marketing", MarketingState)
@@ -241,80 +234,6 @@ async def search_contacts_by_email(request: web.Request) -> web.Response:
     return web.json_response({"result": result})
 
 
-async def add_global_suppressions(request: web.Request) -> web.Response:
-    body, error = await read_json(request)
-    if error is not None:
-        return error
-    emails = body.get("recipient_emails") if isinstance(body, dict) else None
-    if not isinstance(emails, list) or not emails:
-        return sendgrid_error(400, "The recipient_emails array is required.", "recipient_emails")
-    errors = [
-        FieldError("Does not contain a valid address.", f"recipient_emails.{index}")
-        for index, email in enumerate(emails)
-        if not is_valid_email(email)
-    ]
-    if errors:
-        return field_errors(400, errors)
-    state = request.app[MARKETING_KEY]
-    now = int(time.time())
-    for email in emails:
-        state.global_unsubscribes.setdefault(email.lower(), (email, now))
-    log.info("added %d global suppression(s)", len(emails))
-    return web.json_response({"recipient_emails": emails}, status=201)
-
-
-async def get_global_suppression(request: web.Request) -> web.Response:
-    entry = request.app[MARKETING_KEY].global_unsubscribes.get(request.match_info["email"].lower())
-    # SendGrid answers an address that is not suppressed with an empty object, not a 404.
-    return web.json_response({"recipient_email": entry[0]} if entry else {})
-
-
-async def delete_global_suppression(request: web.Request) -> web.Response:
-    request.app[MARKETING_KEY].global_unsubscribes.pop(request.match_info["email"].lower(), None)
-    return web.Response(status=204)
-
-
-class _BadParam(Exception):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
-
-
-def _int_param(request: web.Request, name: str, minimum: int, maximum: int | None) -> int | None:
-    raw = request.query.get(name)
-    if raw is None:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _BadParam(name) from None
-    if value < minimum or (maximum is not None and value > maximum):
-        raise _BadParam(name)
-    return value
-
-
-async def list_unsubscribes(request: web.Request) -> web.Response:
-    try:
-        start = _int_param(request, "start_time", 0, None)
-        end = _int_param(request, "end_time", 0, None)
-        limit = _int_param(request, "limit", 1, MAX_UNSUBSCRIBES_PAGE)
-        offset = _int_param(request, "offset", 0, None) or 0
-    except _BadParam as exc:
-        return sendgrid_error(400, "The query parameter must be a non-negative integer in range.", exc.name)
-    wanted = request.query.get("email")
-    rows = [
-        {"created": created, "email": email}
-        for email, created in request.app[MARKETING_KEY].global_unsubscribes.values()
-        if (wanted is None or email.lower() == wanted.lower())
-        and (start is None or created >= start)
-        and (end is None or created <= end)
-    ]
-    rows = rows[offset:]
-    if limit is not None:
-        rows = rows[:limit]
-    return web.json_response(rows)
-
-
 def add_routes(app: web.Application) -> None:
     app[MARKETING_KEY] = MarketingState()
     app.router.add_put("/v3/marketing/contacts", put_contacts)
@@ -322,7 +241,3 @@ def add_routes(app: web.Application) -> None:
     app.router.add_delete("/v3/marketing/contacts", delete_contacts)
     app.router.add_post("/v3/marketing/contacts/search/emails", search_contacts_by_email)
     app.router.add_get("/v3/marketing/contacts/{id}", get_contact)
-    app.router.add_post("/v3/asm/suppressions/global", add_global_suppressions)
-    app.router.add_get("/v3/asm/suppressions/global/{email}", get_global_suppression)
-    app.router.add_delete("/v3/asm/suppressions/global/{email}", delete_global_suppression)
-    app.router.add_get("/v3/suppression/unsubscribes", list_unsubscribes)

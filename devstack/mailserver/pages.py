@@ -3,7 +3,7 @@
 Everything that came from a request is escaped with ``html.escape``; the HTML body of a mail is
 shown only inside ``<iframe sandbox="" srcdoc=...>`` so its scripts, forms and links cannot act on
 this page, and the page's CSP (inherited by srcdoc frames) stops remote loads such as tracking
-pixels.
+pixels. The one form, a mail page's "what a recipient does", posts to this server only.
 """
 
 from __future__ import annotations
@@ -15,12 +15,15 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from aiohttp import web
+
 from devstack.mailserver.store import StoredMail
+from devstack.mailserver.validation import iter_recipients
 
 # Inline styles only; no scripts anywhere, and mail HTML may not fetch remote resources.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
@@ -37,7 +40,25 @@ dd{margin:0;word-break:break-all}
 pre{background:#f8f8f8;padding:1rem;white-space:pre-wrap;word-break:break-word}
 iframe{width:100%;height:32rem;border:1px solid #ccc}
 .muted{color:#777}
+.done{background:#eef7ee;padding:.5rem .8rem}
+form label{margin-right:1rem}
 """
+
+# What a recipient can do on the mail page, by the kind the action takes (see people.py).
+RECIPIENT_ACTIONS = {
+    "group": "Unsubscribe from this mail's group",
+    "global": "Unsubscribe from all mail",
+    "spamreport": "Report as spam",
+}
+DONE = {
+    "group_unsubscribe": "Recorded the group unsubscribe",
+    "unsubscribe": "Recorded the unsubscribe from all mail",
+    "spamreport": "Recorded the spam report",
+}
+
+
+def html(text: str, status: int = 200) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/html", headers=PAGE_HEADERS)
 
 
 def _e(value: object) -> str:
@@ -115,7 +136,26 @@ def _attachment_size(content: object) -> str:
         return "?"
 
 
-def render_mail(mail: StoredMail) -> str:
+def _recipient_form(mail: StoredMail) -> str:
+    recipients = "".join(f"<option>{_e(address)}</option>" for _, address in iter_recipients(mail.request))
+    group_id = mail.group_id()
+    actions = "".join(
+        f'<option value="{kind}">{_e(label)}{f" ({group_id})" if kind == "group" else ""}</option>'
+        for kind, label in RECIPIENT_ACTIONS.items()
+        if kind != "group" or group_id is not None
+    )
+    return (
+        "<h2>What a recipient does</h2>"
+        f'<form method="post" action="{_e(_mail_href(mail.id))}/people">'
+        f'<label>Recipient <select name="email">{recipients}</select></label>'
+        f'<label>Action <select name="kind">{actions}</select></label>'
+        '<button type="submit">Do it</button></form>'
+        '<p class="muted">As SendGrid does: the suppression is recorded and the event posted to the Event Webhook '
+        "(see <code>/_events</code>).</p>"
+    )
+
+
+def render_mail(mail: StoredMail, done: str | None = None) -> str:
     request = mail.request
     reply_to = _address(request.get("reply_to")) or _addresses(request.get("reply_to_list"))
     headers = [
@@ -128,9 +168,12 @@ def render_mail(mail: StoredMail) -> str:
         ("Categories", ", ".join(str(c) for c in request.get("categories") or [])),
         ("Custom args", _json_text(request["custom_args"]) if request.get("custom_args") else ""),
         ("Headers", _json_text(request["headers"]) if request.get("headers") else ""),
-        ("Suppressed", ", ".join(mail.suppressed)),
+        ("Unsubscribe group", "" if mail.group_id() is None else str(mail.group_id())),
+        ("Dropped", ", ".join(f"{address} ({reason})" for address, reason in mail.drops.items())),
     ]
     parts = [f'<p><a href="/">&larr; Outbox</a></p><h1>{_e(mail.subject() or "(no subject)")}</h1>']
+    if done in DONE:
+        parts.append(f'<p class="done">{_e(DONE[done])}.</p>')
     parts.append(_definition_list(headers))
 
     for index, personalization in enumerate(request.get("personalizations") or []):
@@ -171,8 +214,13 @@ def render_mail(mail: StoredMail) -> str:
             "<h2>Attachments</h2><table><thead><tr><th>File</th><th>Type</th><th>Disposition</th>"
             f"<th>Size</th></tr></thead><tbody>{rows}</tbody></table>"
         )
+    parts.append(_recipient_form(mail))
     return _page(mail.subject() or "Mail", "".join(parts))
 
 
 def render_not_found() -> str:
     return _page("Not found", '<p><a href="/">&larr; Outbox</a></p><h1>No such mail</h1>')
+
+
+def render_refused(message: str) -> str:
+    return _page("Not done", f'<p><a href="/">&larr; Outbox</a></p><h1>Not done</h1><p>{_e(message)}</p>')

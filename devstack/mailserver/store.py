@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from devstack.mailserver.validation import iter_recipients
+from aiohttp import web
+
+from devstack.mailserver.suppressions import UNSUBSCRIBED_ADDRESS
+from devstack.mailserver.validation import asm_group_id, iter_recipients
 
 log = logging.getLogger("devstack.mailserver")
 
@@ -22,9 +25,13 @@ class StoredMail:
     id: str
     received_at: str
     request: dict[str, Any]
-    # Recipients that were on the global unsubscribe list when the mail was accepted; SendGrid
-    # accepts such a send but drops these recipients, so tests can assert on it here.
-    suppressed: list[str] = field(default_factory=list)
+    # Recipients SendGrid accepts the send for but drops, each (as sent) with SendGrid's reason
+    # ("Unsubscribed Address", "Spam Reporting Address"), decided when the mail was accepted.
+    drops: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def suppressed(self) -> list[str]:
+        return list(self.drops)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -32,6 +39,7 @@ class StoredMail:
             "received_at": self.received_at,
             "request": self.request,
             "suppressed": self.suppressed,
+            "drops": self.drops,
         }
 
     @classmethod
@@ -40,17 +48,26 @@ class StoredMail:
             raise ValueError("stored mail is not an object")
         mail_id, received_at, request = data.get("id"), data.get("received_at"), data.get("request")
         suppressed = data.get("suppressed", [])
+        drops = data.get("drops")
         if not (
             isinstance(mail_id, str)
             and isinstance(received_at, str)
             and isinstance(request, dict)
             and isinstance(suppressed, list)
+            and isinstance(drops, dict | None)
         ):
             raise ValueError("stored mail lacks id, received_at or request")
-        return cls(id=mail_id, received_at=received_at, request=request, suppressed=[str(s) for s in suppressed])
+        if drops is None:  # kept before drops had reasons, when only global unsubscribes dropped
+            drops = dict.fromkeys(suppressed, UNSUBSCRIBED_ADDRESS)
+        return cls(
+            id=mail_id, received_at=received_at, request=request, drops={str(k): str(v) for k, v in drops.items()}
+        )
 
     def recipients(self, kind: str) -> list[str]:
         return [address for k, address in iter_recipients(self.request) if k == kind]
+
+    def group_id(self) -> int | None:
+        return asm_group_id(self.request)
 
     def subject(self) -> str | None:
         """The message-level subject, else the first personalization's (what most readers want)."""
@@ -97,6 +114,7 @@ class StoredMail:
             "custom_args": self.request.get("custom_args", {}),
             "template_id": self.request.get("template_id"),
             "suppressed": self.suppressed,
+            "drops": self.drops,
             "request": self.request,
         }
 
@@ -178,3 +196,6 @@ class MailStore:
 
     def __len__(self) -> int:
         return len(self._mails)
+
+
+STORE_KEY = web.AppKey("store", MailStore)

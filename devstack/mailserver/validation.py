@@ -523,12 +523,11 @@ def setting_enabled(settings: dict[str, Any], name: str) -> bool:
     return isinstance(setting, dict) and setting.get("enable") is True
 
 
-def drops_global_unsubscribes(mail_settings: dict[str, Any]) -> bool:
-    """Whether SendGrid drops globally unsubscribed recipients of a mail with these mail_settings."""
-    return not (
-        setting_enabled(mail_settings, "bypass_list_management")
-        or setting_enabled(mail_settings, "bypass_unsubscribe_management")
-    )
+def asm_group_id(body: dict[str, Any]) -> int | None:
+    """The unsubscribe group a request is sent in (``asm.group_id``), if any."""
+    asm = body.get("asm")
+    group_id = asm.get("group_id") if isinstance(asm, dict) else None
+    return group_id if _is_int(group_id) else None
 
 
 def validate_mail_send(body: object, *, now: float | None = None) -> list[FieldError]:
@@ -538,12 +537,18 @@ def validate_mail_send(body: object, *, now: float | None = None) -> list[FieldE
     return _Validator(body, time.time() if now is None else now).run()
 
 
-def iter_recipients(body: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """Yield ``(kind, address)`` for every to/cc/bcc recipient of an accepted request."""
+def iter_personalization_recipients(body: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str, str]]:
+    """Yield ``(personalization, kind, address)`` for every to/cc/bcc recipient of an accepted request, in order."""
     for personalization in body.get("personalizations") or []:
         if not isinstance(personalization, dict):
             continue
         for kind in ("to", "cc", "bcc"):
             for recipient in personalization.get(kind) or []:
                 if isinstance(recipient, dict) and isinstance(recipient.get("email"), str):
-                    yield kind, recipient["email"]
+                    yield personalization, kind, recipient["email"]
+
+
+def iter_recipients(body: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Yield ``(kind, address)`` for every to/cc/bcc recipient of an accepted request."""
+    for _, kind, address in iter_personalization_recipients(body):
+        yield kind, address

@@ -48,7 +48,9 @@ def current_version_or_conflict(catalog: Catalog, shown_version: str) -> PolicyV
     return current
 
 
-def event_context(source: Source, version: PolicyVersion, caller: Caller, now: datetime) -> EventContext:
+def event_context(
+    source: Source, version: PolicyVersion, caller: Caller, now: datetime, actor: str | None = None
+) -> EventContext:
     return EventContext(
         source=source,
         policy_version=version.version,
@@ -57,7 +59,11 @@ def event_context(source: Source, version: PolicyVersion, caller: Caller, now: d
         jurisdiction=caller.jurisdiction,
         ip_truncated=caller.ip_truncated,
         user_agent=(caller.user_agent or "")[:USER_AGENT_LIMIT] or None,
+        actor=actor,
     )
+
+
+NOBODY = Caller(None, None, None)  # a decision no request of the person's carries (a timer, a webhook)
 
 
 @dataclass(frozen=True)

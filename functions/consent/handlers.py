@@ -50,7 +50,10 @@ def _record(ctx: RequestContext, subject_id: str, body: DecisionsRequest, source
     decisions = checked_decisions(catalog, body.decisions, source)
     context = event_context(source, version, caller_of(ctx, body.jurisdiction), svc.clock.now())
     svc.consent_receipts.ready()
+    decided = {purpose: d.granted for purpose, d in decisions.items()}
+    svc.opt_outs.before(subject_id, decided)  # SendGrid's unsubscribe group follows the ledger
     recorded = svc.ledger.record(subject_id, EventKind.DECISION, decisions, context, idempotency_key(ctx))
+    svc.opt_outs.after(subject_id, decided)  # and the devices, also when a retry replays
     return _recorded_response(recorded)
 
 
@@ -130,7 +133,28 @@ def publish_policy_version(ctx: RequestContext) -> func.HttpResponse:
     if created:
         details = {"renewPurposes": body.renew_purposes}
         services().audit.record(staff.subject, "policy-version.published", f"policy-version:{body.version}", details)
+    if body.notice is not None:  # again on a repeat: the same notice is one notice, mailed once
+        _publish_change_notice(staff, body)
     return model_response(catalog_view(catalog), status=201 if created else 200)
+
+
+def _publish_change_notice(staff: Principal, body: PublishVersionRequest) -> None:
+    from functions.notices.board import Draft
+    from functions.notices.lifecycle import Audience, NoticeKind
+
+    assert body.notice is not None
+    draft = Draft(
+        kind=NoticeKind.POLICY_CHANGE,
+        title=body.notice.title,
+        text=body.notice.summary,
+        audience=Audience(body.notice.audience),
+        link=body.notice.link,
+        renew_purposes=tuple(body.renew_purposes),
+        occasion=f"policy-version:{body.version}",
+    )
+    published = services().notice_board.publish(draft, staff.subject)
+    if published.created:
+        services().audit.record(staff.subject, "notice.published", f"notice:{published.notice.id}")
 
 
 def get_subject_proof(ctx: RequestContext) -> func.HttpResponse:

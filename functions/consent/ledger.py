@@ -32,6 +32,11 @@ class Source(StrEnum):
     API = "api"
     GPC = "gpc"
     LINK = "link"
+    UNSUBSCRIBE_LINK = "unsubscribe-link"  # the one-click link in a marketing mail
+    SENDGRID = "sendgrid"  # SendGrid's own unsubscribe link, group unsubscribe or spam report
+    DEVICE = "device"  # the product saw the device's settings change
+    STAFF = "staff"  # staff acting on a person's emailed request
+    ERASURE = "erasure"  # the person's data was erased: nothing of theirs may be used any more
 
 
 class EventKind(StrEnum):
@@ -74,6 +79,7 @@ class EventContext:
     jurisdiction: str | None = None
     ip_truncated: str | None = None
     user_agent: str | None = None
+    actor: str | None = None  # the staff member who recorded it for the person (source staff)
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,8 @@ class ConsentEvent:
             "userAgentCommitment": self._commitment("ua", ctx.user_agent),
             "idempotencyKey": self.idempotency_key,
             "linkedSubject": self.linked_subject,
+            # Only when set, so that the hashes of events recorded before it existed stay valid.
+            **({"actor": ctx.actor} if ctx.actor else {}),
         }
 
     def _commitment(self, label: str, value: str | None) -> str | None:
@@ -179,6 +187,7 @@ class ConsentEvent:
                 jurisdiction=doc.get("jurisdiction"),
                 ip_truncated=doc.get("ipTruncated"),
                 user_agent=doc.get("userAgent"),
+                actor=doc.get("actor"),
             ),
             idempotency_key=doc["idempotencyKey"],
             linked_subject=doc.get("linkedSubject"),
@@ -251,6 +260,31 @@ class ConsentState:
     purposes: Mapping[str, PurposeState] = field(default_factory=dict)
     linked_to: str | None = None
     recent_keys: Mapping[str, KeyUse] = field(default_factory=dict)
+    last_event_at: datetime | None = None
+    # When the subject's account ended (closed or erased): the clock of its proof's retention. A new
+    # event means the subject is back, so it clears this.
+    account_ended_at: datetime | None = None
+    # Retention removed the events up to this one; the chain goes on from its hash (a checkpoint).
+    purged_through: int = 0
+    purged_head_hash: str | None = None
+
+    @property
+    def any_granted(self) -> bool:
+        return any(p.granted for p in self.purposes.values())
+
+    @property
+    def checkpoint(self) -> tuple[int, str] | None:
+        return (self.purged_through, self.purged_head_hash) if self.purged_head_hash else None
+
+    def retired(self) -> ConsentState:
+        """The state once retention has taken its events: no decisions, no keys, the head kept as the
+        checkpoint a later event of a returning subject chains on from."""
+        return replace(
+            self, purposes={}, recent_keys={}, linked_to=None, purged_through=self.seq, purged_head_hash=self.head_hash
+        )
+
+    def with_account_ended(self, at: datetime) -> ConsentState:
+        return self if self.account_ended_at is not None else replace(self, account_ended_at=at)
 
     def key_use(self, key: str, now: datetime) -> KeyUse | None:
         """The use of ``key`` still inside the window, if any."""
@@ -287,6 +321,9 @@ class ConsentState:
             purposes=purposes,
             linked_to=linked_to,
             recent_keys=keys,
+            last_event_at=event.context.recorded_at,
+            purged_through=self.purged_through,
+            purged_head_hash=self.purged_head_hash,
         )
 
     def next_event(
@@ -328,6 +365,16 @@ class ConsentState:
             },
             "linkedTo": self.linked_to,
             "recentKeys": {key: use.to_document() for key, use in self.recent_keys.items()},
+            # Read by the retention purge (indexed): when the chain last changed, whether anything is
+            # in force, since when each purpose that is not in force has been so, when the account ended.
+            "lastEventAt": _utc_text(self.last_event_at),
+            "anyGranted": self.any_granted,
+            "withdrawnAt": {
+                purpose: _utc_text(p.decided_at) for purpose, p in sorted(self.purposes.items()) if not p.granted
+            },
+            "accountEndedAt": _utc_text(self.account_ended_at),
+            "purgedThrough": self.purged_through,
+            "purgedHeadHash": self.purged_head_hash,
         }
 
     @classmethod
@@ -349,7 +396,22 @@ class ConsentState:
             },
             linked_to=doc.get("linkedTo"),
             recent_keys={str(k): KeyUse.from_document(v) for k, v in doc.get("recentKeys", {}).items()},
+            last_event_at=_parsed(doc.get("lastEventAt")),
+            account_ended_at=_parsed(doc.get("accountEndedAt")),
+            purged_through=int(doc.get("purgedThrough") or 0),
+            purged_head_hash=doc.get("purgedHeadHash"),
         )
+
+
+def _utc_text(moment: datetime | None) -> str | None:
+    """A time as retention compares it: ISO text in UTC with ``Z`` (orders like time as text)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+
+
+def _parsed(text: Any) -> datetime | None:
+    return datetime.fromisoformat(text) if isinstance(text, str) and text else None
 
 
 STATE_DOCUMENT_ID = "state"
@@ -369,11 +431,18 @@ class ChainVerification:
     problems: tuple[ChainProblem, ...]
 
 
-def verify_chain(events: Iterable[ConsentEvent], recorded_head: tuple[int, str] | None) -> ChainVerification:
-    """Check every event's own hash, every link, and that nothing is missing up to the recorded head."""
+def verify_chain(
+    events: Iterable[ConsentEvent],
+    recorded_head: tuple[int, str] | None,
+    checkpoint: tuple[int, str] | None = None,
+) -> ChainVerification:
+    """Check every event's own hash, every link, and that nothing is missing up to the recorded head.
+
+    ``checkpoint`` (seq, hash): retention removed the events up to seq, whose last hash the state kept;
+    the chain is checked from there."""
     problems: list[ChainProblem] = []
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
+    expected_seq = 1 if checkpoint is None else checkpoint[0] + 1
+    prev_hash = GENESIS_HASH if checkpoint is None else checkpoint[1]
     count = 0
     for event in sorted(events, key=lambda e: e.seq):
         count += 1

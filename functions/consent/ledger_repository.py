@@ -8,10 +8,12 @@ winner's events into its state and tries the next place; nothing is lost and not
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.containers import CONSENT_EVENTS, CONSENT_STATE
 from core.ports import DocumentChanged, DocumentConflict, DocumentStore
@@ -56,6 +58,20 @@ class ConsentLedger:
         if found is None:
             return Loaded(ConsentState(subject_id=subject_id), None)
         return Loaded(ConsentState.from_document(found.body), found.etag)
+
+    def states_of(self, subject_ids: list[str]) -> dict[str, ConsentState]:
+        """The current states of many subjects in one query (at most 1,000 ids); none for a subject
+        that never decided."""
+        if not subject_ids:
+            return {}
+        names = {f"@s{n}": subject_id for n, subject_id in enumerate(subject_ids)}
+        rows = self._store.query_across_partitions(
+            CONSENT_STATE,
+            f"SELECT * FROM c WHERE c.id = @state AND c.subjectId IN ({', '.join(names)})",  # noqa: S608
+            {"@state": STATE_DOCUMENT_ID, **names},
+        )
+        states = (ConsentState.from_document(r) for r in rows)
+        return {state.subject_id: state for state in states}
 
     def record(
         self,
@@ -157,7 +173,58 @@ class ConsentLedger:
         )
         events = [ConsentEvent.from_document(doc) for doc in documents]
         head = (loaded.state.seq, loaded.state.head_hash) if loaded.etag is not None else None
-        return events, verify_chain(events, head)
+        return events, verify_chain(events, head, loaded.state.checkpoint)
+
+    def note_account_end(self, subject_id: str, at: datetime) -> None:
+        """Records when the subject's account ended (closed, or erased): the proof's retention counts
+        from it. A subject that never decided anything has nothing to keep; a first end stays."""
+        for attempt in range(MAX_APPEND_ATTEMPTS):
+            found = self._store.read(CONSENT_STATE, STATE_DOCUMENT_ID, subject_id)
+            if found is None:
+                return
+            state = ConsentState.from_document(found.body)
+            if state.account_ended_at is not None:
+                return
+            try:
+                self._store.replace(CONSENT_STATE, state.with_account_ended(at).to_document(), found.etag)
+                return
+            except DocumentChanged:
+                _back_off(attempt)
+        raise ConsentBusy()
+
+    def retire(self, subject_id: str, due: Callable[[ConsentState], bool]) -> bool:
+        """Removes the subject's chain and state if ``due`` still holds for the stored state; False
+        when it does not (any more). Safe to repeat and to resume after a crash:
+
+        1. the state is replaced, etag-guarded, by its retired form (no decisions, the head hash kept
+           as a checkpoint), so a concurrent decision wins and the chain is left alone;
+        2. the events up to the checkpoint are deleted;
+        3. the state is deleted if still unchanged. A subject who came back meanwhile keeps a state
+           whose checkpoint their new events chain on from, so the proof of those still verifies.
+        """
+        found = self._store.read(CONSENT_STATE, STATE_DOCUMENT_ID, subject_id)
+        if found is None:
+            return False
+        state, etag = ConsentState.from_document(found.body), found.etag
+        already_retired = state.checkpoint is not None and state.purged_through == state.seq
+        if not already_retired:
+            if not due(state):
+                return False
+            state = state.retired()
+            try:
+                etag = self._store.replace(CONSENT_STATE, state.to_document(), etag).etag
+            except DocumentChanged:
+                return False
+        for event in self._store.query(
+            CONSENT_EVENTS,
+            subject_id,
+            "SELECT c.id FROM c WHERE c.subjectId = @subject AND c.seq <= @through",
+            {"@subject": subject_id, "@through": state.purged_through},
+        ):
+            self._store.delete(CONSENT_EVENTS, str(event["id"]), subject_id)
+        with contextlib.suppress(DocumentChanged):  # the subject came back: its state stays, with the checkpoint
+            self._store.delete(CONSENT_STATE, STATE_DOCUMENT_ID, subject_id, etag=etag)
+        return True
 
 
 def _back_off(attempt: int) -> None:

@@ -34,6 +34,11 @@ def link_visitor_to_user(
     not_linked_elsewhere(visitor.state)
     version = catalog.require_current_version()
     user = ledger.load(user_id)
+    key = f"link-from:{visitor_id}"
+    if (seen := user.state.key_use(key, now)) is not None and visitor.state.linked_to == user_id:
+        # Linked already: what is carried now would differ (the first link made the user's decisions
+        # newer), but the key is ours and names this very link, so this is its replay.
+        return Recorded(user.state, seen.seq, replayed=True, event=ledger.event(user_id, seen.seq))
     carried = {
         purpose: Decision(granted=p.granted, source=Source.LINK)
         for purpose, p in visitor.state.purposes.items()
@@ -58,7 +63,7 @@ def link_visitor_to_user(
         EventKind.VISITOR_LINKED,
         carried,
         event_context(Source.LINK, version, caller, now),
-        f"link-from:{visitor_id}",
+        key,
         linked_subject=visitor_id,
         loaded=user,
     )

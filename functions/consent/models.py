@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from core.models import Body, View
+from core.models import Body, HttpsLink, View
 from functions.proof.models import ConsentReceiptView, SealInclusionView
 
 PurposeId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9.-]{1,63}$")]
@@ -54,10 +54,23 @@ class PurposeRequest(Body):
     cookie_category: CookieCategory | None = None
 
 
+class ChangeNoticeRequest(Body):
+    """A notice of the change, in the service and by mail: to everyone, or only to the people whose
+    consent the new version asks to renew."""
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)] = Field(
+        description="What changed, in a few sentences."
+    )
+    audience: Literal["everyone", "renewal"] = "everyone"
+    link: HttpsLink | None = None
+
+
 class PublishVersionRequest(Body):
     version: PolicyVersionId
     text: str = Field(min_length=1, max_length=500_000, description="The full notice text; only its hash is kept.")
     renew_purposes: list[PurposeId] = Field(default_factory=list, max_length=64)
+    notice: ChangeNoticeRequest | None = Field(default=None, description="Tell people about the change.")
 
 
 class PurposeConsent(View):
@@ -94,6 +107,7 @@ class EventView(View):
     jurisdiction: str | None
     ip_truncated: str | None
     user_agent: str | None
+    actor: str | None = None  # the staff member who recorded it on the person's emailed request
     prev_hash: str
     hash: str
     content: dict[str, Any] = Field(

@@ -49,6 +49,7 @@ def event_view(event: ConsentEvent) -> EventView:
         jurisdiction=content["jurisdiction"],
         ip_truncated=event.context.ip_truncated,
         user_agent=event.context.user_agent,
+        actor=event.context.actor,
         prev_hash=event.prev_hash,
         hash=event.hash,
         content=content,

@@ -1,5 +1,5 @@
-"""Breach incidents' functions: staff HTTP routes, the SendGrid Event Webhook, the fan-out and
-selection queues, and the hourly watch over legal clocks."""
+"""Breach incidents' functions: staff HTTP routes, the selection queue, and the hourly watch over
+legal clocks (the fan-out and its delivery events are functions/fanout's)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from core.errors import DomainError, InvalidValues, NotFound
 from core.http import Handler, resource
 from core.models import Body
 from core.openapi import Endpoint
+from functions.fanout.models import UnreachedQuery, UnreachedView
 from functions.incidents import handlers as h
-from functions.incidents.dispatch import DispatchMessage
 from functions.incidents.errors import (
-    InvalidEventSignature,
     LateFilingNeedsReasons,
     NoRecipients,
     NoticeIncomplete,
@@ -25,13 +24,11 @@ from functions.incidents.errors import (
     NoticeNotEditable,
     SecondApproverRequired,
 )
-from functions.incidents.events import DeliveryEvent
-from functions.incidents.lifecycle import DISPATCH_QUEUE, EVENTS_QUEUE, SELECTION_QUEUE
+from functions.incidents.lifecycle import SELECTION_QUEUE
 from functions.incidents.models import (
     AssessmentRequest,
     DelayRequest,
     DeliveryView,
-    EventsView,
     FilingRequest,
     FormatQuery,
     IncidentId,
@@ -42,8 +39,6 @@ from functions.incidents.models import (
     RecipientsAddedView,
     RecipientsRequest,
     SelectionRequest,
-    UnreachedQuery,
-    UnreachedView,
 )
 from functions.incidents.selection import SelectionMessage
 
@@ -53,7 +48,6 @@ log = logging.getLogger("privacy.incidents")
 TAG = "incidents"
 ROLE = "(role Privacy.Incident)"
 INCIDENT = {"incidentId": IncidentId}
-EVENTS_BODY_LIMIT = 4 * 1024 * 1024  # SendGrid batches events; a batch stays well below this
 
 
 def _staff_endpoint(handler: Handler, summary: str, **options: Any) -> Endpoint:
@@ -283,31 +277,6 @@ resource(
         )
     },
 )
-resource(
-    bp,
-    name="sendgrid_events",
-    route="webhooks/sendgrid/events",
-    body_limit=EVENTS_BODY_LIMIT,
-    handlers={
-        "POST": Endpoint(
-            h.delivery_events,
-            "SendGrid's signed Event Webhook (ECDSA over timestamp + body; 5-minute window; replays ignored)",
-            response=EventsView,
-            tag=TAG,
-            errors=(InvalidEventSignature, 413),
-        )
-    },
-)
-
-
-@bp.function_name("incident_dispatch")
-@bp.queue_trigger(arg_name="msg", queue_name=DISPATCH_QUEUE, connection="AzureWebJobsStorage")
-def dispatch_batch(msg: func.QueueMessage) -> None:
-    message = DispatchMessage.parse(_json(msg))
-    if message is None:
-        log.warning("incident dispatch message unreadable message_id=%s: dropped", msg.id)
-        return
-    services().notice_dispatch.run(message, str(msg.id))
 
 
 @bp.function_name("incident_selection")
@@ -318,20 +287,6 @@ def select_recipients(msg: func.QueueMessage) -> None:
         log.warning("incident selection message unreadable message_id=%s: dropped", msg.id)
         return
     services().recipient_selection.run(message)
-
-
-@bp.function_name("incident_events")
-@bp.queue_trigger(arg_name="msg", queue_name=EVENTS_QUEUE, connection="AzureWebJobsStorage")
-def apply_events(msg: func.QueueMessage) -> None:
-    data = _json(msg)
-    try:
-        assert isinstance(data, dict)
-        events = [DeliveryEvent.from_message(item) for item in data["events"]]
-        notice_id, batch_id = str(data["noticeId"]), str(data["batchId"])
-    except (AssertionError, KeyError, TypeError, ValueError):
-        log.warning("incident events message unreadable message_id=%s: dropped", msg.id)
-        return
-    services().delivery_events.apply(notice_id, batch_id, events)
 
 
 @bp.function_name("incident_deadlines")

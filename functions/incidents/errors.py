@@ -47,7 +47,3 @@ class LateFilingNeedsReasons(DomainError):
 
 class SelectionNotPossible(DomainError):
     message = "That inventory location cannot be searched by time window."
-
-
-class InvalidEventSignature(DomainError):
-    message = "The event batch is not signed by SendGrid's key, or its timestamp is outside the accepted window."

@@ -10,6 +10,8 @@ import azure.functions as func
 from bootstrap import services
 from core.auth import Principal, require_role
 from core.http import RequestContext, json_response, model_response
+from functions.fanout import reports
+from functions.fanout.models import UnreachedPersonView, UnreachedQuery, UnreachedView
 from functions.incidents import reporting
 from functions.incidents.errors import IncidentNotFound, NoticeNotFound
 from functions.incidents.incident_record import BreachTime, Incident, Notice, NoticeContent
@@ -18,7 +20,6 @@ from functions.incidents.models import (
     AssessmentRequest,
     DelayRequest,
     DeliveryView,
-    EventsView,
     FilingRequest,
     FormatQuery,
     IncidentListView,
@@ -27,9 +28,6 @@ from functions.incidents.models import (
     RecipientsAddedView,
     RecipientsRequest,
     SelectionRequest,
-    UnreachedPersonView,
-    UnreachedQuery,
-    UnreachedView,
 )
 from functions.incidents.notice_mail import render
 from functions.incidents.pages import authority_report_page
@@ -211,9 +209,10 @@ def send_notice(ctx: RequestContext) -> func.HttpResponse:
 def delivery(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx)
     incident = services().incident_staff.get(_incident_id(ctx))
-    reports = reporting.delivery_report(services().incidents, incident)
+    batches = services().mail_batches
+    views = [delivery_view(reports.delivery(batches, n.id), n.phase) for n in incident.notices]
     services().audit.record(staff.subject, "incident.delivery-read", f"incident:{incident.id}")
-    return model_response(DeliveryView(notices=[delivery_view(r) for r in reports]))
+    return model_response(DeliveryView(notices=views))
 
 
 def unreached(ctx: RequestContext) -> func.HttpResponse:
@@ -221,20 +220,10 @@ def unreached(ctx: RequestContext) -> func.HttpResponse:
     incident = services().incident_staff.get(_incident_id(ctx))
     notice = _notice(incident, ctx)
     query = ctx.query_model(UnreachedQuery)
-    people = reporting.unreached(services().incidents, notice.id)
+    people = reports.unreached(services().mail_batches, notice.id)
     found = list(islice((p for p in people if p.recipient_id > query.after), query.limit + 1))
     page = found[: query.limit]
     services().audit.record(staff.subject, "incident.unreached-read", f"incident:{incident.id}", {"count": len(page)})
     views = [UnreachedPersonView(id=p.recipient_id, email=p.email, status=p.status, detail=p.detail) for p in page]
     more = len(found) > query.limit
     return model_response(UnreachedView(people=views, next_after=page[-1].recipient_id if more else None))
-
-
-def delivery_events(ctx: RequestContext) -> func.HttpResponse:
-    """SendGrid's signed Event Webhook: anonymous, trusted only through its signature; answers at once."""
-    accepted = services().delivery_events.accept(
-        ctx.raw_body(),
-        ctx.header("x-twilio-email-event-webhook-signature"),
-        ctx.header("x-twilio-email-event-webhook-timestamp"),
-    )
-    return model_response(EventsView(queued=accepted.queued, ignored=accepted.ignored))

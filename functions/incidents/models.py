@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from core.models import Body, EmailAddress, View
-from functions.incidents.lifecycle import BatchStatus, IncidentStatus, NoticeStatus
+from core.models import Body, EmailAddress, UtcDateTime, View
+from functions.fanout.models import MailingDeliveryView
+from functions.incidents.lifecycle import IncidentStatus, NoticeStatus
 
 IncidentId = Annotated[
     str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -20,9 +20,9 @@ Jurisdiction = Annotated[str, StringConstraints(pattern=r"^(GDPR|US-[A-Z]{2})$")
 
 class BreachTimeBody(Body):
     kind: Literal["date", "estimate", "range"]
-    at: datetime | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+    at: UtcDateTime | None = None
+    start: UtcDateTime | None = None
+    end: UtcDateTime | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> BreachTimeBody:
@@ -35,8 +35,8 @@ class BreachTimeBody(Body):
 
 class IncidentRequest(Body):
     title: ShortText
-    aware_at: datetime = Field(description="When the company became aware (GDPR Art. 33(1)'s clock starts here).")
-    determined_at: datetime | None = Field(default=None, description="When it was determined a breach occurred.")
+    aware_at: UtcDateTime = Field(description="When the company became aware (GDPR Art. 33(1)'s clock starts here).")
+    determined_at: UtcDateTime | None = Field(default=None, description="When it was determined a breach occurred.")
     breach_time: BreachTimeBody | None = None
     description: Text
     categories: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list, max_length=20)
@@ -56,12 +56,12 @@ class AssessmentRequest(Body):
 class DelayRequest(Body):
     agency: ShortText
     reason: Text
-    until: datetime | None = None
+    until: UtcDateTime | None = None
 
 
 class FilingRequest(Body):
     authority: ShortText
-    filed_at: datetime
+    filed_at: UtcDateTime
     reference: ShortText | None = None
     late_reasons: Text | None = Field(
         default=None, description="Required when filed more than 72 hours after awareness."
@@ -74,8 +74,8 @@ class RecipientsRequest(Body):
 
 class SelectionRequest(Body):
     locations: list[Annotated[str, StringConstraints(max_length=64)]] = Field(min_length=1, max_length=20)
-    since: datetime
-    until: datetime
+    since: UtcDateTime
+    until: UtcDateTime
 
 
 class NoticeContentBody(Body):
@@ -102,11 +102,6 @@ class FormatQuery(Body):
     format: Literal["json", "html", "text"] = "json"
 
 
-class UnreachedQuery(Body):
-    after: Annotated[str, StringConstraints(max_length=64)] = ""
-    limit: int = Field(default=100, ge=1, le=1000)
-
-
 # ---- views
 
 
@@ -115,7 +110,7 @@ class ClockView(View):
     audience: str
     citation: str
     source: str
-    due_at: datetime | None = Field(description="null: no fixed deadline, or not started yet (see note)")
+    due_at: UtcDateTime | None = Field(description="null: no fixed deadline, or not started yet (see note)")
     note: str
     stopped: bool
 
@@ -126,10 +121,10 @@ class NoticeView(View):
     subject: str
     status: NoticeStatus
     author: str
-    created_at: datetime
+    created_at: UtcDateTime
     approved_by: str | None
-    approved_at: datetime | None
-    sent_at: datetime | None
+    approved_at: UtcDateTime | None
+    sent_at: UtcDateTime | None
     record: str | None = Field(
         default=None,
         description="Once sent: a compact JWS (ES256) recording what went out and to how many people; "
@@ -142,8 +137,8 @@ class IncidentView(View):
     id: str
     status: IncidentStatus
     title: str
-    aware_at: datetime
-    determined_at: datetime | None
+    aware_at: UtcDateTime
+    determined_at: UtcDateTime | None
     breach_time: str | None
     description: str
     categories: list[str]
@@ -155,8 +150,8 @@ class IncidentView(View):
     recipients: int
     selection_running: bool
     assessed: bool
-    authority_filed_at: datetime | None
-    law_enforcement_delay_until: datetime | None
+    authority_filed_at: UtcDateTime | None
+    law_enforcement_delay_until: UtcDateTime | None
     clocks: list[ClockView]
     notices: list[NoticeView]
     warnings: list[str]
@@ -172,39 +167,9 @@ class RecipientsAddedView(View):
     total: int
 
 
-class NoticeDeliveryView(View):
-    notice_id: str
+class NoticeDeliveryView(MailingDeliveryView):
     phase: int
-    batches: int
-    rejected_batches: int
-    unconfirmed_batches: int
-    sent: int
-    counts: dict[str, int]
 
 
 class DeliveryView(View):
     notices: list[NoticeDeliveryView]
-
-
-class UnreachedPersonView(View):
-    id: str
-    email: str
-    status: str = Field(description="bounce, dropped, rejected, deferred, processed, or unknown (no event)")
-    detail: str | None
-
-
-class UnreachedView(View):
-    people: list[UnreachedPersonView]
-    next_after: str | None = Field(validation_alias=AliasChoices("next_after", "nextAfter"))
-
-
-class EventsView(View):
-    queued: int = Field(description="Events taken, applied in the background (a replayed one changes nothing).")
-    ignored: int = Field(description="Events not about a notice of ours, or of a kind not tracked.")
-
-
-class BatchView(View):
-    id: str
-    seq: int
-    status: BatchStatus
-    size: int

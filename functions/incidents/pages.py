@@ -8,7 +8,7 @@ from typing import Any
 
 import azure.functions as func
 
-from functions.requests.pages import html_page
+from core.pages import html_page
 
 LABELS = {
     "awareAt": "Became aware (GDPR Art. 33(1))",

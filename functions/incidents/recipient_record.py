@@ -1,18 +1,8 @@
-"""The people a breach affects (``incident-recipients``, one partition per incident), and the
-batches their notices go out in (``incident-batches``, one partition per notice)."""
+"""The people a breach affects, as stored in ``incident-recipients`` (one partition per incident)."""
 
 from __future__ import annotations
 
-from pydantic import Field
-
-from core.models import StoredDocument, UtcDateTime, VersionedDocument
-from functions.incidents.lifecycle import BatchStatus, DeliveryStatus
-
-
-class Delivery(StoredDocument):
-    status: DeliveryStatus
-    at: UtcDateTime
-    detail: str | None = None  # the bounce's SMTP status, the drop's reason: never an address
+from core.models import VersionedDocument
 
 
 class Recipient(VersionedDocument):
@@ -21,48 +11,3 @@ class Recipient(VersionedDocument):
     email: str
     user_id: str | None = None
     source: str  # upload | selection
-
-
-class BatchRecipient(StoredDocument):
-    id: str
-    email: str
-
-
-class Batch(VersionedDocument):
-    """One SendGrid request: at most 1,000 recipients, each in a personalization of its own. Stored
-    before it is sent, under an id fixed by its notice and place, so a replay finds it."""
-
-    id: str  # <notice id>-<seq>
-    notice_id: str
-    incident_id: str
-    seq: int
-    status: BatchStatus = BatchStatus.RECORDED
-    recipients: list[BatchRecipient]
-    size: int  # len(recipients), so reports need not read the addresses
-    last_recipient_id: str  # the next batch starts after it
-    attempts: int = 0
-    claimed_by: str | None = None  # the queue message that sends it: only its redelivery goes on from here
-    claimed_at: UtcDateTime | None = None
-    sent_at: UtcDateTime | None = None
-    message_id: str | None = None
-    error: str | None = None  # SendGrid's answer to a refused batch, without addresses
-    events_seen: bool = False  # SendGrid reported at least one event for it
-    last_event_at: UtcDateTime | None = None
-    # What SendGrid reported, per recipient id; and the ids of the events already applied, so a
-    # replayed event changes nothing (kept in the same document, so both change in one write).
-    deliveries: dict[str, Delivery] = Field(default_factory=dict)
-    event_ids: list[str] = Field(default_factory=list)
-
-
-def batch_id(notice_id: str, seq: int) -> str:
-    return f"{notice_id}-{seq:06d}"
-
-
-class BatchSummary(StoredDocument):
-    """A batch without its recipients: what reports count."""
-
-    id: str
-    seq: int
-    status: BatchStatus
-    size: int
-    events_seen: bool = False

@@ -1,18 +1,12 @@
-"""What staff file and read: the authority report (GDPR Art. 33(3)) and the delivery report."""
+"""What staff file and read: the legal clocks of an incident and the authority report (GDPR Art. 33(3))."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from functions.incidents.clocks import Clock, clocks
 from functions.incidents.incident_record import Incident
-from functions.incidents.lifecycle import BatchStatus, DeliveryStatus
-from functions.incidents.repository import IncidentRepository
-
-REACHED = frozenset({DeliveryStatus.DELIVERED})
 
 
 def incident_clocks(incident: Incident) -> list[Clock]:
@@ -60,59 +54,3 @@ def authority_report(incident: Incident, category_names: dict[str, str]) -> dict
             for n in incident.notices
         ],
     }
-
-
-@dataclass
-class NoticeDelivery:
-    notice_id: str
-    phase: int
-    batches: int = 0
-    rejected_batches: int = 0
-    unconfirmed_batches: int = 0
-    sent: int = 0
-    counts: dict[str, int] = field(default_factory=dict)  # delivered, bounce, dropped, deferred, processed, unknown
-
-
-def delivery_report(incidents: IncidentRepository, incident: Incident) -> list[NoticeDelivery]:
-    """Per notice: recipients in sent batches, and the last state SendGrid reported for each."""
-    reports = []
-    for notice in incident.notices:
-        report = NoticeDelivery(notice.id, notice.phase)
-        counts: dict[str, int] = {}
-        for batch in incidents.batches(notice.id):
-            report.batches += 1
-            report.rejected_batches += batch.status == BatchStatus.REJECTED
-            report.unconfirmed_batches += batch.status == BatchStatus.UNCONFIRMED
-            if batch.status != BatchStatus.SENT:
-                continue
-            report.sent += batch.size
-            for delivery in batch.deliveries.values():
-                counts[delivery.status.value] = counts.get(delivery.status.value, 0) + 1
-            counts["unknown"] = counts.get("unknown", 0) + batch.size - len(batch.deliveries)
-        report.counts = counts
-        reports.append(report)
-    return reports
-
-
-@dataclass(frozen=True)
-class Unreached:
-    recipient_id: str
-    email: str
-    status: str  # bounce, dropped, deferred, processed, rejected (the batch was refused), unknown
-    detail: str | None
-
-
-def unreached(incidents: IncidentRepository, notice_id: str) -> Iterator[Unreached]:
-    """Who must be reached another way: everyone not reported delivered, batch by batch."""
-    for batch in incidents.batches(notice_id):
-        for person in batch.recipients:
-            delivery = batch.deliveries.get(person.id)
-            if delivery is not None and delivery.status in REACHED:
-                continue
-            if batch.status == BatchStatus.REJECTED:
-                status, detail = "rejected", batch.error
-            elif delivery is None:
-                status, detail = "unknown", None
-            else:
-                status, detail = delivery.status.value, delivery.detail
-            yield Unreached(person.id, person.email, status, detail)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
 
-from core.containers import INCIDENT_BATCHES, INCIDENT_RECIPIENTS, INCIDENTS
+from core.containers import INCIDENT_RECIPIENTS, INCIDENTS
 from core.ports import DocumentConflict, DocumentStore
 from core.repository import Repository
 from functions.incidents.errors import IncidentNotFound
 from functions.incidents.incident_record import Incident
 from functions.incidents.lifecycle import IncidentStatus
-from functions.incidents.recipient_record import Batch, BatchSummary, Recipient
+from functions.incidents.recipient_record import Recipient
 
 
 class IncidentRepository:
@@ -19,7 +18,6 @@ class IncidentRepository:
         self._store = store
         self._incidents = Repository(store, INCIDENTS, Incident, lambda i: i.id, IncidentNotFound)
         self._recipients = Repository(store, INCIDENT_RECIPIENTS, Recipient, lambda r: r.incident_id)
-        self._batches = Repository(store, INCIDENT_BATCHES, Batch, lambda b: b.notice_id)
 
     # ---- incidents
 
@@ -87,45 +85,3 @@ class IncidentRepository:
                 {"@incident": incident_id},
             )
         )
-
-    # ---- batches
-
-    def batch(self, notice_id: str, batch_id: str) -> Batch | None:
-        return self._batches.get(batch_id, notice_id)
-
-    def create_batch(self, batch: Batch) -> Batch | None:
-        """Stores a new batch; None when one with that id exists already (a replayed message made it)."""
-        try:
-            return self._batches.save(batch)
-        except DocumentConflict:
-            return None
-
-    def change_batch(self, notice_id: str, batch_id: str, change: Callable[[Batch], None]) -> Batch:
-        return self._batches.change(batch_id, notice_id, change)
-
-    def batches(self, notice_id: str) -> Iterator[Batch]:
-        """Every batch of a notice in order, one document at a time (each holds at most 1,000 people)."""
-        for summary in self.batch_summaries(notice_id):
-            batch = self.batch(notice_id, summary.id)
-            if batch is not None:
-                yield batch
-
-    def last_event_at(self) -> datetime | None:
-        """When SendGrid last reported on any batch of ours."""
-        rows = self._store.query_across_partitions(
-            INCIDENT_BATCHES,
-            "SELECT TOP 1 c.lastEventAt FROM c WHERE IS_STRING(c.lastEventAt) ORDER BY c.lastEventAt DESC",
-            {},
-        )
-        found = next(iter(rows), None)
-        return datetime.fromisoformat(str(found["lastEventAt"])) if found else None
-
-    def batch_summaries(self, notice_id: str) -> list[BatchSummary]:
-        """Every batch of a notice in order, without the addresses."""
-        documents = self._store.query(
-            INCIDENT_BATCHES,
-            notice_id,
-            "SELECT c.id, c.seq, c.status, c.size, c.eventsSeen FROM c WHERE c.noticeId = @notice ORDER BY c.seq",
-            {"@notice": notice_id},
-        )
-        return [BatchSummary.model_validate(d) for d in documents]

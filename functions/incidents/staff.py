@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from core.errors import FieldError, InvalidValues
 from core.ports import Clock, WorkQueue
 from core.pseudonyms import keyed_hash
+from functions.fanout.dispatch import FanOut
 from functions.incidents import contents
 from functions.incidents.clocks import known_jurisdictions
 from functions.incidents.errors import (
@@ -31,7 +32,8 @@ from functions.incidents.incident_record import (
     Notice,
     NoticeContent,
 )
-from functions.incidents.lifecycle import DISPATCH_QUEUE, SELECTION_QUEUE, NoticeStatus
+from functions.incidents.lifecycle import SELECTION_QUEUE, NoticeStatus
+from functions.incidents.mailing import KIND
 from functions.incidents.recipient_record import Recipient
 from functions.incidents.repository import IncidentRepository
 
@@ -66,10 +68,17 @@ class Selection:
 
 class IncidentStaff:
     def __init__(
-        self, incidents: IncidentRepository, queue: WorkQueue, clock: Clock, pepper: str, categories: Iterable[str]
+        self,
+        incidents: IncidentRepository,
+        queue: WorkQueue,
+        fan_out: FanOut,
+        clock: Clock,
+        pepper: str,
+        categories: Iterable[str],
     ) -> None:
         self._incidents = incidents
         self._queue = queue
+        self._fan_out = fan_out
         self._clock = clock
         self._pepper = pepper
         self._categories = frozenset(categories)
@@ -262,7 +271,7 @@ class IncidentStaff:
 
         incident = self._incidents.change(incident_id, start)
         if started:
-            self._queue.send(DISPATCH_QUEUE, {"incidentId": incident_id, "noticeId": notice_id, "seq": 0, "after": ""})
+            self._fan_out.start(KIND, incident_id, notice_id)
         return incident
 
     @staticmethod

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functions.fanout.reports import MailingDelivery
 from functions.incidents import contents
 from functions.incidents.deadline_watch import stopped
 from functions.incidents.incident_record import Incident
 from functions.incidents.models import ClockView, IncidentView, NoticeDeliveryView, NoticeView
-from functions.incidents.reporting import NoticeDelivery, incident_clocks
+from functions.incidents.reporting import incident_clocks
 
 
 def incident_view(incident: Incident) -> IncidentView:
@@ -63,5 +64,5 @@ def incident_view(incident: Incident) -> IncidentView:
     )
 
 
-def delivery_view(report: NoticeDelivery) -> NoticeDeliveryView:
-    return NoticeDeliveryView.model_validate(report)
+def delivery_view(report: MailingDelivery, phase: int) -> NoticeDeliveryView:
+    return NoticeDeliveryView.model_validate({**report.__dict__, "phase": phase})

@@ -1,7 +1,8 @@
 """The data inventory (``declarations/inventory.json``) as typed, checked values.
 
 It is read once per process; a mistake in it (an unknown category, a retained location without a
-legal basis, a duplicate id) stops the app at start with the location's name.
+legal basis, a duplicate id, a retention period shorter than the legal minimum it names) stops the
+app at start with the location's name.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from core.containers import database_spec
+from functions.inventory.periods import Clock, Period
+
 DECLARATION = Path(__file__).resolve().parent.parent.parent / "declarations" / "inventory.json"
 
 DELETE, ANONYMIZE, RETAIN = "delete", "anonymize", "retain"
+NOT_FOUND = "none"  # find: a record of our own work that no data-subject request looks in
 
 
 class _Declared(BaseModel):
@@ -32,10 +37,72 @@ class Erasure(_Declared):
     keep: str | None = None  # what stays at the third party after a delete (e.g. a global suppression)
 
 
-class Retention(_Declared):
-    days: int = Field(ge=1)
-    clock: Literal["created", "last-activity", "closed", "withdrawn"] = Field(alias="from")
+class _Counted(_Declared):
+    """A length of time: days from the clock's moment, or years from the end of its calendar year."""
+
+    days: int | None = Field(default=None, ge=1)
+    years: int | None = Field(default=None, ge=1)
+    clock: Clock = Field(alias="from")
+    year_end: bool = False
+    time_zone: str = "UTC"
+
+    @property
+    def period(self) -> Period:
+        if (self.days is None) == (self.years is None):
+            raise ValueError("give days or years")
+        if self.years is not None:
+            return Period(self.years, "years", self.clock, self.year_end, self.time_zone)
+        return Period(self.days or 0, "days", self.clock, self.year_end, self.time_zone)
+
+    @model_validator(mode="after")
+    def _one_length(self) -> _Counted:
+        self.period  # noqa: B018 - raises on a period that cannot be counted
+        return self
+
+
+class LegalMinimum(_Counted):
+    """The shortest period a law allows, with the law named: ``source`` says whether its own text was
+    read (verified) or only a secondary source that quotes or explains it (secondary)."""
+
+    citation: str
+    source: Literal["verified", "secondary"]
+
+
+class RetentionRule(_Counted):
+    """One kind of item of a location and how long it is kept (rules run in declaration order)."""
+
+    id: str
+    items: str  # what the rule is about, in plain words: "A navigation event"
     reason: str
+    action: Literal["delete", "clear", "forget"]
+    field: str | None = None  # the item's field holding the clock's moment (for Cosmos items and accounts)
+    fields: tuple[str, ...] = ()  # cleared by action "clear"
+    after: tuple[str, ...] = ()  # rules that must be done with an item (an account) first
+    consent_purpose: str | None = None  # the purpose whose withdrawal starts the clock
+    setting: str | None = None  # the app setting that sets the period in days, instead of RETENTION_PERIODS
+    ends_account: bool = False  # purging the item ends the account: its consent proof's clock starts
+    legal_minimum: LegalMinimum | None = None
+
+    @model_validator(mode="after")
+    def _lawful(self) -> RetentionRule:
+        if self.action == "clear" and not self.fields:
+            raise ValueError(f"retention rule {self.id}: clear needs the fields it clears")
+        if self.legal_minimum is not None and not self.period.at_least(self.legal_minimum.period):
+            raise ValueError(
+                f"retention rule {self.id}: {self.period.words()} is shorter than the legal minimum "
+                f"({self.legal_minimum.citation})"
+            )
+        return self
+
+    def with_period(self, period: Period) -> RetentionRule:
+        """The rule with another length (an app setting); refused below the legal minimum, naming the rule."""
+        if self.legal_minimum is not None and not period.at_least(self.legal_minimum.period):
+            raise ValueError(
+                f"retention rule {self.id}: {period.words()} is shorter than the legal minimum of "
+                f"{self.legal_minimum.period.words()} ({self.legal_minimum.citation})"
+            )
+        amount = {"days": period.amount} if period.unit == "days" else {"years": period.amount}
+        return self.model_copy(update=amount)
 
 
 class Location(_Declared):
@@ -46,7 +113,7 @@ class Location(_Declared):
     purposes: tuple[str, ...] = Field(min_length=1)
     find: str
     export: str
-    retention: Retention
+    retention: tuple[RetentionRule, ...] = Field(min_length=1)
     erasure: Erasure
     container: str | None = None
     export_note: str | None = None  # read by people in their export's README
@@ -56,10 +123,20 @@ class Location(_Declared):
     def exported(self) -> bool:
         return self.export != "none"
 
+    @property
+    def findable(self) -> bool:
+        """Whether data-subject requests look here (records of our own work are not looked in)."""
+        return self.find != NOT_FOUND
+
     @model_validator(mode="after")
     def _justified(self) -> Location:
         if self.erasure.strategy in {ANONYMIZE, RETAIN} and not self.erasure.legal_basis:
             raise ValueError(f"inventory location {self.id}: {self.erasure.strategy} needs a legal basis")
+        for rule in self.retention:
+            if rule.id != self.id and not rule.id.startswith(f"{self.id}."):
+                raise ValueError(
+                    f"inventory location {self.id}: retention rule {rule.id} must be named {self.id}[.part]"
+                )
         return self
 
 
@@ -77,7 +154,48 @@ class Inventory(_Declared):
         for location in self.locations:
             if location.category not in self.categories:
                 raise ValueError(f"inventory location {location.id}: unknown category {location.category}")
+        for location in self.locations:
+            if location.container is not None and database_spec().container(location.container).ttl_safe:
+                raise ValueError(
+                    f"inventory location {location.id}: its container lets Cosmos TTL delete items, which would "
+                    "ignore legal holds and leave no report; only the retention purge may delete personal data"
+                )
+        rules = [rule.id for rule in self.rules]
+        if len(rules) != len(set(rules)):
+            raise ValueError("retention rule ids must be unique")
+        for rule in self.rules:
+            earlier = rules[: rules.index(rule.id)]
+            for needed in rule.after:
+                if needed not in earlier:
+                    raise ValueError(
+                        f"retention rule {rule.id}: it runs after {needed}, which must be declared before it"
+                    )
         return self
+
+    @property
+    def rules(self) -> tuple[RetentionRule, ...]:
+        """Every retention rule, in purge order (the locations' order, then each location's)."""
+        return tuple(rule for location in self.locations for rule in location.retention)
+
+    def rule(self, rule_id: str) -> RetentionRule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def location_of(self, rule_id: str) -> Location:
+        for location in self.locations:
+            if any(rule.id == rule_id for rule in location.retention):
+                return location
+        raise KeyError(rule_id)
+
+    def with_rules(self, rules: dict[str, RetentionRule]) -> Inventory:
+        """The inventory with some rules replaced (periods from app settings)."""
+        locations = tuple(
+            location.model_copy(update={"retention": tuple(rules.get(r.id, r) for r in location.retention)})
+            for location in self.locations
+        )
+        return self.model_copy(update={"locations": locations})
 
     def location(self, location_id: str) -> Location:
         for location in self.locations:

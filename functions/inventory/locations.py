@@ -1,8 +1,9 @@
 """One class per kind of place personal data lives, registered by kind, built from the declaration.
 
 A location finds a subject's items, exports them, says what an erasure will do (the plan) and does
-it. Engines (requests, retention) only ever call these verbs: they never ask which kind a location
-is. A new kind of system is a new class in ``kinds/`` and a line in the declaration.
+it, and purges what is past its retention (the purge, and its dry run, the preview). Engines
+(requests, retention) only ever call these verbs: they never ask which kind a location is. A new
+kind of system is a new class in ``kinds/`` and a line in the declaration.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
-from core.ports import DocumentStore
+from core.clock import SystemClock
+from core.ports import Clock, DocumentStore
+from functions.consent.catalog_repository import CatalogRepository
 from functions.consent.ledger_repository import ConsentLedger
-from functions.inventory.declaration import RETAIN, Inventory, Location
+from functions.inventory.declaration import RETAIN, Inventory, Location, RetentionRule
+from functions.inventory.holds import HeldSet, Hold
 from functions.inventory.ports import ArchiveStore, MarketingContacts, PaymentsGateway, RequestRecords
 from functions.inventory.subject import Subject
 
@@ -36,6 +40,42 @@ class PlanEntry:
 
 
 @dataclass(frozen=True)
+class PurgeScope:
+    """One retention rule at one moment: what is past ``cutoff`` goes, unless ``holds`` cover it."""
+
+    rule: RetentionRule
+    cutoff: datetime
+    holds: HeldSet
+    now: datetime
+
+
+@dataclass
+class PurgeStep:
+    """What one bounded chunk of a purge did. ``done``: nothing is left for the rule at this cutoff
+    (then ``held`` counts what holds kept back). ``bookmark``: where a rule that walks its
+    candidates (rather than seeing them disappear) stopped, saved by the engine with the cursor."""
+
+    examined: int = 0
+    purged: int = 0
+    skipped: int = 0
+    held: int = 0
+    done: bool = False
+    bookmark: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A dry run of one rule: how many items would go now, how many holds keep, the oldest one due."""
+
+    due: int
+    held: int
+    oldest: datetime | None
+
+
+TimeLeft = Callable[[], bool]  # the run's time budget, asked before each item
+
+
+@dataclass(frozen=True)
 class Systems:
     """Everything a location may reach."""
 
@@ -45,12 +85,18 @@ class Systems:
     contacts: MarketingContacts
     archives: ArchiveStore
     request_records: RequestRecords
+    catalog: CatalogRepository  # erasure withdraws every consent under the current policy version
+    clock: Clock = field(default_factory=SystemClock)
+    cookie_max_age: timedelta = timedelta(days=395)  # a visitor's cookie decisions expire after this
 
 
 class StoredLocation(ABC):
     kind: ClassVar[str]
     # True where items are counted before the first deletion, so counts stay right across a crash.
     counts_before_erasure: ClassVar[bool] = False
+    # Items one purge chunk takes: the run saves its cursor and renews its lease after each chunk, so a
+    # chunk must stay well inside the lease; a kind whose items are third-party calls takes fewer.
+    purge_chunk: ClassVar[int] = 1000
 
     def __init__(self, declaration: Location, systems: Systems) -> None:
         self.declaration = declaration
@@ -76,6 +122,21 @@ class StoredLocation(ABC):
     @abstractmethod
     def erase(self, subject: Subject, found: int | None) -> Outcome:
         """Erase the subject's items; safe to repeat. ``found`` is the count taken before a first attempt."""
+
+    def purge(self, scope: PurgeScope, bookmark: dict[str, Any], limit: int, time_left: TimeLeft) -> PurgeStep:
+        """Purges up to ``limit`` items of ``scope.rule`` that are past the cutoff and not held, while
+        there is time left. Safe to repeat and to resume after a crash: what is gone is skipped, a
+        third party is asked before it is told, an item half done is finished."""
+        raise NotImplementedError(f"locations of kind {self.kind} have no retention purge")
+
+    def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:
+        """What ``purge`` would do now (from where ``bookmark`` says it stopped), changing nothing and
+        asking no third party."""
+        raise NotImplementedError(f"locations of kind {self.kind} have no retention purge")
+
+    def held_plan(self, subject: Subject, hold: Hold) -> PlanEntry:
+        """What an erasure does while a legal hold covers the subject: nothing; the items are kept."""
+        return PlanEntry(self.id, self.declaration.category, RETAIN, self.held_items(subject), hold.words())
 
     def plan(self, subject: Subject) -> PlanEntry:
         erasure = self.declaration.erasure

@@ -7,10 +7,12 @@ request records, in the requests capability. Every mutating call is safe to repe
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
-from typing import Any, Protocol
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
 
 from core.ports import Confirmation
+from functions.inventory.holds import HeldSet, Hold
 
 
 class PaymentsGateway(Protocol):
@@ -58,9 +60,20 @@ class ArchiveWriter(Protocol):
 
 
 class ArchiveStore(Protocol):
-    """Export archives in Blob storage: written as a stream, shared by a short-lived read-only link."""
+    """Export archives in Blob storage: written as a stream, shared by a short-lived read-only link.
 
-    def open_archive(self, subject_key: str, request_id: str) -> ArchiveWriter: ...
+    Each archive carries whether a legal hold covers it, which the storage's own lifecycle rule
+    respects: it deletes only archives that are free."""
+
+    def open_archive(self, subject_key: str, request_id: str, held: bool = False) -> ArchiveWriter: ...
+
+    def archive_names(self, subject_key: str) -> list[str]:
+        """Every archive ever made for the subject (by its key prefix)."""
+        ...
+
+    def mark_held(self, blob_name: str, held: bool) -> None:
+        """Marks an archive held (or free again); an archive already gone is ignored."""
+        ...
 
     def share_link(self, blob_name: str, valid_for: timedelta) -> str: ...
 
@@ -68,15 +81,53 @@ class ArchiveStore(Protocol):
         """Deletes one archive; one already gone is confirmed too."""
         ...
 
-    def delete_archives(self, subject_key: str) -> list[Confirmation]:
-        """Deletes every archive ever made for the subject (by its key prefix)."""
+    def delete_archives(self, subject_key: str, keep: frozenset[str] = frozenset()) -> list[Confirmation]:
+        """Deletes every archive ever made for the subject (by its key prefix), except those of the
+        requests in ``keep`` (held ones)."""
         ...
 
 
-class RequestRecords(Protocol):
-    """The person's other data-subject requests (kept as proof, GDPR Art. 5(2))."""
+RequestPurge = Literal["archive", "unconfirmed", "closed"]  # what retention does to request records
 
-    def forget_address(self, subject_key: str, except_request_id: str) -> int:
-        """Removes the address from the person's closed requests (open ones still need it to answer);
-        returns how many lost it."""
+
+@dataclass(frozen=True)
+class DueRequest:
+    """A request past a retention period: its id and the moment its clock started."""
+
+    request_id: str
+    since: datetime
+    archive: str | None = None  # the export archive's blob name, for archive purges
+
+
+class RequestRecords(Protocol):
+    """The person's other data-subject requests (kept as proof, GDPR Art. 5(2)), and the ones whose
+    retention is over: export archives to delete, unconfirmed requests to close, closed ones to delete."""
+
+    def forget_address(self, subject_key: str, except_request_id: str, keep: frozenset[str] = frozenset()) -> int:
+        """Removes the address from the person's closed requests (open ones still need it to answer, the
+        ones in ``keep`` are held); returns how many lost it."""
+        ...
+
+    def due(self, purge: RequestPurge, cutoff: datetime, held: HeldSet, limit: int) -> list[DueRequest]:
+        """Requests whose clock started before ``cutoff``, oldest first, none of them held."""
+        ...
+
+    def count_due(self, purge: RequestPurge, cutoff: datetime, held: HeldSet | None) -> tuple[int, datetime | None]:
+        """How many are due and the oldest clock start; ``held`` None counts held ones too."""
+        ...
+
+    def purge(self, purge: RequestPurge, request_id: str, at: datetime) -> bool:
+        """Notes the archive deleted, closes the unconfirmed request (forgetting its address and link)
+        or deletes the closed one; False when there was nothing left to do (done before, or the
+        request changed meanwhile)."""
+        ...
+
+
+class LegalHolds(Protocol):
+    """The legal holds in force (kept by the retention capability)."""
+
+    def in_force(self) -> HeldSet: ...
+
+    def ending_by(self, moment: datetime) -> list[Hold]:
+        """Holds in force whose end date comes before ``moment`` (for the staff digest)."""
         ...

@@ -14,3 +14,4 @@ class Subject:
     email: str | None
     user_id: str | None
     stripe_customer_ids: tuple[str, ...] = ()
+    held_request_ids: frozenset[str] = frozenset()  # the person's requests under a legal hold: kept as they are

@@ -291,11 +291,11 @@ def run_step(msg: func.QueueMessage) -> None:
 def review_deadlines(timer: func.TimerRequest) -> None:
     result = services().deadline_review.run()
     log.info(
-        "dsr deadlines near=%d overdue=%d acknowledgements_due=%d closed=%d unconfirmed_mails=%d past_due=%s",
+        "dsr deadlines near=%d overdue=%d acknowledgements_due=%d unconfirmed_mails=%d holds_ending=%d past_due=%s",
         len(result.near),
         len(result.overdue),
         len(result.acknowledgements_due),
-        len(result.closed),
         len(result.unconfirmed_mails),
+        len(result.holds_ending),
         timer.past_due,
     )

@@ -12,7 +12,6 @@ class RequestConfig:
     verification_link_hours: int = 24
     export_link_hours: int = 72
     export_retention_days: int = 7
-    unverified_close_days: int = 14
     max_open_per_subject: int = 3
     staff_email: str | None = None
     erasure_needs_approval: bool = True

@@ -1,14 +1,16 @@
-"""The hourly review: closes stale unverified requests, finishes owed mails, deletes expired export
-archives, and tells staff what is due, late or unconfirmed."""
+"""The hourly review: finishes owed mails and tells staff what is due, late or unconfirmed, and which
+legal holds end soon. (Unconfirmed requests and export archives past their time are the retention
+purge's: ``functions/retention``.)"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from core.ports import Mailer, MailNotSent
-from functions.inventory.ports import ArchiveStore
+from functions.inventory.holds import Hold
+from functions.inventory.ports import LegalHolds
 from functions.requests import notices
 from functions.requests.lifecycle import MailStatus, Status
 from functions.requests.parts import RequestParts
@@ -25,17 +27,17 @@ class ReviewResult:
     near: list[str] = field(default_factory=list)
     overdue: list[str] = field(default_factory=list)
     acknowledgements_due: list[str] = field(default_factory=list)
-    closed: list[str] = field(default_factory=list)
     unconfirmed_mails: list[str] = field(default_factory=list)
-    archives_deleted: list[str] = field(default_factory=list)
+    holds_ending: list[Hold] = field(default_factory=list)
 
 
 class DeadlineReview:
-    def __init__(self, parts: RequestParts, mailer: Mailer, archives: ArchiveStore) -> None:
+    def __init__(self, parts: RequestParts, mailer: Mailer, holds: LegalHolds, hold_warning: timedelta) -> None:
         self._parts = parts
         self._requests = parts.requests
         self._mailer = mailer
-        self._archives = archives
+        self._holds = holds
+        self._hold_warning = hold_warning
 
     def run(self) -> ReviewResult:
         now = self._parts.clock.now()
@@ -43,9 +45,6 @@ class DeadlineReview:
         result = ReviewResult()
         for request in self._requests.open_requests():
             if request.status == Status.AWAITING_VERIFICATION:
-                if now - request.received_at > timedelta(days=config.unverified_close_days):
-                    self._requests.change(request.id, lambda r: self._close_unverified(r, now))
-                    result.closed.append(request.id)
                 continue
             if request.due_at < now:
                 result.overdue.append(request.id)
@@ -57,7 +56,7 @@ class DeadlineReview:
             self._finish_mails(request, result)
         for request in self._requests.with_outstanding_mail():
             self._finish_mails(request, result)
-        result.archives_deleted = self._expire_archives(now)
+        result.holds_ending = self._holds.ending_by(now + self._hold_warning)
         self._tell_staff(result)
         for request_id in result.overdue:
             log.warning("dsr overdue request_id=%s", request_id)
@@ -72,39 +71,15 @@ class DeadlineReview:
         if any(m.status == MailStatus.UNCONFIRMED for m in request.outbox):
             result.unconfirmed_mails.append(request.id)
 
-    def _expire_archives(self, now: datetime) -> list[str]:
-        """Export archives past their retention are deleted (Blob lifecycle rules do it too in Azure;
-        this keeps the promise wherever the code runs, and records it on the request)."""
-        retention = timedelta(days=self._parts.config.export_retention_days)
-        expired = []
-        for request in self._requests.archived_exports():
-            completed = next((e.at for e in reversed(request.log) if e.action == "completed"), None)
-            if request.archive_blob is None or completed is None or now - completed < retention:
-                continue
-            confirmation = self._archives.delete_archive(request.archive_blob)
-
-            def forget(r: DsrRequest, reference: str = confirmation.reference) -> None:
-                r.archive_blob = None
-                r.note(now, "timer", "archive-deleted", reference)
-
-            self._requests.change(request.id, forget)
-            expired.append(request.id)
-        return expired
-
     def _tell_staff(self, result: ReviewResult) -> None:
         staff = self._parts.config.staff_email
-        if not staff or not (result.near or result.overdue or result.acknowledgements_due or result.unconfirmed_mails):
+        news = (result.near, result.overdue, result.acknowledgements_due, result.unconfirmed_mails, result.holds_ending)
+        if not staff or not any(news):
             return
-        text = notices.staff_digest(result.overdue, result.near, result.acknowledgements_due, result.unconfirmed_mails)
+        text = notices.staff_digest(
+            result.overdue, result.near, result.acknowledgements_due, result.unconfirmed_mails, result.holds_ending
+        )
         try:
             self._mailer.send(staff, text.subject, text.text, text.category)
         except MailNotSent:
             log.warning("dsr digest not sent (mail service); the next review tries again")
-
-    @staticmethod
-    def _close_unverified(request: DsrRequest, now: datetime) -> None:
-        if request.status == Status.AWAITING_VERIFICATION:
-            request.status = Status.CLOSED_UNVERIFIED
-            request.verification_nonce = None
-            request.note(now, "timer", "closed-unverified")
-            request.forget_addresses_if_done()

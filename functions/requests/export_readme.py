@@ -14,12 +14,6 @@ from functions.inventory.declaration import Inventory, Location
 from functions.requests.notices import COMPLAINT, SUPPORT
 from functions.requests.request_record import DsrRequest
 
-CLOCKS = {
-    "created": "after it was recorded",
-    "last-activity": "after its last use",
-    "closed": "after the account or request is closed",
-    "withdrawn": "after consent is withdrawn or the account ends",
-}
 RECIPIENTS = (
     "Stripe, Inc. (payments), Twilio SendGrid (email), Microsoft Azure (hosting and backups), "
     "Google Analytics (website analytics, only with your consent)."
@@ -42,13 +36,13 @@ def _holder(location: Location, controller: str) -> str:
 
 def _file_section(exported: ExportedFile, inventory: Inventory) -> str:
     location = exported.location
-    retention = location.retention
     lines = [
         f"{exported.name}: {exported.items} item{'s' if exported.items != 1 else ''}",
         f"  What it holds: {inventory.categories[location.category]}",
         "  Why we hold it: " + " ".join(location.purposes),
         f"  Who holds it: {_holder(location, inventory.controller)}",
-        f"  How long it is kept: {retention.days} days {CLOCKS[retention.clock]}. {retention.reason}",
+        "  How long it is kept:",
+        *(f"    {rule.items}: {rule.period.words()}. {rule.reason}" for rule in location.retention),
     ]
     if location.export_note:
         lines.append(f"  Note: {location.export_note}")

@@ -10,6 +10,7 @@ from bootstrap import services
 from core import problems
 from core.errors import DomainError
 from core.http import RequestContext, json_response, model_response
+from core.pages import problem_page
 from core.problem_types import PROBLEM_TYPES
 from functions.requests import pages
 from functions.requests.certificate import is_authentic
@@ -70,7 +71,7 @@ def list_mine(ctx: RequestContext) -> func.HttpResponse:
 def verify_page(ctx: RequestContext) -> func.HttpResponse:
     token = ctx.query("token") or ""
     if not 10 <= len(token) <= 2000:
-        return pages.problem_page("Invalid link", InvalidLink.message, 400)
+        return problem_page("Invalid link", InvalidLink.message, 400)
     return pages.confirm_form(token)
 
 
@@ -89,7 +90,7 @@ def verify(ctx: RequestContext) -> func.HttpResponse:
         return pages.confirmed_page(services().request_intake.verify(token))
     except DomainError as error:
         problem = PROBLEM_TYPES.problem(error) or problems.Problem(500, "internal-error", "Internal error")
-        return pages.problem_page(problem.title, problem.detail, problem.status)
+        return problem_page(problem.title, problem.detail, problem.status)
 
 
 def get_certificate(ctx: RequestContext) -> func.HttpResponse:

@@ -130,7 +130,11 @@ class RequestIntake:
 
     def _new(self, intake: Intake, subject_key: str, now: datetime) -> DsrRequest:
         due = deadlines(intake.jurisdiction, now, self._calendar)
-        locations = [loc.id for loc in self._inventory.locations if intake.type == RequestType.ERASURE or loc.exported]
+        locations = [
+            loc.id
+            for loc in self._inventory.locations
+            if loc.findable and (intake.type == RequestType.ERASURE or loc.exported)
+        ]
         request = DsrRequest(
             id=str(uuid.uuid4()),
             type=intake.type,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from functions.inventory.declaration import ANONYMIZE, RETAIN, Inventory
+from functions.inventory.holds import Hold
 from functions.requests.config import RequestConfig
 from functions.requests.lifecycle import RequestType
 from functions.requests.request_record import DsrRequest
@@ -84,11 +85,18 @@ def access_ready(request: DsrRequest, link: str, config: RequestConfig) -> MailT
     )
 
 
+HELD_WORDS = (
+    "kept for now: it is needed for the establishment, exercise or defence of legal claims (GDPR Art. 17(3)(e)); "
+    "it will be erased when that need ends"
+)
+
+
 def erasure_done(request: DsrRequest, inventory: Inventory, config: RequestConfig) -> MailText:
-    kept = [
+    held = {step.name for step in request.steps if step.held_by}
+    kept = [f"- {name}: {HELD_WORDS}" for name in sorted(held)] + [
         f"- {location.id}: {location.erasure.legal_basis}"
         for location in inventory.locations
-        if location.erasure.strategy in (ANONYMIZE, RETAIN) or location.erasure.keep
+        if (location.erasure.strategy in (ANONYMIZE, RETAIN) or location.erasure.keep) and location.id not in held
     ]
     return MailText(
         "Your personal data has been erased",
@@ -131,10 +139,13 @@ def parent_notice(request: DsrRequest) -> MailText:
     )
 
 
-def staff_digest(overdue: list[str], near: list[str], acknowledgements: list[str], unconfirmed: list[str]) -> MailText:
+def staff_digest(
+    overdue: list[str], near: list[str], acknowledgements: list[str], unconfirmed: list[str], holds_ending: list[Hold]
+) -> MailText:
     def section(title: str, ids: list[str]) -> str:
         return f"{title}:\n" + "\n".join(ids or ["(none)"])
 
+    holds = [f"{hold.id} ends {hold.ends_at.date().isoformat() if hold.ends_at else '-'}" for hold in holds_ending]
     return MailText(
         f"Privacy requests: {len(overdue)} overdue, {len(near)} due soon, {len(acknowledgements)} to acknowledge",
         "\n\n".join(
@@ -143,6 +154,11 @@ def staff_digest(overdue: list[str], near: list[str], acknowledgements: list[str
                 section("Due soon", near),
                 section("Confirmation of receipt due soon or late (CCPA 11 CCR § 7021(a))", acknowledgements),
                 section("Mails whose sending was interrupted (check the mail provider before resending)", unconfirmed),
+                section(
+                    "Legal holds ending soon (GDPR Art. 17(3)(e)): when one ends, what it kept is purged and erased "
+                    "as if it had never been held; release it earlier, or place a new hold, as the case needs",
+                    holds,
+                ),
             ]
         ),
         "dsr-deadlines",

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from core.containers import DSR_REQUESTS
 from core.models import utc_text
 from core.ports import DocumentStore
 from core.repository import Repository
+from functions.inventory.holds import HeldSet
+from functions.inventory.periods import stored_cutoff
+from functions.inventory.ports import DueRequest, RequestPurge
+from functions.inventory.purging import moment
 from functions.requests.errors import RequestNotFound
 from functions.requests.lifecycle import OPEN_STATUSES, RequestType, Status
 from functions.requests.request_record import DsrRequest
@@ -88,6 +93,10 @@ class RequestRepository:
         ):
             yield DsrRequest.from_document(document, None)
 
+    def awaiting_hold(self, hold_id: str) -> list[DsrRequest]:
+        """Erasures part of which a legal hold kept back."""
+        return self._find("ARRAY_CONTAINS(c.awaitingHolds, @hold)", {"@hold": hold_id})
+
     def page(
         self, where: RequestFilter, page_size: int, continuation: str | None
     ) -> tuple[list[DsrRequest], str | None]:
@@ -109,11 +118,12 @@ class RequestRepository:
         page = self._store.query_page(DSR_REQUESTS, sql, parameters, page_size, continuation)
         return [DsrRequest.from_document(d, None) for d in page.items], page.continuation
 
-    def forget_address(self, subject_key: str, except_request_id: str) -> int:
-        """The person's closed requests lose their address; open ones still need it to answer."""
+    def forget_address(self, subject_key: str, except_request_id: str, keep: frozenset[str] = frozenset()) -> int:
+        """The person's closed requests lose their address; open ones still need it to answer, held
+        ones (``keep``) stay as they are."""
         cleared = 0
         for other in self._find("c.subjectKey = @key AND IS_STRING(c.email)", {"@key": subject_key}):
-            if other.id == except_request_id or other.is_open:
+            if other.id == except_request_id or other.is_open or other.id in keep:
                 continue
 
             def forget(request: DsrRequest) -> None:
@@ -123,6 +133,84 @@ class RequestRepository:
             self.change(other.id, forget)
             cleared += 1
         return cleared
+
+    # ---- retention (functions.inventory.ports.RequestRecords) ---------------------------------
+
+    def due(self, purge: RequestPurge, cutoff: datetime, held: HeldSet, limit: int) -> list[DueRequest]:
+        if purge == "archive":
+            return self._archives_due(cutoff, held)[:limit]
+        clock, where, parameters = self._due_where(purge, cutoff, held)
+        found = self._store.query_across_partitions(
+            DSR_REQUESTS,
+            f"SELECT TOP {int(limit)} c.id, c.{clock} FROM c WHERE {where} ORDER BY c.{clock}",  # noqa: S608 - ours
+            parameters,
+        )
+        return [DueRequest(str(d["id"]), moment(d.get(clock)) or cutoff) for d in found]
+
+    def count_due(self, purge: RequestPurge, cutoff: datetime, held: HeldSet | None) -> tuple[int, datetime | None]:
+        if purge == "archive":
+            due = self._archives_due(cutoff, held)
+            return len(due), due[0].since if due else None
+        clock, where, parameters = self._due_where(purge, cutoff, held)
+        count = self._store.query_value(DSR_REQUESTS, f"SELECT VALUE COUNT(1) FROM c WHERE {where}", parameters)  # noqa: S608
+        oldest = self._store.query_value(DSR_REQUESTS, f"SELECT VALUE MIN(c.{clock}) FROM c WHERE {where}", parameters)  # noqa: S608
+        return int(count or 0), moment(oldest)
+
+    def purge(self, purge: RequestPurge, request_id: str, at: datetime) -> bool:
+        done = False
+
+        def archive_deleted(request: DsrRequest) -> None:
+            nonlocal done
+            if request.archive_blob is not None:
+                request.note(at, "retention", "archive-deleted", request.archive_blob.rsplit("/", 1)[-1])
+                request.archive_blob, done = None, True
+
+        def close(request: DsrRequest) -> None:
+            nonlocal done
+            done = request.close_unconfirmed(at)
+
+        if purge == "closed":
+            request = self.get(request_id)
+            if request is None or request.is_open:
+                return False
+            return self._store.delete(DSR_REQUESTS, request_id, request_id)
+        try:
+            self.change(request_id, archive_deleted if purge == "archive" else close)
+        except RequestNotFound:
+            return False
+        return done
+
+    def _archives_due(self, cutoff: datetime, held: HeldSet | None) -> list[DueRequest]:
+        """Archives made before ``cutoff``: few (they live days), so read whole and filtered here."""
+        due = [
+            DueRequest(r.id, r.closed_at, r.archive_blob)
+            for r in self.archived_exports()
+            if r.closed_at is not None
+            and r.closed_at < cutoff
+            and (held is None or not held.covers_request(r.id, r.subject_key, r.user_id))
+        ]
+        return sorted(due, key=lambda d: d.since)
+
+    @staticmethod
+    def _due_where(purge: RequestPurge, cutoff: datetime, held: HeldSet | None) -> tuple[str, str, dict[str, Any]]:
+        if purge == "unconfirmed":
+            clock, clauses = "receivedAt", [f"c.status = '{Status.AWAITING_VERIFICATION.value}'"]
+        else:
+            clock, clauses = "closedAt", [f"NOT (c.status IN ({_OPEN}))"]
+        clauses.append(f"c.{clock} < @cutoff")
+        parameters: dict[str, Any] = {"@cutoff": stored_cutoff(cutoff)}
+        if held is not None:
+            clauses += [
+                "NOT ARRAY_CONTAINS(@heldRequests, c.id)",
+                "NOT ARRAY_CONTAINS(@heldKeys, c.subjectKey)",
+                "NOT ARRAY_CONTAINS(@heldUsers, c.userId)",
+            ]
+            parameters |= {
+                "@heldRequests": sorted(held.request_ids),
+                "@heldKeys": sorted(held.subject_keys),
+                "@heldUsers": sorted(held.user_ids),
+            }
+        return clock, " AND ".join(clauses), parameters
 
     def _find(self, where: str, parameters: dict[str, str]) -> list[DsrRequest]:
         documents = self._store.query_across_partitions(

@@ -14,6 +14,9 @@ from core.models import LogEntry, StoredDocument, UtcDateTime, VersionedDocument
 from functions.inventory.subject import Subject
 from functions.requests.lifecycle import OPEN_STATUSES, MailKind, MailStatus, RequestType, Status, StepStatus
 
+CLOSED_UNCONFIRMED = "closed-unverified"
+CLOSING_ACTIONS = frozenset({"completed", "denied", CLOSED_UNCONFIRMED})  # log actions that close a request
+
 
 class Step(StoredDocument):
     name: str
@@ -27,6 +30,7 @@ class Step(StoredDocument):
     # The queue message running the step: its own redelivery resumes the step, any other copy is dropped.
     claimed_by: str | None = None
     claimed_at: UtcDateTime | None = None
+    held_by: str | None = None  # a legal hold kept this location's data: erased again when the hold ends
 
 
 class OutgoingMail(StoredDocument):
@@ -97,6 +101,14 @@ class DsrRequest(VersionedDocument):
     def mail_outstanding(self) -> bool:
         return any(m.status in (MailStatus.PENDING, MailStatus.SENDING) for m in self.outbox)
 
+    @computed_field  # type: ignore[prop-decorator]  # stored: retention counts a closed request's time from it
+    @property
+    def closed_at(self) -> datetime | None:
+        """When the request closed (completed, denied, closed unconfirmed); None while it is open."""
+        if self.is_open:
+            return None
+        return next((e.at for e in reversed(self.log) if e.action in CLOSING_ACTIONS), None)
+
     def step(self, name: str) -> Step:
         for step in self.steps:
             if step.name == name:
@@ -117,9 +129,26 @@ class DsrRequest(VersionedDocument):
         if self.mail(kind) is None:
             self.outbox.append(OutgoingMail(kind=kind, queued_at=now))
 
+    def close_unconfirmed(self, now: datetime) -> bool:
+        """Closes a request nobody confirmed, forgetting its address and link; False if it was confirmed."""
+        if self.status != Status.AWAITING_VERIFICATION:
+            return False
+        self.status = Status.CLOSED_UNVERIFIED
+        self.verification_nonce = None
+        self.note(now, "timer", CLOSED_UNCONFIRMED)
+        self.forget_addresses_if_done()
+        return True
+
+    @computed_field  # type: ignore[prop-decorator]  # stored: a hold's end finds the erasures it held back
+    @property
+    def awaiting_holds(self) -> list[str]:
+        return sorted({step.held_by for step in self.steps if step.held_by})
+
     def forget_addresses_if_done(self) -> None:
-        """A closed request keeps no address once no mail of it is still to be sent."""
-        if not self.is_open and not self.mail_outstanding:
+        """A closed request keeps no address once no mail of it is still to be sent and no legal hold
+        holds back part of its erasure (the address is part of what is held, and finishing the
+        erasure once the hold ends needs it)."""
+        if not self.is_open and not self.mail_outstanding and not self.awaiting_holds:
             self.email = None
             self.parent_email = None
 

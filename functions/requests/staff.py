@@ -12,6 +12,7 @@ from datetime import datetime
 
 from core.pseudonyms import keyed_hash
 from functions.inventory.locations import PlanEntry, StoredLocation
+from functions.inventory.ports import LegalHolds
 from functions.inventory.subject import Subject
 from functions.requests.errors import (
     AlreadyExtended,
@@ -23,7 +24,7 @@ from functions.requests.errors import (
     RequestClosed,
     StepRunning,
 )
-from functions.requests.lifecycle import MailKind, RequestType, Status, StepStatus
+from functions.requests.lifecycle import DELIVER_STEP, MailKind, RequestType, Status, StepStatus
 from functions.requests.parts import RequestParts
 from functions.requests.repository import RequestFilter, StaffSearch
 from functions.requests.request_record import Decision, DsrRequest, Extension
@@ -42,13 +43,19 @@ class ErasurePlan:
 
 class RequestStaff:
     def __init__(
-        self, parts: RequestParts, locations: dict[str, StoredLocation], resolver: SubjectResolver, pepper: str
+        self,
+        parts: RequestParts,
+        locations: dict[str, StoredLocation],
+        resolver: SubjectResolver,
+        pepper: str,
+        holds: LegalHolds,
     ) -> None:
         self._parts = parts
         self._requests = parts.requests
         self._locations = locations
         self._resolver = resolver
         self._pepper = pepper
+        self._holds = holds
 
     def find(
         self,
@@ -156,11 +163,49 @@ class RequestStaff:
         if request.type != RequestType.ERASURE:
             raise NotAnErasure()
         resolved = self._resolver.resolve(request)
+        holds = self._holds.in_force()
         subject = Subject(
             request_id=request.id,
             subject_key=request.subject_key,
             email=request.email,
             user_id=resolved.user_id,
             stripe_customer_ids=resolved.stripe_customer_ids,
+            held_request_ids=holds.request_ids,
         )
-        return ErasurePlan(request, resolved, [location.plan(subject) for location in self._locations.values()])
+        hold = holds.for_subject(subject.user_id, subject.subject_key)
+        entries = [
+            location.plan(subject) if hold is None else location.held_plan(subject, hold)
+            for location in self._locations.values()
+            if location.declaration.findable
+        ]
+        return ErasurePlan(request, resolved, entries)
+
+    def resume_after_hold(self, hold_id: str, actor: str) -> list[str]:
+        """A hold ended: every erasure it held back runs the held locations again (a new run, so any
+        message still queued from before is dropped), and issues its certificate anew. An erasure with
+        a step running right now is left for the next follow-up; pressing it again resumes nothing twice."""
+        resumed = []
+        now = self._parts.clock.now()
+        lease = self._parts.config.step_lease
+        for waiting in self._requests.awaiting_hold(hold_id):
+
+            def resume(request: DsrRequest) -> None:
+                held = [step for step in request.steps if step.held_by == hold_id]
+                running = any(
+                    s.status == StepStatus.RUNNING and s.claimed_at and now - s.claimed_at < lease
+                    for s in request.steps
+                )
+                if not held or running:  # a step still runs: the next follow-up resumes it
+                    return
+                for step in [*held, request.step(DELIVER_STEP)]:
+                    step.status, step.held_by, step.claimed_by, step.claimed_at = StepStatus.PENDING, None, None, None
+                    step.counts, step.confirmations, step.finished_at = {}, [], None
+                request.certificate = None
+                request.status, request.run = Status.IN_PROGRESS, request.run + 1
+                request.note(now, actor, "resumed-after-hold", hold_id)
+
+            request = self._requests.change(waiting.id, resume)
+            if request.status == Status.IN_PROGRESS:
+                self._parts.dispatcher.send_next(request)
+                resumed.append(request.id)
+        return resumed

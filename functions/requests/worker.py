@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from core.errors import DomainError, StillChanging
 from core.ports import MailUnavailable
 from functions.inventory.declaration import Inventory
 from functions.inventory.locations import Outcome, StoredLocation
-from functions.inventory.ports import ArchiveStore
+from functions.inventory.ports import ArchiveStore, LegalHolds
 from functions.proof.errors import ProofKeyUnavailable
 from functions.proof.signer import DocumentSigner
 from functions.requests import certificate
@@ -57,6 +58,7 @@ class StepWorker:
         archives: ArchiveStore,
         signer: DocumentSigner,
         inventory: Inventory,
+        holds: LegalHolds,
     ) -> None:
         self._parts = parts
         self._requests = parts.requests
@@ -65,6 +67,7 @@ class StepWorker:
         self._archives = archives
         self._signer = signer
         self._inventory = inventory
+        self._holds = holds
 
     def run(self, message: StepMessage, message_id: str, final_attempt: bool) -> None:
         try:
@@ -162,7 +165,20 @@ class StepWorker:
 
     def _erase(self, request: DsrRequest, location: StoredLocation) -> DsrRequest:
         step = request.step(location.id)
-        subject = request.subject()
+        holds = self._holds.in_force()
+        subject = replace(request.subject(), held_request_ids=holds.request_ids)
+        hold = holds.for_subject(subject.user_id, subject.subject_key)
+        if hold is not None:
+            # GDPR Art. 17(3)(e): nothing of the person is erased while a hold covers them. The step
+            # waits for the hold: when it ends, the erasure of this location is run again.
+            kept = location.held_items(subject)
+            counts = {"retainedUnderHold": kept} if kept is not None else {}
+            outcome = Outcome(counts, [{"system": "legal-hold", "action": "retained", "reference": hold.id}])
+
+            def wait(r: DsrRequest) -> None:
+                r.step(location.id).held_by = hold.id
+
+            return self._finish(request.id, location.id, outcome, wait)
         if location.counts_before_erasure and "found" not in step.counts:
             found = location.held_items(subject)
 
@@ -176,7 +192,9 @@ class StepWorker:
     def _export(self, request: DsrRequest) -> DsrRequest:
         """Every exported location into one archive; a retry writes it again from the start."""
         subject = request.subject()
-        writer = self._archives.open_archive(request.subject_key, request.id)
+        holds = self._holds.in_force()
+        held = holds.covers_request(request.id, request.subject_key, request.user_id)
+        writer = self._archives.open_archive(request.subject_key, request.id, held=held)
         files = []
         for name in steps_of(request, EXPORT_MESSAGE):
             location = self._locations[name]

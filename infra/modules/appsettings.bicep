@@ -111,6 +111,12 @@ param incidentUnconfirmedGraceSeconds int
 @description('SendGrid unsubscribe group of marketing email (SENDGRID_MARKETING_GROUP_ID).')
 param sendgridMarketingGroupId string
 
+@description('Recipient of the warning a week before a legal disclosure\'s gag ends (DISCLOSURE_STAFF_EMAIL); empty = none.')
+param disclosureStaffEmail string
+
+@description('Seconds an instance keeps the board of active notices (NOTICES_CACHE_SECONDS).')
+param noticesCacheSeconds int
+
 @description('IANA time zone whose calendar counts GDPR deadlines (DSR_GDPR_TIME_ZONE).')
 param dsrGdprTimeZone string
 
@@ -141,6 +147,28 @@ param dsrUnverifiedCloseDays int = 14
 @minValue(1)
 @maxValue(10)
 param dsrMaxOpenPerEmail int = 3
+
+@description('Six-field NCRONTAB schedule of the retention purge, in UTC (RETENTION_SCHEDULE).')
+@minLength(11)
+param retentionSchedule string = '0 30 2 * * *'
+
+@description('Retention periods that differ from declarations/inventory.json, e.g. navigation-events=180d,orders=10y (RETENTION_PERIODS); empty = as declared.')
+param retentionPeriods string = ''
+
+@description('Seconds one purge run works before leaving the rest to the next run; below functionTimeout (RETENTION_TIME_BUDGET_SECONDS).')
+@minValue(30)
+@maxValue(540)
+param retentionTimeBudgetSeconds int = 480
+
+@description('Seconds a purge run\'s lease lasts unrenewed: a run that died is taken over this much later (RETENTION_LEASE_SECONDS).')
+@minValue(30)
+@maxValue(3600)
+param retentionLeaseSeconds int = 300
+
+@description('Days before its end date that a legal hold shows in the staff digest (RETENTION_HOLD_WARNING_DAYS).')
+@minValue(1)
+@maxValue(90)
+param retentionHoldWarningDays int = 14
 
 resource site 'Microsoft.Web/sites@2024-04-01' existing = {
   name: functionAppName
@@ -189,10 +217,17 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     DSR_ERASURE_NEEDS_APPROVAL: string(dsrErasureNeedsApproval)
     DSR_GDPR_TIME_ZONE: dsrGdprTimeZone
     INCIDENT_STAFF_EMAIL: incidentStaffEmail
+    DISCLOSURE_STAFF_EMAIL: disclosureStaffEmail
+    NOTICES_CACHE_SECONDS: string(noticesCacheSeconds)
     INCIDENT_UNCONFIRMED_GRACE_SECONDS: string(incidentUnconfirmedGraceSeconds)
     DSR_GDPR_PUBLIC_HOLIDAYS: dsrGdprPublicHolidays
     EXPORT_LINK_HOURS: string(exportLinkHours)
     EXPORT_RETENTION_DAYS: string(exportRetentionDays)
+    RETENTION_SCHEDULE: retentionSchedule
+    RETENTION_PERIODS: retentionPeriods
+    RETENTION_TIME_BUDGET_SECONDS: string(retentionTimeBudgetSeconds)
+    RETENTION_LEASE_SECONDS: string(retentionLeaseSeconds)
+    RETENTION_HOLD_WARNING_DAYS: string(retentionHoldWarningDays)
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
   }

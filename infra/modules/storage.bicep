@@ -1,5 +1,6 @@
 // Storage account of the Function App: host storage (AzureWebJobsStorage, identity-based), the app's
-// queues and their poison queues, the data-export container and the Flex Consumption deployment container.
+// queues and their poison queues, the data-export container (whose lifecycle rule deletes only archives no
+// legal hold covers) and the Flex Consumption deployment container.
 
 @description('Azure region of the storage account.')
 param location string
@@ -39,6 +40,14 @@ param deploymentContainerName string
 @minValue(1)
 @maxValue(365)
 param exportRetentionDays int
+
+@description('Blob index tag the app keeps on each export archive: the lifecycle rule deletes only archives whose tag has the free value (declarations/storage.json holdTag).')
+@minLength(1)
+param exportsHoldTagName string
+
+@description('Value of the hold tag on an archive no legal hold covers.')
+@minLength(1)
+param exportsHoldTagFree string
 
 @description('Resource id of the Log Analytics workspace that receives the queue write logs (used by the poison-queue alert).')
 param workspaceId string
@@ -146,6 +155,15 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
               ]
               prefixMatch: [
                 '${exportsContainerName}/'
+              ]
+              // An archive a legal hold covers is tagged otherwise and left to the app, which deletes it
+              // once the hold ends (GDPR Art. 17(3)(e): nothing held is deleted).
+              blobIndexMatch: [
+                {
+                  name: exportsHoldTagName
+                  op: '=='
+                  value: exportsHoldTagFree
+                }
               ]
             }
             actions: {

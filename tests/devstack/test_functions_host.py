@@ -26,9 +26,9 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
 from devstack.functions_host import HostConfigError, LocalFunctionsHost
-from devstack.functions_host.catalog import HttpTriggerSpec
+from devstack.functions_host.catalog import HttpTriggerSpec, TimerTriggerSpec
 from devstack.functions_host.options import QueueOptions
-from devstack.functions_host.schedules import CronSchedule
+from devstack.functions_host.schedules import CronSchedule, resolve_app_settings
 from devstack.services import StackPorts, azurite_connection_string, start_azurite
 from tests.devstack import functions_host_app as fixture_app
 from tests.devstack.raw_http import exchange, get
@@ -332,6 +332,8 @@ def _blob_trigger(app: func.FunctionApp) -> None:
         (_timer("*/5 * * * *"), "not a six-field NCRONTAB expression"),
         (_timer("0 0 0 30 2 *"), "never occurs"),
         (_timer("0 0 * * * *", use_monitor=False), "use_monitor is not supported"),
+        (_timer("%NIGHTLY_SCHEDULE%"), "schedule '%NIGHTLY_SCHEDULE%' does not resolve to a value"),
+        (_timer("0 %MINUTE * * * *"), "the '%' at position 2 of the schedule does not have a closing '%'"),
         (_queue_trigger("q" * 57), "cannot be a trigger queue"),
         (_queue_trigger("work-poison"), "cannot be a trigger queue"),
         (_queue_trigger("work", connection="OtherStorage"), "'OtherStorage' is not set"),
@@ -563,6 +565,28 @@ def test_timer_runs_never_overlap_and_a_late_run_is_past_due() -> None:
     assert all(later.started >= earlier.finished for earlier, later in itertools.pairwise(runs))
     # The ticks missed during the slow first run collapse into one immediate run, reported late.
     assert [run.past_due for run in runs[:3]] == [False, True, False]
+
+
+def timer_schedule(schedule: str, settings: dict[str, str]) -> str:
+    app = func.FunctionApp()
+    _timer(schedule)(app)
+    (spec,) = LocalFunctionsHost(app, {}, settings).functions
+    assert isinstance(spec.trigger, TimerTriggerSpec)
+    return spec.trigger.schedule.expression
+
+
+def test_a_schedule_in_percent_signs_is_read_from_the_app_setting_of_that_name() -> None:
+    assert timer_schedule("%NIGHTLY_SCHEDULE%", {"NIGHTLY_SCHEDULE": "0 30 2 * * *"}) == "0 30 2 * * *"
+    # As the host's name resolver: every %NAME% in the text, case-insensitive names, the rest kept.
+    assert timer_schedule("0 %minute% %HOUR% * * *", {"MINUTE": "15", "hour": "4"}) == "0 15 4 * * *"
+    assert resolve_app_settings("0 0 * * * *", {}) == "0 0 * * * *"
+
+
+def test_a_schedule_setting_must_hold_an_ncrontab_expression() -> None:
+    message = refusal(_timer("%NIGHTLY_SCHEDULE%"), NIGHTLY_SCHEDULE="every night")
+    assert message.startswith("function 'f': ")
+    assert "'every night' is not a six-field NCRONTAB expression" in message
+    assert "not a six-field" in refusal(_timer("%NIGHTLY_SCHEDULE%"), NIGHTLY_SCHEDULE="")
 
 
 def test_schedules_read_like_the_host() -> None:

@@ -9,6 +9,7 @@ import socket
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -20,8 +21,8 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 from devstack.__main__ import summary
 from devstack.devkeys import AUDIENCE, STAFF_ISSUER, event_webhook_key_path, providers
 from devstack.services import LOOPBACK, PROJECT_ROOT, ServiceStartError, StackPorts, start_cosmos
-from devstack.stack import LocalStack, StackAlreadyRunning, key_dir
-from tests.devstack.mail_harness import wait_until
+from devstack.stack import MARKETING_GROUP_ID, LocalStack, StackAlreadyRunning, key_dir
+from tests.devstack.mail_harness import Server, post_json, wait_until
 from tests.devstack.raw_http import exchange, get
 
 
@@ -58,6 +59,45 @@ def test_app_settings_point_at_the_stack_and_cover_every_declared_setting(tmp_pa
     assert settings["COSMOS_ENDPOINT"] == f"https://127.0.0.1:{stack.ports.cosmos}/"
     assert f":{stack.ports.queue}/" in settings["AzureWebJobsStorage"]
     assert settings["SENDGRID_API_HOST"] == f"http://127.0.0.1:{stack.ports.mail}"
+    assert settings["SENDGRID_MARKETING_GROUP_ID"] == "1"  # known before anything runs
+
+
+def test_the_stack_makes_the_marketing_group_the_app_is_told_of(
+    local_stack: LocalStack, app_settings: dict[str, str]
+) -> None:
+    auth = {"Authorization": "Bearer SG.local"}
+    with httpx.Client(base_url=local_stack.mail_url, headers=auth, timeout=10) as mail:
+        group = mail.get(f"/v3/asm/groups/{app_settings['SENDGRID_MARKETING_GROUP_ID']}").json()
+        assert (group["name"], group["description"]) == ("Marketing email", "Promotions and offers")
+        local_stack.ensure_marketing_group()  # found, not made again
+        assert [g["name"] for g in mail.get("/v3/asm/groups").json()].count("Marketing email") == 1
+
+
+def stack_on(server: Server, state_dir: Path) -> LocalStack:
+    port = int(server.url.rsplit(":", 1)[1])
+    return LocalStack(StackPorts(mail=port), state_dir, persistent=False, settings_file=None)
+
+
+def test_the_marketing_group_has_the_same_id_after_a_restart_on_the_same_state(
+    server_factory: Callable[..., Server], tmp_path: Path
+) -> None:
+    data = tmp_path / "data" / "mail"
+    for run in ("first", "second"):
+        server = server_factory("--data-dir", str(data), log_name=f"{run}.log")
+        stack_on(server, tmp_path).ensure_marketing_group()
+        [group] = httpx.get(server.url + "/v3/asm/groups", headers={"Authorization": "Bearer k"}).json()
+        assert (group["id"], group["name"]) == (MARKETING_GROUP_ID, "Marketing email")
+        assert server.stop() == 0
+
+
+def test_a_marketing_group_with_another_id_stops_the_start(
+    server_factory: Callable[..., Server], tmp_path: Path
+) -> None:
+    server = server_factory()
+    for name in ("Something else", "Marketing email"):
+        assert post_json(server.url + "/v3/asm/groups", {"name": name, "description": "x"})[0] == 201
+    with pytest.raises(ServiceStartError, match="SENDGRID_MARKETING_GROUP_ID is 1"):
+        stack_on(server, tmp_path).ensure_marketing_group()
 
 
 def test_the_event_webhook_key_is_made_once_per_state_folder_and_set_for_the_app(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def test_a_killed_host_resumes_the_fan_out_and_everyone_gets_one_mail(crash_stac
     mail = httpx.Client(base_url=crash_stack.mail_url, timeout=30)
 
     def sent_requests(notice_id: str) -> list[dict[str, Any]]:
-        return [m for m in mail.get("/_mails").json() if m["custom_args"].get("notice_id") == notice_id]
+        return [m for m in mail.get("/_mails").json() if m["custom_args"].get("mailing_id") == notice_id]
 
     with httpx.Client(base_url=crash_stack.functions_url, timeout=60) as api:
         aware = datetime.now(UTC) - timedelta(hours=1)

@@ -59,7 +59,7 @@ def open_incident(api: httpx.Client, headers: dict[str, str]) -> dict[str, Any]:
 
 
 def notice_mails(mail: httpx.Client, notice_id: str) -> list[dict[str, Any]]:
-    return [m for m in mail.get("/_mails").json() if m["custom_args"].get("notice_id") == notice_id]
+    return [m for m in mail.get("/_mails").json() if m["custom_args"].get("mailing_id") == notice_id]
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +138,7 @@ def test_an_incident_from_awareness_to_the_last_batch(
     assert len(addresses) == len(set(addresses)) == 2500
     for request in (m["request"] for m in sent):
         assert request["mail_settings"]["bypass_unsubscribe_management"]["enable"] is True
-        assert set(request["custom_args"]) == {"incident_id", "notice_id", "batch_id"}
+        assert set(request["custom_args"]) == {"incident_id", "mailing_id", "batch_id"}
         assert all(len(p["to"]) == 1 for p in request["personalizations"])
 
     delivery = f"/staff/incidents/{incident_id}/delivery"
@@ -185,7 +185,7 @@ def test_the_event_webhook_refuses_what_sendgrid_did_not_sign_now(api: httpx.Cli
             "event": "delivered",
             "sg_event_id": uuid.uuid4().hex,
             "incident_id": "x",
-            "notice_id": "y",
+            "mailing_id": "y",
             "batch_id": "z",
         }
     ]

@@ -525,6 +525,38 @@ def test_queues_get_poison_queues_and_exports_expire() -> None:
     assert parse(MAIN)["parameters"]["exportRetentionDays"]["default"] == 7
 
 
+def test_the_exports_lifecycle_rule_deletes_only_archives_no_legal_hold_covers() -> None:
+    """A held archive's tag says so (adapters/blob_archives.py); the rule matches only the free value,
+    both read from declarations/storage.json."""
+    (policy,) = resources_of_type(module("storage"), "Microsoft.Storage/storageAccounts/managementPolicies").values()
+    (rule,) = resource_body(policy)["properties"]["policy"]["rules"]
+    (match,) = rule["definition"]["filters"]["blobIndexMatch"]
+    assert render(match) == "{name: exportsHoldTagName, op: ==, value: exportsHoldTagFree}"
+    main = parse(MAIN)
+    (storage,) = [m for m in main["modules"].values() if m["detail"]["path"] == "modules/storage.bicep"]
+    params = storage["config"]["params"]
+    assert render(params["exportsHoldTagName"]) == "exportsHoldTag.name"
+    assert render(params["exportsHoldTagFree"]) == "exportsHoldTag.free"
+    assert render(main["variables"]["exportsHoldTag"]["value"]) == "storageDeclaration.blobContainers[0].holdTag"
+    from adapters.blob_archives import FREE, HELD, HOLD_TAG
+
+    declared = json.loads((ROOT / "declarations" / "storage.json").read_text())["blobContainers"][0]["holdTag"]
+    assert declared == {"name": HOLD_TAG, "free": FREE, "held": HELD}
+
+
+def test_cosmos_ttl_is_on_only_where_the_declaration_says_it_is_safe() -> None:
+    """TTL deletes silently and ignores legal holds: the Bicep sets defaultTtl exactly where the
+    declaration does (checked above), and the declaration only where it says TTL is safe, which no
+    container of the inventory's personal data is."""
+    from functions.inventory.declaration import inventory
+
+    with_ttl = {c["id"] for c in declaration()["containers"] if c["defaultTtl"] is not None}
+    safe = {c["id"] for c in declaration()["containers"] if (c.get("ttlBackstop") or {}).get("safe")}
+    assert with_ttl <= safe
+    assert with_ttl == {"retention"}
+    assert not with_ttl & {location.container for location in inventory().locations}
+
+
 def test_alerts_cover_poison_queues_and_failed_executions() -> None:
     tree = module("alerts")
     (group,) = resources_of_type(tree, "Microsoft.Insights/actionGroups").values()

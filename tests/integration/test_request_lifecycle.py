@@ -81,12 +81,15 @@ def test_unverified_requests_close_and_deadlines_reach_staff(
     svc: Services, clock: MovableClock, local_stack: LocalStack
 ) -> None:
     stale_id, _ = anonymous(svc)
-    clock.moment += timedelta(days=15)
-    result = svc.deadline_review.run()
-    assert stale_id in result.closed
+    clock.moment += timedelta(days=13)
+    svc.retention_run.run()
+    assert svc.request_staff.get(stale_id).status == Status.AWAITING_VERIFICATION
+    clock.moment += timedelta(days=2)  # past DSR_UNVERIFIED_CLOSE_DAYS: the retention purge closes it
+    svc.retention_run.run()
     closed = svc.request_staff.get(stale_id)
     assert closed.status == Status.CLOSED_UNVERIFIED
     assert closed.email is None
+    assert closed.verification_nonce is None
 
     waiting_id, _ = anonymous(svc)
     request = svc.request_staff.get(waiting_id)
@@ -138,12 +141,17 @@ def test_export_archives_are_deleted_after_their_retention(
         "exports", blob_name
     )
     assert blob.exists()
+    assert blob.get_blob_tags() == {"legalHold": "none"}  # the storage lifecycle rule may delete it too
     clock.moment += timedelta(days=6)
-    assert request.id not in svc.deadline_review.run().archives_deleted
+    svc.retention_run.run()
+    assert blob.exists()
     clock.moment += timedelta(days=2)
-    assert request.id in svc.deadline_review.run().archives_deleted
+    report = svc.retention_run.run()
     assert not blob.exists()
-    assert svc.request_staff.get(request.id).archive_blob is None
+    done = svc.request_staff.get(request.id)
+    assert done.archive_blob is None
+    assert [entry.action for entry in done.log][-1] == "archive-deleted"
+    assert next(r for r in report.rules if r.rule == "export-archives").purged >= 1
 
 
 def test_an_unverified_request_by_someone_else_cannot_hold_back_a_verified_one(svc: Services) -> None:

@@ -16,19 +16,20 @@ from adapters.sendgrid_email import SendGridEventSignatures
 from bootstrap import Services
 from core.containers import database_spec
 from core.settings import Settings
-from functions.incidents.dispatch import DispatchMessage
+from functions.fanout.dispatch import DispatchMessage
+from functions.fanout.events import DeliveryEvent, InvalidEventSignature
+from functions.fanout.lifecycle import DISPATCH_QUEUE, EVENTS_QUEUE, BatchStatus
+from functions.fanout.ports import BulkRejected, BulkThrottled
 from functions.incidents.errors import (
-    InvalidEventSignature,
     LateFilingNeedsReasons,
     NoticeIncomplete,
     SecondApproverRequired,
 )
-from functions.incidents.events import DeliveryEvent
 from functions.incidents.incident_record import BreachTime, NoticeContent
-from functions.incidents.lifecycle import DISPATCH_QUEUE, EVENTS_QUEUE, BatchStatus, NoticeStatus
-from functions.incidents.ports import BulkRejected, BulkThrottled
+from functions.incidents.lifecycle import NoticeStatus
 from functions.incidents.staff import IncidentFacts
 from tests.fakes import (
+    FakeSuppressionGroups,
     InMemoryDocumentStore,
     InMemoryWorkQueue,
     MemoryRootKey,
@@ -79,6 +80,7 @@ class World:
             mailer=RecordingMailer(),
             bulk_mailer=self.bulk,
             event_signatures=SendGridEventSignatures(base64.b64encode(public).decode()),
+            suppression_groups=FakeSuppressionGroups(),
             root_key=MemoryRootKey(),
         )
         self.message_ids = 0
@@ -109,14 +111,18 @@ class World:
         staff.approve_notice(incident_id, notice_id, "dpo-2")
         return notice_id
 
+    @staticmethod
+    def message(queued: Any) -> DispatchMessage:
+        parsed = DispatchMessage.parse(queued.body)
+        assert parsed is not None
+        return parsed
+
     def drain(self, limit: int = 1000) -> None:
         for _ in range(limit):
             message = self.queue.take(DISPATCH_QUEUE)
             if message is None:
                 return
-            parsed = DispatchMessage.parse(message.body)
-            assert parsed is not None
-            self.services.notice_dispatch.run(parsed, message.id)
+            self.services.fan_out.run(self.message(message), message.id)
         raise AssertionError("the dispatch never ends")
 
     def report(self, events: list[dict[str, Any]], at: datetime | None = None) -> int:
@@ -128,7 +134,7 @@ class World:
         applied = 0
         while (message := self.queue.take(EVENTS_QUEUE)) is not None:
             events = [DeliveryEvent.from_message(e) for e in message.body["events"]]
-            applied += self.services.delivery_events.apply(message.body["noticeId"], message.body["batchId"], events)
+            applied += self.services.delivery_events.apply(message.body["mailingId"], message.body["batchId"], events)
         return applied
 
     def signed(self, events: list[dict[str, Any]], at: datetime | None = None) -> tuple[bytes, str, str]:
@@ -182,13 +188,14 @@ def test_2500_people_take_exactly_three_requests_and_a_replay_sends_nothing(worl
     world.drain()
     sizes = [len(r.recipients) for r in world.bulk.requests]
     assert sizes == [1000, 1000, 500]
-    everyone = [a for r in world.bulk.requests for a in r.recipients]
+    everyone = [a.email for r in world.bulk.requests for a in r.recipients]
     assert len(everyone) == len(set(everyone)) == 2500
-    assert all(r.custom_args["notice_id"] == notice_id and r.category == "breach-notice" for r in world.bulk.requests)
+    assert all(r.custom_args["mailing_id"] == notice_id and r.category == "breach-notice" for r in world.bulk.requests)
+    assert all(r.transactional and r.custom_args["incident_id"] == incident_id for r in world.bulk.requests)
     incident = world.services.incident_staff.get(incident_id)
     assert incident.notice(notice_id).status == NoticeStatus.SENT  # type: ignore[union-attr]
-    replay = DispatchMessage(incident_id, notice_id, 0, "")
-    world.services.notice_dispatch.run(replay, "a-replayed-message")
+    replay = DispatchMessage("incident", incident_id, notice_id, 0, "")
+    world.services.fan_out.run(replay, "a-replayed-message")
     world.drain()
     assert len(world.bulk.requests) == 3
 
@@ -201,8 +208,8 @@ def test_a_crash_after_the_request_left_is_settled_by_its_events_without_a_secon
     assert first is not None
     world.bulk.crash_after_send = True
     with pytest.raises(SystemExit):
-        world.services.notice_dispatch.run(DispatchMessage.parse(first.body), first.id)  # type: ignore[arg-type]
-    world.services.notice_dispatch.run(DispatchMessage.parse(first.body), first.id)  # type: ignore[arg-type]
+        world.services.fan_out.run(world.message(first), first.id)
+    world.services.fan_out.run(world.message(first), first.id)
     assert len(world.bulk.requests) == 1  # within the grace period it waits for events
     batch_id = f"{notice_id}-000000"
     events = [
@@ -211,7 +218,7 @@ def test_a_crash_after_the_request_left_is_settled_by_its_events_without_a_secon
             "event": "processed",
             "sg_event_id": "ev-1",
             "incident_id": incident_id,
-            "notice_id": notice_id,
+            "mailing_id": notice_id,
             "batch_id": batch_id,
         }
     ]
@@ -226,15 +233,15 @@ def test_a_crash_before_the_request_left_sends_it_once_after_the_grace_period(wo
     world.services.incident_staff.send_notice(incident_id, notice_id, "sec-1")
     first = world.queue.take(DISPATCH_QUEUE)
     assert first is not None
-    world.services.notice_dispatch.run(DispatchMessage.parse(first.body), first.id)  # type: ignore[arg-type]
+    world.services.fan_out.run(world.message(first), first.id)
     world.report(
         [
             {
-                "email": world.bulk.requests[0].recipients[0],
+                "email": world.bulk.requests[0].recipients[0].email,
                 "event": "delivered",
                 "sg_event_id": "ev-0",
                 "incident_id": incident_id,
-                "notice_id": notice_id,
+                "mailing_id": notice_id,
                 "batch_id": f"{notice_id}-000000",
             }
         ]
@@ -243,9 +250,9 @@ def test_a_crash_before_the_request_left_sends_it_once_after_the_grace_period(wo
     assert second is not None
     world.bulk.fail_next = [SystemExit("killed before the request left")]
     with pytest.raises(SystemExit):
-        world.services.notice_dispatch.run(DispatchMessage.parse(second.body), second.id)  # type: ignore[arg-type]
+        world.services.fan_out.run(world.message(second), second.id)
     world.clock.advance(minutes=11)  # the grace period passed with no event for it, while events do arrive
-    world.services.notice_dispatch.run(DispatchMessage.parse(second.body), second.id)  # type: ignore[arg-type]
+    world.services.fan_out.run(world.message(second), second.id)
     world.drain()
     assert [len(r.recipients) for r in world.bulk.requests] == [1000, 10]
 
@@ -258,12 +265,12 @@ def test_an_interrupted_batch_with_no_events_at_all_is_left_for_staff(world: Wor
     assert first is not None
     world.bulk.fail_next = [SystemExit("killed")]
     with pytest.raises(SystemExit):
-        world.services.notice_dispatch.run(DispatchMessage.parse(first.body), first.id)  # type: ignore[arg-type]
+        world.services.fan_out.run(world.message(first), first.id)
     world.clock.advance(minutes=11)
-    world.services.notice_dispatch.run(DispatchMessage.parse(first.body), first.id)  # type: ignore[arg-type]
+    world.services.fan_out.run(world.message(first), first.id)
     world.drain()
     assert world.bulk.requests == []  # never risk a second mail when nothing can tell whether it went
-    (batch,) = world.services.incidents.batch_summaries(notice_id)
+    (batch,) = world.services.mail_batches.summaries(notice_id)
     assert batch.status == BatchStatus.UNCONFIRMED
 
 
@@ -274,11 +281,11 @@ def test_throttling_waits_as_asked_and_a_refused_batch_does_not_stop_the_rest(wo
     world.bulk.fail_next = [BulkThrottled(42), BulkRejected(400, "personalizations.0.to: invalid")]
     message = world.queue.take(DISPATCH_QUEUE)
     assert message is not None
-    world.services.notice_dispatch.run(DispatchMessage.parse(message.body), message.id)  # type: ignore[arg-type]
+    world.services.fan_out.run(world.message(message), message.id)
     (retry,) = world.queue.queues[DISPATCH_QUEUE]
     assert retry.delay == timedelta(seconds=42)
     world.drain()
-    statuses = [b.status for b in world.services.incidents.batch_summaries(notice_id)]
+    statuses = [b.status for b in world.services.mail_batches.summaries(notice_id)]
     assert statuses == [BatchStatus.REJECTED, BatchStatus.SENT, BatchStatus.SENT]
     incident = world.services.incident_staff.get(incident_id)
     assert incident.notice(notice_id).rejected_batches == 1  # type: ignore[union-attr]
@@ -297,7 +304,7 @@ def test_events_count_once_and_only_with_a_valid_fresh_signature(world: World) -
             "event": kind,
             "sg_event_id": f"ev-{n}-{kind}",
             "incident_id": incident_id,
-            "notice_id": notice_id,
+            "mailing_id": notice_id,
             "batch_id": batch_id,
             **extra,
         }
@@ -317,12 +324,13 @@ def test_events_count_once_and_only_with_a_valid_fresh_signature(world: World) -
     late = [event(0, "processed") | {"sg_event_id": "ev-late"}]
     world.report(late)  # a late "processed" does not undo "delivered"
     incident = world.services.incident_staff.get(incident_id)
-    from functions.incidents.reporting import delivery_report, unreached
+    from functions.fanout.reports import delivery, unreached
 
-    (report,) = delivery_report(world.services.incidents, incident)
+    assert incident.notices[0].id == notice_id
+    report = delivery(world.services.mail_batches, notice_id)
     assert report.sent == 3
     assert report.counts == {"delivered": 1, "bounce": 1, "processed": 1, "unknown": 0}
-    assert sorted((p.email, p.status) for p in unreached(world.services.incidents, notice_id)) == [
+    assert sorted((p.email, p.status) for p in unreached(world.services.mail_batches, notice_id)) == [
         ("person00001@example.com", "bounce"),
         ("person00002@example.com", "processed"),
     ]

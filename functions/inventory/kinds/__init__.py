@@ -1,12 +1,23 @@
 """Every kind of location; importing this package registers them all."""
 
 from functions.inventory.kinds import (
+    audit_trail,
     consent_ledger,
     cosmos,
     export_archives,
+    legal_holds,
     request_records,
     sendgrid,
     stripe,
 )
 
-__all__ = ["consent_ledger", "cosmos", "export_archives", "request_records", "sendgrid", "stripe"]
+__all__ = [
+    "audit_trail",
+    "consent_ledger",
+    "cosmos",
+    "export_archives",
+    "legal_holds",
+    "request_records",
+    "sendgrid",
+    "stripe",
+]

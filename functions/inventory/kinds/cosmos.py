@@ -1,5 +1,6 @@
 """A product container in Cosmos DB, partitioned by user id: items are deleted, or anonymized where a
-law keeps the record (invoices) but not the person's identity."""
+law keeps the record (invoices) but not the person's identity. Retention deletes items past their
+period, or clears the fields a rule names (a push token reported invalid)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,24 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from core.ports import Document, DocumentChanged
+from functions.inventory.accounts import done_by
 from functions.inventory.declaration import ANONYMIZE
-from functions.inventory.locations import Outcome, StoredLocation, location_kind
+from functions.inventory.locations import (
+    Outcome,
+    Preview,
+    PurgeScope,
+    PurgeStep,
+    StoredLocation,
+    TimeLeft,
+    location_kind,
+)
+from functions.inventory.purging import Selection, moment, preview_of, purge_remaining
 from functions.inventory.subject import Subject
 
 KEYS_ONLY = "c.id, c.userId"
 MAX_DELETE_ROUNDS = 5
+MAX_CLEAR_ATTEMPTS = 5
 
 
 @location_kind("cosmos")
@@ -69,3 +82,50 @@ class CosmosLocation(StoredLocation):
                 break
         total = deleted if found is None else found
         return Outcome(counts={"found": total, "deleted": total - remaining, "remaining": remaining})
+
+    def _selection(self, scope: PurgeScope, waiting: bool = True) -> Selection:
+        """Items past the cutoff and not held; with ``waiting``, only those the rules it comes after
+        are done with (a dry run counts them all: a run does those rules first)."""
+        rule, container = scope.rule, self.declaration.container
+        if container is None or rule.field is None:
+            raise ValueError(f"retention rule {rule.id} needs the location's container and the item's field")
+        return Selection(
+            container,
+            f"c.{rule.field}",
+            scope.cutoff,
+            clauses=tuple(done_by(needed) for needed in rule.after) if waiting else (),
+            held=("NOT ARRAY_CONTAINS(@heldUsers, c.userId)",),
+            held_parameters={"@heldUsers": sorted(scope.holds.user_ids)},
+        )
+
+    def purge(self, scope: PurgeScope, bookmark: dict[str, Any], limit: int, time_left: TimeLeft) -> PurgeStep:
+        keys = f"{KEYS_ONLY}, c.{scope.rule.field}"
+        return purge_remaining(
+            self.systems.store, [self._selection(scope)], keys, limit, time_left, lambda item: self._purge(scope, item)
+        )
+
+    def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:
+        return preview_of(self.systems.store, [self._selection(scope, waiting=False)])
+
+    def _purge(self, scope: PurgeScope, item: Document) -> bool:
+        rule, container = scope.rule, str(self.declaration.container)
+        user_id, item_id = str(item["userId"]), str(item["id"])
+        if rule.action == "clear":
+            return self._clear(container, item_id, user_id, rule.fields)
+        if rule.ends_account:
+            ended = moment(item.get(rule.field or "")) or scope.now
+            self.systems.ledger.note_account_end(f"user:{user_id}", ended)
+        return self.systems.store.delete(container, item_id, user_id)
+
+    def _clear(self, container: str, item_id: str, user_id: str, fields: tuple[str, ...]) -> bool:
+        store = self.systems.store
+        for _ in range(MAX_CLEAR_ATTEMPTS):
+            found = store.read(container, item_id, user_id)
+            if found is None:
+                return False
+            try:
+                store.replace(container, {k: v for k, v in found.body.items() if k not in fields}, found.etag)
+                return True
+            except DocumentChanged:  # the product wrote meanwhile: read it again
+                continue
+        raise DocumentChanged(container)

@@ -15,18 +15,23 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from core.errors import DomainError
 from core.ports import Clock, WorkQueue
 from core.pseudonyms import keyed_hash
-from functions.incidents.config import IncidentConfig
-from functions.incidents.errors import InvalidEventSignature
-from functions.incidents.lifecycle import EVENTS_QUEUE, FINAL_DELIVERY, BatchStatus, DeliveryStatus
-from functions.incidents.ports import EventSignatures
-from functions.incidents.recipient_record import Batch, Delivery
-from functions.incidents.repository import IncidentRepository
+from functions.fanout.batch_record import Batch, Delivery
+from functions.fanout.batches import BatchRepository
+from functions.fanout.dispatch import FanOutConfig
+from functions.fanout.lifecycle import EVENTS_QUEUE, FINAL_DELIVERY, BatchStatus, DeliveryStatus
+from functions.fanout.ports import EventSignatures, OptOutEvent, OptOutListener
 
-log = logging.getLogger("privacy.incidents")
+log = logging.getLogger("privacy.fanout")
+
+
+class InvalidEventSignature(DomainError):
+    message = "The event batch is not signed by SendGrid's key, or its timestamp is outside the accepted window."
+
 
 EVENT_STATUS = {
     "processed": DeliveryStatus.PROCESSED,
@@ -35,6 +40,8 @@ EVENT_STATUS = {
     "bounce": DeliveryStatus.BOUNCED,
     "dropped": DeliveryStatus.DROPPED,
 }
+E = TypeVar("E")
+OPT_OUT_EVENTS = frozenset({"unsubscribe", "group_unsubscribe", "group_resubscribe", "spamreport"})
 GROUP_SIZE = 150  # events per queue message: well under the queue's 64 KiB
 
 
@@ -65,14 +72,16 @@ class DeliveryEvent:
 class DeliveryEvents:
     def __init__(
         self,
-        incidents: IncidentRepository,
+        batches: BatchRepository,
         queue: WorkQueue,
         signatures: EventSignatures,
         clock: Clock,
-        config: IncidentConfig,
+        config: FanOutConfig,
         pepper: str,
+        opt_outs: OptOutListener,
     ) -> None:
-        self._incidents = incidents
+        self._batches = batches
+        self._opt_outs = opt_outs
         self._queue = queue
         self._signatures = signatures
         self._clock = clock
@@ -82,8 +91,8 @@ class DeliveryEvents:
     def accept(self, body: bytes, signature: str | None, timestamp: str | None) -> Accepted:
         """Checks the batch and queues its events by batch. Nothing is queued from a batch that fails."""
         now = self._clock.now()
-        if not signature or not timestamp or not timestamp.isdigit() or len(timestamp) > 12:
-            raise InvalidEventSignature()
+        if not signature or not timestamp or not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 10:
+            raise InvalidEventSignature()  # ten ASCII digits reach the year 2286: anything else is not SendGrid's
         sent_at = datetime.fromtimestamp(int(timestamp), UTC)
         if abs(now - sent_at) > self._config.event_window or not self._signatures.valid(body, signature, timestamp):
             raise InvalidEventSignature()
@@ -92,8 +101,13 @@ class DeliveryEvents:
         except ValueError:
             raise InvalidEventSignature() from None  # signed, yet not JSON: nothing SendGrid sends
         groups: dict[tuple[str, str], list[DeliveryEvent]] = {}
+        opt_outs: list[OptOutEvent] = []
         ignored = 0
         for raw in events if isinstance(events, list) else []:
+            opt_out = self._opt_out(raw)
+            if opt_out is not None:
+                opt_outs.append(opt_out)
+                continue
             routed = self._route(raw)
             if routed is None:
                 ignored += 1
@@ -101,17 +115,24 @@ class DeliveryEvents:
             place, event = routed
             groups.setdefault(place, []).append(event)
         queued = 0
-        for (notice_id, batch_id), group in groups.items():
+        for (mailing_id, batch_id), group in groups.items():
             for part in _parts(group):
-                message = {"noticeId": notice_id, "batchId": batch_id, "events": [e.to_message() for e in part]}
+                message = {"mailingId": mailing_id, "batchId": batch_id, "events": [e.to_message() for e in part]}
                 self._queue.send(EVENTS_QUEUE, message)
                 queued += len(part)
-        log.info("sendgrid events queued=%d ignored=%d", queued, ignored)
+        for opt_out_part in _parts(opt_outs):
+            rows = [[e.event_id, e.recipient_key, e.kind, e.group_id] for e in opt_out_part]
+            self._queue.send(EVENTS_QUEUE, {"optOuts": rows})
+            queued += len(rows)
+        log.info("sendgrid events queued=%d opt_outs=%d ignored=%d", queued, len(opt_outs), ignored)
         return Accepted(queued, ignored)
 
-    def apply(self, notice_id: str, batch_id: str, events: list[DeliveryEvent]) -> int:
+    def apply_opt_outs(self, events: list[OptOutEvent]) -> None:
+        self._opt_outs.opted_out(events)
+
+    def apply(self, mailing_id: str, batch_id: str, events: list[DeliveryEvent]) -> int:
         """Applies one group to its batch in one write; returns how many events were new."""
-        if self._incidents.batch(notice_id, batch_id) is None:
+        if self._batches.get(mailing_id, batch_id) is None:
             log.info("sendgrid events for no batch of ours dropped count=%d", len(events))
             return 0
         now = self._clock.now()
@@ -137,26 +158,41 @@ class DeliveryEvents:
                 if batch.status == BatchStatus.SENDING:
                     batch.status = BatchStatus.SENT  # the events prove SendGrid took it
 
-        self._incidents.change_batch(notice_id, batch_id, apply)
+        self._batches.change(mailing_id, batch_id, apply)
         return applied
 
     def alive(self) -> bool:
         """Whether authentic events arrived lately: then a batch that has none was not taken."""
-        last = self._incidents.last_event_at()
+        last = self._batches.last_event_at()
         return last is not None and self._clock.now() - last < 2 * self._config.unconfirmed_grace
+
+    def _opt_out(self, raw: Any) -> OptOutEvent | None:
+        """An unsubscribe or spam report, from any mail SendGrid sent for us (ours or a campaign's)."""
+        if not isinstance(raw, dict) or raw.get("event") not in OPT_OUT_EVENTS:
+            return None
+        event_id, email, group = raw.get("sg_event_id"), raw.get("email"), raw.get("asm_group_id")
+        if not (isinstance(event_id, str) and 0 < len(event_id) < 300 and isinstance(email, str) and email):
+            return None
+        group_id = group if isinstance(group, int) and not isinstance(group, bool) else None
+        return OptOutEvent(event_id, keyed_hash(self._pepper, email), str(raw["event"]), group_id)
 
     def _route(self, raw: Any) -> tuple[tuple[str, str], DeliveryEvent] | None:
         if not isinstance(raw, dict):
             return None
-        fields = [raw.get(name) for name in ("sg_event_id", "notice_id", "batch_id", "email")]
+        fields = [raw.get(name) for name in ("sg_event_id", "mailing_id", "batch_id", "email")]
         if raw.get("event") not in EVENT_STATUS or not all(isinstance(v, str) and v and len(v) < 300 for v in fields):
             return None
-        event_id, notice_id, batch_id, email = (str(v) for v in fields)
+        event_id, mailing_id, batch_id, email = (str(v) for v in fields)
         event = DeliveryEvent(event_id, keyed_hash(self._pepper, email), EVENT_STATUS[raw["event"]], _detail(raw))
-        return (notice_id, batch_id), event
+        return (mailing_id, batch_id), event
 
 
-def _parts(group: list[DeliveryEvent]) -> Iterator[list[DeliveryEvent]]:
+def opt_out_from_message(item: Any) -> OptOutEvent:
+    event_id, key, kind, group_id = item
+    return OptOutEvent(str(event_id), str(key), str(kind), int(group_id) if group_id is not None else None)
+
+
+def _parts(group: list[E]) -> Iterator[list[E]]:
     for start in range(0, len(group), GROUP_SIZE):
         yield group[start : start + GROUP_SIZE]
 

@@ -1,0 +1,49 @@
+"""The audit trail of staff reads and actions: never part of a data-subject request (it is about our
+staff's work), deleted by retention once its period is over, except records about held things."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from core.ports import Document
+from functions.inventory.locations import (
+    Outcome,
+    Preview,
+    PurgeScope,
+    PurgeStep,
+    StoredLocation,
+    TimeLeft,
+    location_kind,
+)
+from functions.inventory.purging import Selection, preview_of, purge_remaining
+from functions.inventory.subject import Subject
+
+
+@location_kind("audit-trail")
+class AuditTrailLocation(StoredLocation):
+    def export(self, subject: Subject) -> Iterator[dict[str, Any]]:
+        return iter(())
+
+    def erase(self, subject: Subject, found: int | None) -> Outcome:
+        return Outcome()  # retained (GDPR Art. 5(2)); not a step of any request
+
+    def _selection(self, scope: PurgeScope) -> Selection:
+        return Selection(
+            str(self.declaration.container),
+            f"c.{scope.rule.field or 'at'}",
+            scope.cutoff,
+            held=("NOT ARRAY_CONTAINS(@heldTargets, c.target)",),
+            held_parameters={"@heldTargets": sorted(scope.holds.audit_targets)},
+        )
+
+    def purge(self, scope: PurgeScope, bookmark: dict[str, Any], limit: int, time_left: TimeLeft) -> PurgeStep:
+        container = str(self.declaration.container)
+
+        def delete(record: Document) -> bool:
+            return self.systems.store.delete(container, str(record["id"]), str(record["month"]))
+
+        return purge_remaining(self.systems.store, [self._selection(scope)], "c.id, c.month", limit, time_left, delete)
+
+    def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:
+        return preview_of(self.systems.store, [self._selection(scope)])

@@ -1,0 +1,43 @@
+"""Legal holds themselves: kept while in force and for the rule's period after they ended (released,
+or past their end date), then deleted. Never part of a data-subject request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from core.ports import Document
+from functions.inventory.locations import (
+    Outcome,
+    Preview,
+    PurgeScope,
+    PurgeStep,
+    StoredLocation,
+    TimeLeft,
+    location_kind,
+)
+from functions.inventory.purging import Selection, preview_of, purge_remaining
+from functions.inventory.subject import Subject
+
+
+@location_kind("legal-holds")
+class LegalHoldsLocation(StoredLocation):
+    def export(self, subject: Subject) -> Iterator[dict[str, Any]]:
+        return iter(())
+
+    def erase(self, subject: Subject, found: int | None) -> Outcome:
+        return Outcome()  # retained (GDPR Art. 17(3)(e)); not a step of any request
+
+    def _selection(self, scope: PurgeScope) -> Selection:
+        return Selection(str(self.declaration.container), f"c.{scope.rule.field or 'endedAt'}", scope.cutoff)
+
+    def purge(self, scope: PurgeScope, bookmark: dict[str, Any], limit: int, time_left: TimeLeft) -> PurgeStep:
+        container = str(self.declaration.container)
+
+        def delete(hold: Document) -> bool:
+            return self.systems.store.delete(container, str(hold["id"]), str(hold["id"]))
+
+        return purge_remaining(self.systems.store, [self._selection(scope)], "c.id", limit, time_left, delete)
+
+    def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:
+        return preview_of(self.systems.store, [self._selection(scope)])

@@ -1,0 +1,175 @@
+"""The retention purge run by the local Functions host, killed half-way (SIGKILL) while it deletes
+Stripe customers, then run again: every expired item goes, nothing young goes, no customer is deleted
+twice, no marketing contact twice; and two runs started at once purge each item once.
+
+This module runs its own stack so that no other test's data or host takes part.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+
+from bootstrap import Services
+from core.containers import PROFILES
+from core.models import utc_text
+from core.pseudonyms import keyed_hash
+from core.settings import Settings
+from devstack.devkeys import providers
+from devstack.services import SENDGRID_LOCAL_KEY, STRIPE_LOCAL_KEY, Service, StackPorts
+from devstack.stack import LocalStack
+from tests.retention_cases import Seeded, Seeder
+from tests.retention_checks import restart_withdrawal_window, stripe_deletes, wrong
+
+pytestmark = pytest.mark.e2e
+
+CLOSED_ACCOUNTS = 120  # enough Stripe deletions for the host to be killed among them
+HOST_ENV = {"RETENTION_LEASE_SECONDS": "3"}  # a dead run's lease may be taken over after 3 s
+CONTACT_DELETED = re.compile(r"contacts delete job \S+: 1 contact\(s\) removed")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    stack = LocalStack(StackPorts.free(), tmp_path_factory.mktemp("retention"), persistent=False, settings_file=None)
+    stack.start_backends()
+    yield stack
+    stack.stop()
+
+
+@dataclass
+class Expired:
+    seeded: Seeded  # both sides of every cutoff
+    customers: list[str]  # Stripe customers of accounts closed long ago: each deleted exactly once
+    contacts: list[str]  # their marketing contacts: each deleted exactly once
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def seed(stack: LocalStack, svc: Services) -> Expired:
+    stripe_client = stripe.StripeClient(STRIPE_LOCAL_KEY, base_addresses={"api": stack.stripe_url})
+    sendgrid = httpx.Client(base_url=stack.mail_url, headers={"Authorization": f"Bearer {SENDGRID_LOCAL_KEY}"})
+
+    def new_customer(email: str) -> str:
+        return str(stripe_client.v1.customers.create(params={"email": email}).id)
+
+    def new_contact(email: str) -> None:
+        sendgrid.put("/v3/marketing/contacts", json={"contacts": [{"email": email}]}).raise_for_status()
+
+    pepper = svc.settings.get("SUBJECT_HASH_PEPPER")
+    now = datetime.now(UTC)
+    seeder = Seeder(svc.documents, svc.ledger, svc.archives, pepper, new_customer, new_contact, svc.cookie_max_age, now)
+    seeded = seeder.seed()
+    expired = Expired(seeded, [*seeded.customers_gone, seeded.held_customer], [seeded.held_email])
+    closed = utc_text(now - timedelta(days=45))
+    for _ in range(CLOSED_ACCOUNTS):
+        user, email = f"usr_{uuid.uuid4().hex[:12]}", f"gone-{uuid.uuid4().hex[:10]}@example.com"
+        customer = new_customer(email)
+        new_contact(email)
+        svc.documents.upsert(
+            PROFILES,
+            {
+                "id": user,
+                "userId": user,
+                "email": email,
+                "emailHash": keyed_hash(pepper, email),
+                "stripeCustomerId": customer,
+                "closedAt": closed,
+            },
+        )
+        expired.customers.append(customer)
+        expired.contacts.append(email)
+    sendgrid.close()
+    return expired
+
+
+def contact_deletions(stack: LocalStack) -> int:
+    return len(CONTACT_DELETED.findall(Path(stack.log_dir / "mail.log").read_text()))
+
+
+class Api:
+    def __init__(self, stack: LocalStack) -> None:
+        staff = providers(stack.state_dir / "keys")[1].token("dpo", ["Privacy.Officer"])
+        self.client = httpx.Client(base_url=stack.functions_url, timeout=30)
+        self.staff = {"Authorization": f"Bearer {staff}"}
+        self.master = {"x-functions-key": stack.master_key, "Content-Type": "application/json"}
+        self.admin = f"http://127.0.0.1:{stack.ports.functions}/admin/functions/retention_purge"
+
+    def start_run(self) -> None:
+        assert httpx.post(self.admin, headers=self.master, content=b"{}").status_code == 202
+
+    def reports(self) -> list[dict[str, Any]]:
+        answer = self.client.get("/staff/retention/runs", params={"limit": 20}, headers=self.staff)
+        answer.raise_for_status()
+        runs: list[dict[str, Any]] = answer.json()["runs"]
+        return runs
+
+
+def kill(stack: LocalStack, host: Service) -> None:
+    host.process.kill()  # SIGKILL: no chance to finish a call, save a cursor or release the lease
+    host.process.wait()
+    stack.running.remove(host)
+
+
+def test_a_run_killed_half_way_finishes_on_the_next_run_with_nothing_twice_and_nothing_missed(
+    stack: LocalStack,
+) -> None:
+    svc = Services(Settings(stack.app_settings()))
+    expired = seed(stack, svc)
+    host = stack.start_functions_host(HOST_ENV)
+    api = Api(stack)
+    api.start_run()
+
+    def among_the_stripe_deletions() -> bool:
+        done = sum(stripe_deletes(stack, expired.customers).values())
+        return 30 <= done < CLOSED_ACCOUNTS - 30
+
+    wait_until(among_the_stripe_deletions)
+    kill(stack, host)
+    deleted_before = sum(stripe_deletes(stack, expired.customers).values())
+    assert 0 < deleted_before < len(expired.customers), "the host must die in the middle of the Stripe deletions"
+
+    stack.start_functions_host(HOST_ENV)
+    time.sleep(3.5)  # the dead run's lease runs out
+    api.start_run()
+    wait_until(lambda: any(r["outcome"] == "finished" for r in api.reports()))
+    reports = {r["outcome"]: r for r in api.reports()}
+    assert set(reports) == {"interrupted", "finished"}, [r["outcome"] for r in api.reports()]
+    finished = reports["finished"]
+    assert finished["rules"][0]["rule"] == "stripe-customer"  # it went on where the dead run stopped
+    assert all(rule["finished"] and not rule["errors"] for rule in finished["rules"])
+
+    assert stripe_deletes(stack, expired.customers) == dict.fromkeys(expired.customers, 1)
+    assert contact_deletions(stack) == len(expired.contacts) + len(expired.seeded.contacts_gone)
+    assert wrong(svc, stack, expired.seeded, held=False) == []
+
+
+def test_two_runs_started_together_purge_each_item_once(stack: LocalStack) -> None:
+    svc = Services(Settings(stack.app_settings()))
+    restart_withdrawal_window(svc)
+    expired = seed(stack, svc)
+    api = Api(stack)
+    before = {r["id"] for r in api.reports()}
+    contacts_before = contact_deletions(stack)
+    api.start_run()
+    api.start_run()  # a second run while the first one works: it finds the lease taken and skips
+    wait_until(lambda: len([r for r in api.reports() if r["id"] not in before and r["outcome"] != "running"]) == 2)
+    outcomes = sorted(r["outcome"] for r in api.reports() if r["id"] not in before)
+    assert outcomes == ["finished", "skipped"]
+    assert stripe_deletes(stack, expired.customers) == dict.fromkeys(expired.customers, 1)
+    assert contact_deletions(stack) - contacts_before == len(expired.contacts) + len(expired.seeded.contacts_gone)
+    assert wrong(svc, stack, expired.seeded, held=False) == []

@@ -1,0 +1,94 @@
+"""Checks of seeded retention cases against the real local stand-ins (integration and end-to-end tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import stripe
+from azure.storage.blob import BlobServiceClient
+
+from bootstrap import Services
+from core.containers import AUDIT, CONSENT_STATE, DSR_REQUESTS, LEGAL_HOLDS
+from devstack.services import STRIPE_LOCAL_KEY
+from devstack.stack import LocalStack
+from tests.retention_cases import Seeded
+
+CONTAINERS = {
+    "consent-ledger": CONSENT_STATE,
+    "consent-ledger.visitors": CONSENT_STATE,
+    "request-records": DSR_REQUESTS,
+    "request-records.unverified": DSR_REQUESTS,
+    "audit-trail": AUDIT,
+    "legal-holds": LEGAL_HOLDS,
+    "devices.invalid-push-tokens": "devices",
+}
+
+
+def exists(svc: Services, rule: str, item_id: str) -> bool:
+    """Whether the item a rule is about is still there (a cleared token, a closed request count as gone)."""
+    container = CONTAINERS.get(rule, rule)
+    clause = "c.subjectId = @id" if container == CONSENT_STATE else "c.id = @id"
+    sql = f"SELECT * FROM c WHERE {clause}"  # noqa: S608 - one of two fixed clauses
+    found = list(svc.documents.query_across_partitions(container, sql, {"@id": item_id}))
+    if not found:
+        return False
+    if rule == "devices.invalid-push-tokens":
+        return "pushToken" in found[0]
+    if rule == "request-records.unverified":
+        return found[0]["status"] == "awaiting-verification" and found[0].get("email") is not None
+    return True
+
+
+def customer_exists(stack: LocalStack, customer_id: str) -> bool:
+    client = stripe.StripeClient(STRIPE_LOCAL_KEY, base_addresses={"api": stack.stripe_url})
+    try:
+        return not client.v1.customers.retrieve(customer_id).to_dict().get("deleted")
+    except stripe.InvalidRequestError:
+        return False
+
+
+def contact_exists(svc: Services, email: str) -> bool:
+    return svc.contacts.export_contact(email)["contact"] is not None
+
+
+def blob_exists(stack: LocalStack, name: str) -> bool:
+    blobs = BlobServiceClient.from_connection_string(stack.app_settings()["AzureWebJobsStorage"])
+    return bool(blobs.get_blob_client("exports", name).exists())
+
+
+def wrong(svc: Services, stack: LocalStack, seeded: Seeded, held: bool) -> list[str]:
+    """Everything that is not as the periods (and the hold, if ``held``) say it should be."""
+    gone, kept = seeded.expected(held)
+    customers_gone, customers_kept = list(seeded.customers_gone), list(seeded.customers_kept)
+    contacts_gone, contacts_kept = list(seeded.contacts_gone), list(seeded.contacts_kept)
+    (customers_kept if held else customers_gone).append(seeded.held_customer)
+    (contacts_kept if held else contacts_gone).append(seeded.held_email)
+    found = [f"{rule} kept {i}" for rule, ids in gone.items() for i in ids if exists(svc, rule, i)]
+    found += [f"{rule} lost {i}" for rule, ids in kept.items() for i in ids if not exists(svc, rule, i)]
+    found += [f"stripe kept {c}" for c in customers_gone if customer_exists(stack, c)]
+    found += [f"stripe lost {c}" for c in customers_kept if not customer_exists(stack, c)]
+    found += ["sendgrid kept a contact" for e in contacts_gone if contact_exists(svc, e)]
+    found += ["sendgrid lost a contact" for e in contacts_kept if not contact_exists(svc, e)]
+    found += [f"blob kept {a}" for a in seeded.archives_gone if blob_exists(stack, a)]
+    found += [f"blob lost {a}" for a in seeded.archives_kept if not blob_exists(stack, a)]
+    return found
+
+
+def stripe_deletes(stack: LocalStack, customers: list[str]) -> dict[str, int]:
+    """How often each customer was deleted at localstripe (its call log: one line per call)."""
+    counts = dict.fromkeys(customers, 0)
+    for call in Path(stack.log_dir / "stripe-calls.log").read_text().splitlines():
+        method, path, *_ = call.split()
+        if method == "DELETE" and (customer := path.removeprefix("/v1/customers/")) in counts:
+            counts[customer] += 1
+    return counts
+
+
+def restart_withdrawal_window(svc: Services) -> None:
+    """The seed backdates withdrawals of marketing consent; real ones are recorded when they happen, so
+    the purge walks them in windows of time that never reach back. An earlier run on the same stack
+    may have moved the window past the backdated ones: it starts again from the beginning."""
+    runs = svc.retention_parts.runs
+    state = runs.state()
+    if state.etag is not None and state.cursors.pop("sendgrid-contact", None) is not None:
+        runs.release(runs.save(state, svc.clock.now(), svc.retention_parts.config.lease))

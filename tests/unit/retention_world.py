@@ -1,0 +1,126 @@
+"""The app's own wiring over in-memory fakes of every port, for retention's unit tests."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bootstrap import Services
+from core.containers import database_spec
+from core.keyring import StaticKeyRing
+from core.settings import Settings
+from tests.fakes import (
+    FakeContacts,
+    FakePayments,
+    InMemoryArchives,
+    InMemoryDocumentStore,
+    InMemoryWorkQueue,
+    MemoryRootKey,
+    MovableClock,
+    RecordingMailer,
+)
+from tests.retention_cases import Seeded, Seeder
+
+PEPPER = "unit-test-pepper"
+KEYS = "k1:unit-test-signing-key"
+SETTINGS = {
+    "SUBJECT_HASH_PEPPER": PEPPER,
+    "SIGNING_KEYS": KEYS,
+    "PUBLIC_API_URL": "https://privacy.example.test/api",
+    "DSR_STAFF_EMAIL": "dpo@example.test",
+}
+NOW = datetime(2027, 6, 15, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class RetentionWorld:
+    services: Services
+    store: InMemoryDocumentStore
+    payments: FakePayments
+    contacts: FakeContacts
+    archives: InMemoryArchives
+    mailer: RecordingMailer
+    queue: InMemoryWorkQueue
+    clock: MovableClock
+
+    def rewired(self, **settings: str) -> RetentionWorld:
+        """The same data and third parties, with the app built again on other settings."""
+        again = RetentionWorld(**{**vars(self), "services": None})
+        again.services = _services(again, settings)
+        return again
+
+    def seeder(self) -> Seeder:
+        return Seeder(
+            self.store,
+            self.services.ledger,
+            self.archives,
+            PEPPER,
+            new_customer=self.new_customer,
+            new_contact=self.new_contact,
+            cookie_max_age=self.services.cookie_max_age,
+            now=self.clock.now(),
+        )
+
+    def seed(self) -> Seeded:
+        return self.seeder().seed()
+
+    def new_customer(self, email: str) -> str:
+        customer_id = f"cus_{uuid.uuid4().hex[:14]}"
+        self.payments.customers[customer_id] = email
+        return customer_id
+
+    def new_contact(self, email: str) -> None:
+        self.contacts.contacts[email] = f"contact-{uuid.uuid4().hex[:8]}"
+
+    def exists(self, rule: str, item_id: str) -> bool:
+        """Whether the item a rule is about is still there (cleared tokens count as gone)."""
+        container = {
+            "consent-ledger": "consent-state",
+            "consent-ledger.visitors": "consent-state",
+            "request-records": "dsr-requests",
+            "request-records.unverified": "dsr-requests",
+            "audit-trail": "audit",
+            "legal-holds": "legal-holds",
+            "devices.invalid-push-tokens": "devices",
+        }.get(rule, rule)
+        for item in self.store.all(container):
+            if item["id"] == item_id or item.get("subjectId") == item_id:
+                if rule == "devices.invalid-push-tokens":
+                    return "pushToken" in item
+                if rule == "request-records.unverified":
+                    return item["status"] == "awaiting-verification" and item.get("email") is not None
+                return True
+        return False
+
+
+def retention_world(**settings: str) -> RetentionWorld:
+    store = InMemoryDocumentStore({c.id: c.partition_key.lstrip("/") for c in database_spec().containers})
+    clock = MovableClock(NOW)
+    world = RetentionWorld(
+        services=None,  # type: ignore[arg-type]
+        store=store,
+        payments=FakePayments(),
+        contacts=FakeContacts(),
+        archives=InMemoryArchives(),
+        mailer=RecordingMailer(),
+        queue=InMemoryWorkQueue(),
+        clock=clock,
+    )
+    world.services = _services(world, settings)
+    return world
+
+
+def _services(world: RetentionWorld, settings: dict[str, str]) -> Services:
+    return Services.with_edges(
+        Settings({**SETTINGS, **settings}),
+        world.clock,
+        documents=world.store,
+        work_queue=world.queue,
+        mailer=world.mailer,
+        payments=world.payments,
+        contacts=world.contacts,
+        archives=world.archives,
+        signing_keys=StaticKeyRing(KEYS),
+        root_key=MemoryRootKey(),
+    )

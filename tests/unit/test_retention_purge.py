@@ -1,0 +1,289 @@
+"""The retention purge over in-memory fakes of every port, with the app's own wiring: items on both sides
+of every cutoff, held data, dry runs, interrupted and concurrent runs, a failing third party."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from azure.functions.timer import TimerRequest
+
+from bootstrap import use_services
+from core.containers import CONSENT_EVENTS, CONSENT_STATE
+from functions.consent.decisions import Caller
+from functions.consent.ledger import Decision, EventContext, EventKind, Source
+from functions.consent.linking import link_visitor_to_user
+from functions.inventory.locations import PurgeStep
+from functions.retention import blueprint
+from functions.retention.errors import RetentionRunFailed
+from functions.retention.purge import RetentionRun
+from functions.retention.staff import HoldTarget
+from tests.retention_cases import Seeded
+from tests.unit.retention_world import RetentionWorld, retention_world
+
+
+@pytest.fixture
+def world() -> RetentionWorld:
+    return retention_world()
+
+
+def what_is_left_wrong(world: RetentionWorld, seeded: Seeded, held: bool = False) -> list[str]:
+    """Everything that is not as the periods (and the hold, if placed) say it should be."""
+    gone, kept = seeded.expected(held)
+    customers_gone, customers_kept = list(seeded.customers_gone), list(seeded.customers_kept)
+    contacts_gone, contacts_kept = list(seeded.contacts_gone), list(seeded.contacts_kept)
+    (customers_kept if held else customers_gone).append(seeded.held_customer)
+    (contacts_kept if held else contacts_gone).append(seeded.held_email)
+    wrong = [f"{rule} kept {i}" for rule, ids in gone.items() for i in ids if world.exists(rule, i)]
+    wrong += [f"{rule} lost {i}" for rule, ids in kept.items() for i in ids if not world.exists(rule, i)]
+    wrong += [f"stripe kept {c}" for c in customers_gone if c in world.payments.customers]
+    wrong += [f"stripe lost {c}" for c in customers_kept if c not in world.payments.customers]
+    wrong += [f"sendgrid kept {e}" for e in contacts_gone if e in world.contacts.contacts]
+    wrong += [f"sendgrid lost {e}" for e in contacts_kept if e not in world.contacts.contacts]
+    wrong += [f"blob kept {a}" for a in seeded.archives_gone if a in world.archives.archives]
+    wrong += [f"blob lost {a}" for a in seeded.archives_kept if a not in world.archives.archives]
+    return wrong
+
+
+def hold_the_held_subject(world: RetentionWorld, seeded: Seeded) -> str:
+    hold, _ = world.services.retention_staff.place_hold(
+        HoldTarget("subject", user_id=seeded.held_user), "Litigation 2027-3", None, "dpo-1"
+    )
+    return hold.id
+
+
+def test_only_what_is_past_its_period_goes_and_held_data_stays(world: RetentionWorld) -> None:
+    seeded = world.seed()
+    hold_the_held_subject(world, seeded)
+    report = world.services.retention_run.run()
+    assert report.outcome == "finished"
+    assert what_is_left_wrong(world, seeded, held=True) == []
+    by_rule = {r.rule: r for r in report.rules}
+    assert all(r.finished and not r.errors for r in report.rules)
+    gone, _ = seeded.expected(held=True)
+    for rule, ids in gone.items():
+        assert by_rule[rule].purged == len(ids), rule
+    assert by_rule["navigation-events"].held == 1
+    assert by_rule["stripe-customer"].held == 1  # the held subject's closed account
+    assert by_rule["consent-ledger"].held == 1
+    # Each third party was told once per item: the deletion carries the customer's own key.
+    assert sorted(c for c, _ in world.payments.deletes) == sorted(seeded.customers_gone)
+    assert {key for _, key in world.payments.deletes} == {f"retention-{c}" for c in seeded.customers_gone}
+
+
+def test_a_second_run_finds_nothing_and_tells_no_third_party_anything(world: RetentionWorld) -> None:
+    world.seed()
+    world.services.retention_run.run()
+    deletes, contacts = list(world.payments.deletes), list(world.contacts.deletes)
+    again = world.services.retention_run.run()
+    assert again.outcome == "finished"
+    assert sum(r.purged for r in again.rules) == 0
+    assert (world.payments.deletes, world.contacts.deletes) == (deletes, contacts)
+
+
+def test_reports_hold_no_personal_data(world: RetentionWorld) -> None:
+    seeded = world.seed()
+    hold_the_held_subject(world, seeded)
+    report = world.services.retention_run.run()
+    stored = str(world.store.all("retention"))
+    for secret in (seeded.held_user, seeded.held_email, *seeded.contacts_gone, *seeded.customers_gone):
+        assert secret not in stored
+    assert report.id in stored
+
+
+def test_a_dry_run_counts_what_the_run_then_purges_and_changes_nothing(world: RetentionWorld) -> None:
+    seeded = world.seed()
+    hold_the_held_subject(world, seeded)
+    before = {name: world.store.all(name) for name in ("navigation-events", "profiles", "consent-state")}
+    dry = world.services.retention_staff.dry_run()
+    assert {name: world.store.all(name) for name in before} == before
+    assert world.payments.deletes == []
+    assert world.contacts.deletes == []
+    due = {r.rule: r for r in dry.rules}
+    assert due["navigation-events"].held == 1
+    assert due["orders"].oldest is not None
+    assert (dry.at - due["orders"].oldest).days > 8 * 365
+    report = world.services.retention_run.run()
+    purged = {r.rule: r.purged for r in report.rules}
+    assert {rule: r.due for rule, r in due.items()} == purged
+
+
+def test_a_run_without_time_stops_before_any_rule_and_releases_its_lease() -> None:
+    world = retention_world(RETENTION_TIME_BUDGET_SECONDS="0")
+    seeded = world.seed()
+    stopped = world.services.retention_run.run()
+    assert stopped.outcome == "unfinished"
+    assert stopped.rules == []
+    state = world.services.retention_parts.runs.state()
+    assert state.resume_at == "stripe-customer"
+    assert state.lease_run_id is None  # released: the next run need not wait for it
+    done = world.rewired().services.retention_run.run()
+    assert done.outcome == "finished"
+    assert what_is_left_wrong(world, seeded) == []
+
+
+def test_a_budget_ending_inside_a_rule_resumes_that_rule_first_and_purges_nothing_twice(
+    world: RetentionWorld,
+) -> None:
+    seeded = world.seed()
+    services = world.services
+    ticks = iter(range(10**6))
+
+    def budget_runs_out_after_40_checks() -> float:
+        return 0.0 if next(ticks) < 40 else 10.0**9
+
+    run = RetentionRun(services.retention_parts, services.retention_follow_up, budget_runs_out_after_40_checks)
+    first = run.run()
+    assert first.outcome == "unfinished"
+    resume_at = services.retention_parts.runs.state().resume_at
+    assert resume_at not in (None, "stripe-customer")
+    second = services.retention_run.run()
+    assert second.outcome == "finished"
+    assert second.rules[0].rule == resume_at
+    assert what_is_left_wrong(world, seeded) == []
+    gone, _ = seeded.expected(held=False)
+    for rule, ids in gone.items():  # never counted twice (a cut chunk's count may be lost)
+        assert sum(r.purged for r in first.rules + second.rules if r.rule == rule) <= len(ids), rule
+    assert len(world.payments.deletes) == len(seeded.customers_gone) + 1  # and the subject nobody held
+
+
+def test_two_runs_at_once_the_second_skips_and_a_dead_runs_lease_is_taken_over(world: RetentionWorld) -> None:
+    seeded = world.seed()
+    parts = world.services.retention_parts
+    assert parts.runs.take_lease("a-run-in-progress", world.clock.now(), parts.config.lease) is not None
+    skipped = world.services.retention_run.run()
+    assert (skipped.outcome, skipped.rules) == ("skipped", [])
+    assert world.payments.deletes == []
+    # The other run died holding the lease: once the lease has run out, the next run takes over.
+    world.clock.advance(seconds=parts.config.lease.total_seconds() + 1)
+    took_over = world.services.retention_run.run()
+    assert took_over.outcome == "finished"
+    assert what_is_left_wrong(world, seeded) == []
+    assert len(world.payments.deletes) == len(seeded.customers_gone) + 1  # and the subject nobody held
+
+
+def test_a_run_that_lost_its_lease_stops_at_once(world: RetentionWorld) -> None:
+    world.seed()
+    parts = world.services.retention_parts
+    location = parts.locations["navigation-events"]
+    original = location.purge
+
+    def lease_taken_meanwhile(*args: Any) -> PurgeStep:
+        state = parts.runs.state()
+        state.lease_run_id = "another-run"
+        parts.runs.save(state, world.clock.now(), parts.config.lease)
+        return original(*args)
+
+    location.purge = lease_taken_meanwhile  # type: ignore[method-assign,assignment]
+    report = world.services.retention_run.run()
+    assert report.outcome == "unfinished"
+    assert [r.rule for r in report.rules] == [
+        "stripe-customer",
+        "sendgrid-contact",
+        "sendgrid-contact.closed-accounts",
+        "profiles",
+    ]
+    assert parts.runs.state().lease_run_id == "another-run"
+
+
+def test_a_failing_third_party_is_reported_alerts_and_is_retried_while_the_others_go_on(
+    world: RetentionWorld,
+) -> None:
+    seeded = world.seed()
+    working = world.payments.delete_customer
+
+    def down(customer_id: str, idempotency_key: str) -> object:
+        raise ConnectionError("stripe unreachable")
+
+    world.payments.delete_customer = down  # type: ignore[method-assign,assignment]
+    use_services(world.services)
+    try:
+        with pytest.raises(RetentionRunFailed, match="stripe-customer: ConnectionError"):
+            blueprint.purge(TimerRequest(past_due=False))  # the timer's invocation fails: the alert's signal
+    finally:
+        use_services(None)
+    (report,) = world.services.retention_staff.reports(5)
+    assert report.outcome == "failed"
+    assert report.failures == {"stripe-customer": ["ConnectionError"]}
+    by_rule = {r.rule: r for r in report.rules}
+    assert not by_rule["stripe-customer"].finished
+    assert by_rule["navigation-events"].purged == 2
+    assert by_rule["orders"].purged == 1
+    assert by_rule["profiles"].purged == 0  # the closed profile waits for its Stripe customer
+    world.payments.delete_customer = working  # type: ignore[method-assign]
+    again = world.services.retention_run.run()
+    assert again.outcome == "finished"
+    assert what_is_left_wrong(world, seeded) == []
+
+
+def test_a_consent_chain_goes_whole_and_a_subject_who_comes_back_keeps_a_verifiable_proof(
+    world: RetentionWorld,
+) -> None:
+    ledger = world.services.ledger
+    subject = "visitor:returning-visitor-0001"
+    old = world.clock.now() - timedelta(days=2000)
+
+    def decide(granted: bool, at: datetime) -> None:
+        context = EventContext(Source.BANNER, "2026-11", "sha256:x", at)
+        decision = {"cookie.analytics": Decision(granted, Source.BANNER)}
+        ledger.record(subject, EventKind.DECISION, decision, context, f"k{at.isoformat()}")
+
+    decide(True, old)
+    decide(False, old + timedelta(days=1))
+    # The visitor comes back while the purge removes the chain: between retiring the state and deleting it.
+    real_delete = world.store.delete
+
+    def delete(container: str, doc_id: str, partition_key: str, etag: str | None = None) -> bool:
+        if container == CONSENT_STATE and etag is not None:
+            decide(True, world.clock.now())
+        return real_delete(container, doc_id, partition_key, etag)
+
+    world.store.delete = delete  # type: ignore[method-assign]
+    world.services.retention_run.run()
+    events, verification = ledger.history(subject)
+    assert [e.seq for e in events] == [3]  # the old events are gone, the new one chains on from them
+    assert verification.valid, verification.problems
+    assert ledger.load(subject).state.purposes["cookie.analytics"].granted is True
+    world.store.delete = real_delete  # type: ignore[method-assign]
+    gone = "visitor:gone-visitor-00000001"
+    subject = gone
+    decide(False, old)
+    world.services.retention_run.run()
+    assert not [e for e in world.store.all(CONSENT_EVENTS) if e["subjectId"] == gone]
+    assert not [s for s in world.store.all(CONSENT_STATE) if s["subjectId"] == gone]
+
+
+def test_a_visitor_linked_to_a_user_keeps_to_its_own_clock_and_is_held_with_its_user(world: RetentionWorld) -> None:
+    ledger, now = world.services.ledger, world.clock.now()
+    long_ago = now - timedelta(days=1096 + 400 + 30)
+    world.services.catalog.publish_version("2026-11", "policy text", (), long_ago)
+
+    def decide(subject: str, purpose: str, granted: bool, at: datetime) -> None:
+        context = EventContext(Source.BANNER, "2026-11", "sha256:x", at)
+        decision = {purpose: Decision(granted, Source.BANNER)}
+        ledger.record(subject, EventKind.DECISION, decision, context, f"{subject}-{at.isoformat()}")
+
+    def linked_pair(visitor_active: bool) -> tuple[str, str]:
+        user, visitor = f"user:{uuid.uuid4().hex}", f"visitor:{uuid.uuid4().hex}"
+        decide(visitor, "cookie.analytics", True, long_ago)
+        catalog = world.services.catalog.current()
+        link_visitor_to_user(ledger, catalog, visitor, user, Caller(None, None, None), long_ago)
+        decide(user, "cookie.analytics", False, long_ago)  # withdraws what the link carried over
+        if visitor_active:
+            decide(visitor, "cookie.analytics", True, now - timedelta(days=1))  # still browsing the website
+        return user, visitor
+
+    browsing_user, browsing_visitor = linked_pair(visitor_active=True)
+    held_user, held_visitor = linked_pair(visitor_active=False)
+    gone_user, gone_visitor = linked_pair(visitor_active=False)
+    world.services.retention_staff.place_hold(
+        HoldTarget("subject", user_id=held_user.removeprefix("user:")), "Case", None, "dpo-1"
+    )
+    world.services.retention_run.run()
+    kept = {s["subjectId"] for s in world.store.all(CONSENT_STATE)}
+    assert browsing_user not in kept  # its own proof ended three years after its last withdrawal
+    assert browsing_visitor in kept  # the visitor's recent cookie decision is in force
+    assert {held_user, held_visitor} <= kept
+    assert not {gone_user, gone_visitor} & kept
