@@ -429,6 +429,7 @@ class ChainVerification:
     event_count: int
     head_hash: str
     problems: tuple[ChainProblem, ...]
+    checkpoint: tuple[int, str] | None = None  # (seq, hash): the events up to seq were removed by retention
 
 
 def verify_chain(
@@ -462,4 +463,6 @@ def verify_chain(
             expected_seq += 1
         if head_seq == expected_seq - 1 and head_seq > 0 and head_hash != prev_hash:
             problems.append(ChainProblem(head_seq, "head-mismatch"))
-    return ChainVerification(valid=not problems, event_count=count, head_hash=prev_hash, problems=tuple(problems))
+    return ChainVerification(
+        valid=not problems, event_count=count, head_hash=prev_hash, problems=tuple(problems), checkpoint=checkpoint
+    )

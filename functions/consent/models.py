@@ -120,11 +120,22 @@ class ChainProblemView(View):
     problem: str
 
 
+class CheckpointView(View):
+    """Retention removed the chain's events up to ``seq``; the first event kept continues from ``hash``."""
+
+    seq: int
+    hash: str
+
+
 class VerificationView(View):
     valid: bool
     event_count: int
     head_hash: str
     problems: list[ChainProblemView]
+    checkpoint: CheckpointView | None = Field(
+        default=None,
+        description="Set when retention removed the chain's first events: the chain is checked from here.",
+    )
 
 
 class ProofView(View):

@@ -7,6 +7,7 @@ from functions.consent.ledger import ChainVerification, ConsentEvent, ConsentSta
 from functions.consent.models import (
     CatalogView,
     ChainProblemView,
+    CheckpointView,
     ConsentStateView,
     EventView,
     PolicyVersionView,
@@ -67,8 +68,13 @@ def proof_view(
             event_count=verification.event_count,
             head_hash=verification.head_hash,
             problems=[ChainProblemView(seq=p.seq, problem=p.problem) for p in verification.problems],
+            checkpoint=_checkpoint_view(verification.checkpoint),
         ),
     )
+
+
+def _checkpoint_view(checkpoint: tuple[int, str] | None) -> CheckpointView | None:
+    return CheckpointView(seq=checkpoint[0], hash=checkpoint[1]) if checkpoint else None
 
 
 def catalog_view(catalog: Catalog) -> CatalogView:

@@ -58,8 +58,9 @@ def check_chain(proof: Mapping[str, Any], keys: PublishedKeys, receipts: Sequenc
         raise NotAuthentic("the proof holds no events")
     subject = events[0]["content"]["subjectId"]
     by_seq: dict[int, Mapping[str, Any]] = {}
-    previous = GENESIS_HASH
-    for expected_seq, event in enumerate(events, start=1):
+    removed, kept_from = _checkpoint(proof)
+    previous = kept_from
+    for expected_seq, event in enumerate(events, start=removed + 1):
         content = event["content"]
         if int(event["seq"]) != expected_seq or content["seq"] != expected_seq:
             raise NotAuthentic(f"event {expected_seq} is missing")
@@ -70,6 +71,11 @@ def check_chain(proof: Mapping[str, Any], keys: PublishedKeys, receipts: Sequenc
         previous = event["hash"]
         by_seq[expected_seq] = event
     lines = [f"chain of {subject}: {len(events)} events, every hash and link holds"]
+    if removed:
+        lines.append(
+            f"events 1-{removed} were removed by retention: the chain goes on from their last hash, "
+            f"{kept_from[:16]}..., which only a seal or a receipt of that time can confirm"
+        )
     seal = proof.get("seal")
     if seal:
         claims = verify_document(seal["seal"]["jws"], keys, SEAL_TYPE).claims
@@ -96,6 +102,11 @@ def check_chain(proof: Mapping[str, Any], keys: PublishedKeys, receipts: Sequenc
         receipt = check_receipt(document, keys).claims
         seq = int(receipt["ledger"]["seq"])
         event = by_seq.get(seq)
+        if receipt["piiPrincipalId"] == subject and event is None and seq <= removed:
+            if seq == removed and receipt["ledger"]["eventHash"] != kept_from:
+                raise NotAuthentic(f"the chain's checkpoint contradicts the receipt of event {seq}")
+            lines.append(f"receipt of event {seq} is signed; retention removed its event, so only the receipt tells it")
+            continue
         if receipt["piiPrincipalId"] != subject or event is None:
             raise NotAuthentic(f"a receipt for event {seq} of {receipt['piiPrincipalId']} has no event in this chain")
         differing = contradictions(receipt, event["content"], event["hash"])
@@ -103,3 +114,13 @@ def check_chain(proof: Mapping[str, Any], keys: PublishedKeys, receipts: Sequenc
             raise NotAuthentic(f"the ledger contradicts the receipt of event {seq}: {', '.join(differing)}")
         lines.append(f"receipt of event {seq} is signed and the ledger agrees with it")
     return lines
+
+
+def _checkpoint(proof: Mapping[str, Any]) -> tuple[int, str]:
+    """Where the chain starts: after the events retention removed (their count and last hash), or at
+    the beginning."""
+    verification = proof.get("verification")
+    checkpoint = verification.get("checkpoint") if isinstance(verification, Mapping) else None
+    if not isinstance(checkpoint, Mapping):
+        return 0, GENESIS_HASH
+    return int(checkpoint["seq"]), str(checkpoint["hash"])

@@ -221,8 +221,11 @@ def test_an_empty_tree_has_the_hash_of_nothing() -> None:
 # ---- a chain and its seal, offline ---------------------------------------------------------------
 
 
-def sealed_proof(signer: DocumentSigner, events: list[Any], others: int = 6) -> dict[str, Any]:
-    """The proof answer for ``events``, with a seal over their head among other chains' heads."""
+def sealed_proof(
+    signer: DocumentSigner, events: list[Any], others: int = 6, checkpoint: tuple[int, str] | None = None
+) -> dict[str, Any]:
+    """The proof answer for ``events``, with a seal over their head among other chains' heads;
+    ``checkpoint``: retention removed the events before them."""
     from functions.consent.ledger import verify_chain
 
     head = events[-1]
@@ -249,7 +252,7 @@ def sealed_proof(signer: DocumentSigner, events: list[Any], others: int = 6) -> 
         tree_size=len(leaves),
         audit_path=[node.hex() for node in audit_path(leaves, 3)],
     )
-    view = proof_view(events, verify_chain(events, (head.seq, head.hash)), inclusion)
+    view = proof_view(events, verify_chain(events, (head.seq, head.hash), checkpoint), inclusion)
     answer: dict[str, Any] = json.loads(view.model_dump_json(by_alias=True))
     return answer
 
@@ -294,3 +297,43 @@ def test_a_tampered_event_fails_against_its_receipt_and_its_seal() -> None:
     untouched["events"][0]["content"]["policyVersion"] = "2020-01"
     with pytest.raises(NotAuthentic, match="event 1 was altered"):
         check_chain(untouched, keys)
+
+
+def test_a_chain_whose_first_events_retention_removed_verifies_from_its_checkpoint() -> None:
+    root, clock = MemoryRootKey(), MovableClock(NOW)
+    signer = signer_for(root, clock)
+    events = chain("user:alice", [True, False, True, False, True])
+    receipts = [receipt_of(signer, e) for e in events]
+    keys = KeySet(root).published()
+    checkpoint = (2, events[1].hash)  # the subject came back after retention took events 1-2
+    proof = sealed_proof(signer, events[2:], checkpoint=checkpoint)
+    assert proof["verification"]["valid"] is True
+    assert proof["verification"]["checkpoint"] == {"seq": 2, "hash": events[1].hash}
+    lines = check_chain(proof, keys, receipts)
+    assert lines[0] == "chain of user:alice: 3 events, every hash and link holds"
+    assert lines[1].startswith("events 1-2 were removed by retention")
+    assert lines[2].startswith("events 1-5 are sealed in seal 1")
+    assert lines[3] == "receipt of event 1 is signed; retention removed its event, so only the receipt tells it"
+    assert lines[5:] == [f"receipt of event {n} is signed and the ledger agrees with it" for n in (3, 4, 5)]
+    # Without its checkpoint the same events are a chain with its beginning missing.
+    proof["verification"]["checkpoint"] = None
+    with pytest.raises(NotAuthentic, match="event 1 is missing"):
+        check_chain(proof, keys)
+    # A checkpoint moved to another hash no longer meets the first event kept ...
+    proof["verification"]["checkpoint"] = {"seq": 2, "hash": "ab" * 32}
+    with pytest.raises(NotAuthentic, match="event 3 does not continue the chain"):
+        check_chain(proof, keys)
+    # ... and rewriting that event to fit it contradicts the receipt of the last event removed.
+    from functions.consent.ledger import content_hash
+
+    first = proof["events"][0]
+    first["content"]["prevHash"] = "ab" * 32
+    first["hash"] = content_hash(first["content"])
+    proof["seal"] = None
+    previous = first["hash"]
+    for event in proof["events"][1:]:
+        event["content"]["prevHash"] = previous
+        event["hash"] = previous = content_hash(event["content"])
+    assert check_chain(proof, keys)[0].startswith("chain of user:alice: 3 events")
+    with pytest.raises(NotAuthentic, match="checkpoint contradicts the receipt of event 2"):
+        check_chain(proof, keys, [receipts[1]])
