@@ -136,7 +136,9 @@ class Endpoint:
     path: Mapping[str, Any] = field(default_factory=dict)  # path parameter → type (for its pattern)
     headers: tuple[Header, ...] = ()
     replay_status: int | None = None  # an idempotent replay answers this instead of ``status``
-    media_type: str = JSON  # text/html for pages
+    media_type: str = JSON  # of the success: text/html for pages
+    alternatives: tuple[str, ...] = ()  # other media types of the success as text (a `format` query chooses)
+    page: bool = False  # a page for a person's browser: its declared problems, a bad query too, are pages
     view_statuses: Mapping[int, str] = field(default_factory=dict)  # other statuses answering the view
     form: type[BaseModel] | None = None  # also takes this form (a page's POST), answered with pages
 
@@ -272,7 +274,7 @@ def _security(endpoint: Endpoint, function_key: bool) -> list[dict[str, list[str
 
 
 def _is_page(endpoint: Endpoint) -> bool:
-    return endpoint.media_type == HTML
+    return endpoint.page
 
 
 def _problem_statuses(endpoint: Endpoint) -> dict[int, list[tuple[str, str]]]:
@@ -369,8 +371,10 @@ def _operation(
     view: dict[str, Any] = {}
     if endpoint.response is not None:
         view[endpoint.media_type] = {"schema": _schema_ref(endpoint.response, schemas)}
-    elif _is_page(endpoint):
-        view[HTML] = {"schema": {"type": "string"}}
+    elif endpoint.media_type != JSON:
+        view[endpoint.media_type] = {"schema": {"type": "string"}}
+    for media in endpoint.alternatives:
+        view[media] = {"schema": {"type": "string"}}
     if endpoint.form is not None:
         view[HTML] = {"schema": {"type": "string"}}
     success = {endpoint.status: "OK" if endpoint.status == 200 else "Done"}

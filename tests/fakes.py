@@ -13,7 +13,7 @@ import json
 import operator
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -167,6 +167,17 @@ class InMemoryDocumentStore:
         if (self._partition(container, body), str(body["id"])) in self._items[container]:
             raise DocumentConflict(container)
         return self._stored(container, body)
+
+    def create_all(self, container: str, partition_key: str, bodies: Sequence[Document]) -> list[bool]:
+        self.requests += 2 * -(-len(bodies) // 100)  # a query and a batch per 100, as the adapter
+        created = []
+        for body in bodies:
+            assert self._partition(container, body) == partition_key
+            fresh = (partition_key, str(body["id"])) not in self._items[container]
+            if fresh:
+                self._stored(container, body)
+            created.append(fresh)
+        return created
 
     def replace(self, container: str, body: Document, etag: str) -> Versioned:
         self.requests += 1

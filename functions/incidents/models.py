@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -10,9 +11,10 @@ from core.models import Body, EmailAddress, UtcDateTime, View
 from functions.fanout.models import MailingDeliveryView
 from functions.incidents.lifecycle import IncidentStatus, NoticeStatus
 
-IncidentId = Annotated[
-    str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-]
+# Incidents and notices are named by UUIDs as uuid4() writes them; a path id of any other form is a 422.
+ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+IncidentId = Annotated[str, StringConstraints(pattern=f"^{ID.pattern}$")]
+NoticeId = IncidentId
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Jurisdiction = Annotated[str, StringConstraints(pattern=r"^(GDPR|US-[A-Z]{2})$")]
@@ -68,8 +70,11 @@ class FilingRequest(Body):
     )
 
 
+RECIPIENTS_PER_CALL = 1000
+
+
 class RecipientsRequest(Body):
-    emails: list[EmailAddress] = Field(min_length=1, max_length=1000)
+    emails: list[EmailAddress] = Field(min_length=1, max_length=RECIPIENTS_PER_CALL)
 
 
 class SelectionRequest(Body):
@@ -98,8 +103,12 @@ class NoticeRequest(Body):
     content: NoticeContentBody
 
 
-class FormatQuery(Body):
-    format: Literal["json", "html", "text"] = "json"
+class ReportQuery(Body):
+    format: Literal["json", "html"] = Field(default="json", description="json, or html: a page to print or file.")
+
+
+class PreviewQuery(Body):
+    format: Literal["html", "text"] = Field(default="html", description="The mail's HTML part, or its text part.")
 
 
 # ---- views
@@ -155,6 +164,60 @@ class IncidentView(View):
     clocks: list[ClockView]
     notices: list[NoticeView]
     warnings: list[str]
+
+
+class ReportNatureView(View):
+    description: str
+    categories_of_data: list[str]
+    approximate_data_subjects: int | None
+    approximate_records: int | None
+
+
+class ReportAssessmentView(View):
+    notify_authority: bool
+    notify_people: bool
+    reason: str
+    decided_by: str
+    decided_at: UtcDateTime
+
+
+class ReportDelayView(View):
+    agency: str
+    reason: str
+    until: UtcDateTime | None
+    recorded_at: UtcDateTime
+
+
+class ReportFilingView(View):
+    authority: str
+    filed_at: UtcDateTime
+    reference: str | None
+    late_reasons: str | None
+    recorded_by: str
+
+
+class ReportPhaseView(View):
+    phase: int
+    status: NoticeStatus
+    sent_at: UtcDateTime | None
+
+
+class AuthorityReportView(View):
+    """GDPR Art. 33(3) (a)-(d), with the times Art. 33(1) asks about."""
+
+    incident_id: str
+    title: str
+    aware_at: UtcDateTime
+    deadline: UtcDateTime = Field(description="72 hours after awareAt (Art. 33(1)).")
+    breach_time: str | None
+    nature: ReportNatureView = Field(description="Art. 33(3)(a).")
+    contact_point: str = Field(description="Art. 33(3)(b).")
+    likely_consequences: str | None = Field(description="Art. 33(3)(c), from the latest notice.")
+    measures: str | None = Field(description="Art. 33(3)(d), from the latest notice.")
+    assessment: ReportAssessmentView | None = Field(description="Art. 33(5).")
+    law_enforcement_delay: ReportDelayView | None
+    filing: ReportFilingView | None
+    phases: list[ReportPhaseView] = Field(description="Notices in phases (Art. 33(4)).")
 
 
 class IncidentListView(View):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from core.containers import INCIDENT_RECIPIENTS, INCIDENTS
 from core.ports import DocumentConflict, DocumentStore
@@ -48,6 +48,12 @@ class IncidentRepository:
         except DocumentConflict:
             return False
         return True
+
+    def add_recipients(self, incident_id: str, recipients: Sequence[Recipient]) -> int:
+        """Records each affected person of one incident once, a hundred to a request; how many were
+        new (the others were recorded already, by any route)."""
+        created = self._store.create_all(INCIDENT_RECIPIENTS, incident_id, [r.to_document() for r in recipients])
+        return sum(created)
 
     def recipient(self, incident_id: str, recipient_id: str) -> Recipient | None:
         return self._recipients.get(recipient_id, incident_id)

@@ -250,6 +250,7 @@ resource(
             query=UnsubscribeQuery,
             tag=TAG,
             media_type="text/html",
+            page=True,
             errors=(400,),
         ),
         "POST": Endpoint(
@@ -258,6 +259,7 @@ resource(
             query=UnsubscribeQuery,
             tag=TAG,
             media_type="text/html",
+            page=True,
             errors=(400,),
         ),
     },

@@ -70,6 +70,22 @@ def test_the_verification_page_answers_html_with_and_without_a_valid_token() -> 
         assert set(confirm["responses"][status]["content"]) == {"application/problem+json", "text/html"}
 
 
+def test_staff_documents_in_two_formats_list_both_and_answer_problems_as_json() -> None:
+    """The incident report and the notice preview are read by staff tools, not browsers: a `format`
+    query chooses the success's type, and a bad id or query is a 422 problem like any other."""
+    preview = operation("/api/staff/incidents/{incidentId}/notices/{noticeId}/preview", "get")["responses"]
+    assert set(preview["200"]["content"]) == {"text/html", "text/plain"}
+    report = operation("/api/staff/incidents/{incidentId}/authority-report", "get")["responses"]
+    assert report["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/AuthorityReportView"
+    }
+    assert set(report["200"]["content"]) == {"application/json", "text/html"}
+    for responses in (preview, report):
+        for status in ("404", "422"):
+            assert "application/problem+json" in responses[status]["content"]
+            assert "text/html" not in responses[status]["content"]
+
+
 def test_degraded_health_answers_the_health_view() -> None:
     degraded = operation("/api/health", "get")["responses"]["503"]["content"]
     assert degraded == {"application/json": {"schema": {"$ref": "#/components/schemas/HealthView"}}}
