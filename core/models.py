@@ -11,7 +11,9 @@ Schemas are built on first use (``defer_build``): building them at import would 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -19,11 +21,16 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PrivateAttr,
     StringConstraints,
     WithJsonSchema,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -167,5 +174,64 @@ class LogEntry(StoredDocument):
     detail: str = ""
 
 
-# A link shown to people (in a notice or a mail): HTTPS only, no spaces or markup characters.
-HttpsLink = Annotated[str, StringConstraints(pattern=r"^https://[^\s<>\"]{1,2000}$")]
+def _whole(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# The largest integer every JSON reader holds exactly, and Cosmos DB (whose numbers are doubles).
+MAX_SAFE_INTEGER = 2**53 - 1
+
+# A count, as JSON Schema has an integer: a number without a fraction, however written (2, 2.0,
+# 2e0), where a strict model would refuse 2.0 for an int; still never a string or a boolean, and
+# never more than a stored document keeps exactly. (The bounds go before the validator, so that the
+# document says "minimum" and "maximum".)
+Count = Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER), BeforeValidator(_whole)]
+
+
+class OneOf:
+    """Annotates a string that must be one of a set the app declares (the data inventory's
+    categories, say), read on first use rather than at import: the document lists the set as an
+    ``enum``, the check refuses anything else with ``message``."""
+
+    def __init__(self, values: Callable[[], Iterable[str]], message: str) -> None:
+        self._values = cache(lambda: frozenset(values()))
+        self._message = message
+
+    def _check(self, value: str) -> str:
+        if value not in self._values():
+            raise ValueError(self._message)
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["enum"] = sorted(self._values())
+        return json_schema
+
+
+# The characters Python's str.strip() removes, spelt out: ``\s`` is another set in ECMAScript (which
+# the OpenAPI document's patterns are), in Python and in the Rust engine pydantic checks them with.
+_WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = f"[^{_WHITESPACE}]"  # somewhere in the text, a character that is not whitespace
+
+
+def _stripped(value: str) -> str:
+    return value.strip()
+
+
+# Free text a person writes: at most so many characters as sent, at least one of them not
+# whitespace (the pattern says so), kept without the whitespace around it.
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK), AfterValidator(_stripped)]
+ShortText = Annotated[
+    str, StringConstraints(min_length=1, max_length=500, pattern=NOT_BLANK), AfterValidator(_stripped)
+]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000, pattern=NOT_BLANK), AfterValidator(_stripped)]
+
+# A link shown to people (in a notice or a mail): HTTPS only, no whitespace or markup characters.
+HttpsLink = Annotated[str, StringConstraints(pattern=f'^https://[^{_WHITESPACE}<>"]{{1,2000}}$')]

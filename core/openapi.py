@@ -208,10 +208,17 @@ def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
     schema = _model_schema(model)
-    for name, definition in schema.pop("$defs", {}).items():
-        schemas[name] = definition
-    schemas[model.__name__] = schema
+    _add_schemas(schemas, schema.pop("$defs", {}))
+    _add_schemas(schemas, {model.__name__: schema})
     return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _add_schemas(schemas: dict[str, Any], named: Mapping[str, Any]) -> None:
+    """Components are named by their model's class name: two models of one name would leave every
+    operation of one of them documenting the other's body."""
+    for name, definition in named.items():
+        if schemas.setdefault(name, definition) != definition:
+            raise ValueError(f"two different models are named {name}: rename one")
 
 
 def _as_sent(schema: dict[str, Any]) -> dict[str, Any]:
@@ -237,7 +244,7 @@ def _parameters(path: str, endpoint: Endpoint, schemas: dict[str, Any]) -> list[
             parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     if endpoint.query is not None:
         query_schema = _model_schema(endpoint.query)
-        schemas.update(query_schema.pop("$defs", {}))
+        _add_schemas(schemas, query_schema.pop("$defs", {}))
         required = set(query_schema.get("required", []))
         for name, schema in query_schema.get("properties", {}).items():
             description = schema.pop("description", None)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from core.models import Body, HttpsLink, View
+from core.models import Body, HttpsLink, Text, Title, View
 from functions.proof.models import ConsentReceiptView, SealInclusionView
 
 PurposeId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9.-]{1,63}$")]
@@ -58,10 +58,8 @@ class ChangeNoticeRequest(Body):
     """A notice of the change, in the service and by mail: to everyone, or only to the people whose
     consent the new version asks to renew."""
 
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)] = Field(
-        description="What changed, in a few sentences."
-    )
+    title: Title
+    summary: Text = Field(description="What changed, in a few sentences.")
     audience: Literal["everyone", "renewal"] = "everyone"
     link: HttpsLink | None = None
 

@@ -34,10 +34,11 @@ from functions.incidents.models import (
     FilingRequest,
     IncidentId,
     IncidentListView,
+    IncidentNoticeActionView,
+    IncidentNoticeRequest,
     IncidentRequest,
     IncidentView,
     NoticeId,
-    NoticeRequest,
     PreviewQuery,
     RecipientsAddedView,
     RecipientsRequest,
@@ -136,15 +137,22 @@ INCIDENT_ACTIONS: tuple[tuple[str, str, Handler, str, type[Body], int, tuple[typ
         202,
         (),
     ),
-    (
-        "incident_notices",
-        "notices",
-        h.draft_notice,
-        "Draft a notice to the affected people (one phase)",
-        NoticeRequest,
-        201,
-        (),
-    ),
+)
+resource(
+    bp,
+    name="incident_notices",
+    route="staff/incidents/{incidentId}/notices",
+    handlers={
+        "POST": _staff_endpoint(
+            h.draft_notice,
+            "Draft a notice to the affected people (one phase)",
+            request=IncidentNoticeRequest,
+            response=IncidentNoticeActionView,
+            status=201,
+            path=INCIDENT,
+            errors=(NotFound, 503),
+        )
+    },
 )
 for name, route, handler, summary, body, status, refusals in INCIDENT_ACTIONS:
     resource(
@@ -204,8 +212,8 @@ resource(
         "PUT": _staff_endpoint(
             h.revise_notice,
             "Revise a draft notice",
-            request=NoticeRequest,
-            response=IncidentView,
+            request=IncidentNoticeRequest,
+            response=IncidentNoticeActionView,
             path=NOTICE,
             errors=(NotFound, NoticeNotEditable, 503),
         )
@@ -251,7 +259,7 @@ for name, route, handler, summary, refusals in (
             "POST": _staff_endpoint(
                 handler,
                 summary,
-                response=IncidentView,
+                response=IncidentNoticeActionView,
                 status=202 if route == "send" else 200,
                 path=NOTICE,
                 errors=(NotFound, *refusals, 503),

@@ -24,8 +24,8 @@ from functions.incidents.models import (
     DeliveryView,
     FilingRequest,
     IncidentListView,
+    IncidentNoticeRequest,
     IncidentRequest,
-    NoticeRequest,
     PreviewQuery,
     RecipientsAddedView,
     RecipientsRequest,
@@ -35,7 +35,7 @@ from functions.incidents.models import (
 from functions.incidents.notice_mail import render
 from functions.incidents.pages import authority_report_page
 from functions.incidents.staff import IncidentFacts, Selection
-from functions.incidents.views import delivery_view, incident_view
+from functions.incidents.views import delivery_view, incident_view, notice_action_view
 
 
 def _staff(ctx: RequestContext) -> Principal:
@@ -78,6 +78,13 @@ def _answer(
 ) -> func.HttpResponse:
     services().audit.record(staff.subject, action, f"incident:{incident.id}")
     return model_response(incident_view(incident), status=status)
+
+
+def _answer_notice(
+    ctx: RequestContext, staff: Principal, action: str, incident: Incident, notice_id: str, status: int = 200
+) -> func.HttpResponse:
+    services().audit.record(staff.subject, action, f"incident:{incident.id}")
+    return model_response(notice_action_view(incident, notice_id), status=status)
 
 
 def _facts(body: IncidentRequest) -> IncidentFacts:
@@ -180,25 +187,26 @@ def select_recipients(ctx: RequestContext) -> func.HttpResponse:
     return _answer(ctx, staff, "incident.selection-started", incident, status=202)
 
 
-def _content(body: NoticeRequest) -> NoticeContent:
+def _content(body: IncidentNoticeRequest) -> NoticeContent:
     return NoticeContent.model_validate(body.content.model_dump())
 
 
 def draft_notice(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx)
-    body = ctx.json_body(NoticeRequest)
+    body = ctx.json_body(IncidentNoticeRequest)
     incident = services().incident_staff.draft_notice(_incident_id(ctx), body.subject, _content(body), staff.subject)
-    return _answer(ctx, staff, "incident.notice-drafted", incident, status=201)
+    drafted = incident.notices[-1].id  # drafting appends the notice
+    return _answer_notice(ctx, staff, "incident.notice-drafted", incident, drafted, status=201)
 
 
 def revise_notice(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx)
     incident_id, notice_id = _ids(ctx)
-    body = ctx.json_body(NoticeRequest)
+    body = ctx.json_body(IncidentNoticeRequest)
     incident = services().incident_staff.revise_notice(
         incident_id, notice_id, body.subject, _content(body), staff.subject
     )
-    return _answer(ctx, staff, "incident.notice-revised", incident)
+    return _answer_notice(ctx, staff, "incident.notice-revised", incident, notice_id)
 
 
 def preview_notice(ctx: RequestContext) -> func.HttpResponse:
@@ -218,14 +226,14 @@ def approve_notice(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx)
     incident_id, notice_id = _ids(ctx)
     incident = services().incident_staff.approve_notice(incident_id, notice_id, staff.subject)
-    return _answer(ctx, staff, "incident.notice-approved", incident)
+    return _answer_notice(ctx, staff, "incident.notice-approved", incident, notice_id)
 
 
 def send_notice(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx)
     incident_id, notice_id = _ids(ctx)
     incident = services().incident_staff.send_notice(incident_id, notice_id, staff.subject)
-    return _answer(ctx, staff, "incident.notice-sent", incident, status=202)
+    return _answer_notice(ctx, staff, "incident.notice-sent", incident, notice_id, status=202)
 
 
 def delivery(ctx: RequestContext) -> func.HttpResponse:

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from core.models import LogEntry, StoredDocument, UtcDateTime, VersionedDocument
-from functions.incidents.lifecycle import IncidentStatus, NoticeStatus
+from functions.incidents.lifecycle import IncidentNoticeStatus, IncidentStatus
 
 
 class BreachTime(StoredDocument):
@@ -75,7 +75,7 @@ class Notice(StoredDocument):
     phase: int  # Art. 33(4): information may be given in phases, each an approved notice of its own
     subject: str
     content: NoticeContent
-    status: NoticeStatus = NoticeStatus.DRAFT
+    status: IncidentNoticeStatus = IncidentNoticeStatus.DRAFT
     author: str
     created_at: UtcDateTime
     approved_by: str | None = None

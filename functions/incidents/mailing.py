@@ -9,7 +9,7 @@ from functions.fanout.batch_record import Addressee, BatchSummary
 from functions.fanout.lifecycle import BatchStatus
 from functions.fanout.mailing import Letter
 from functions.incidents.incident_record import Incident
-from functions.incidents.lifecycle import NoticeStatus
+from functions.incidents.lifecycle import IncidentNoticeStatus
 from functions.incidents.notice_mail import CATEGORY, render
 from functions.incidents.notice_record import NOTICE_RECORD_TYPE, sent_notice_claims
 from functions.incidents.repository import IncidentRepository
@@ -35,7 +35,7 @@ class IncidentNotices:
 
     def sending(self, owner: str, mailing_id: str) -> bool:
         notice = self._incidents.require(owner).notice(mailing_id)
-        return notice is not None and notice.status == NoticeStatus.DISPATCHING
+        return notice is not None and notice.status == IncidentNoticeStatus.DISPATCHING
 
     def addressees_after(self, owner: str, mailing_id: str, after: str, limit: int) -> list[Addressee]:
         return [Addressee(id=r.id, email=r.email) for r in self._incidents.recipients_after(owner, after, limit)]
@@ -55,7 +55,7 @@ class IncidentNotices:
         now = self._clock.now()
         incident = self._incidents.require(owner)
         notice = incident.notice(mailing_id)
-        if notice is None or notice.status != NoticeStatus.DISPATCHING:
+        if notice is None or notice.status != IncidentNoticeStatus.DISPATCHING:
             return
         sent = sum(b.size for b in batches if b.status == BatchStatus.SENT)
         rejected = sum(1 for b in batches if b.status == BatchStatus.REJECTED)
@@ -64,9 +64,9 @@ class IncidentNotices:
 
         def finish(incident: Incident) -> None:
             notice = incident.notice(mailing_id)
-            if notice is None or notice.status != NoticeStatus.DISPATCHING:
+            if notice is None or notice.status != IncidentNoticeStatus.DISPATCHING:
                 return
-            notice.status, notice.sent_at = NoticeStatus.SENT, now
+            notice.status, notice.sent_at = IncidentNoticeStatus.SENT, now
             notice.batches, notice.recipients, notice.rejected_batches = len(batches), sent, rejected
             notice.record = record
             incident.note(now, "dispatch", "notice-sent", f"{mailing_id} batches={len(batches)}")

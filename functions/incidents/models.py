@@ -5,22 +5,53 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from core.models import Body, EmailAddress, UtcDateTime, View
+from core.models import Body, Count, EmailAddress, OneOf, ShortText, Text, UtcDateTime, View
 from functions.fanout.models import MailingDeliveryView
-from functions.incidents.lifecycle import IncidentStatus, NoticeStatus
+from functions.incidents.lifecycle import IncidentNoticeStatus, IncidentStatus
 
 # Incidents and notices are named by UUIDs as uuid4() writes them; a path id of any other form is a 422.
 ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 IncidentId = Annotated[str, StringConstraints(pattern=f"^{ID.pattern}$")]
 NoticeId = IncidentId
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Jurisdiction = Annotated[str, StringConstraints(pattern=r"^(GDPR|US-[A-Z]{2})$")]
 
 
+def _categories() -> list[str]:
+    from functions.inventory.declaration import inventory  # deferred: read on first use
+
+    return list(inventory().categories)
+
+
+def _jurisdictions() -> list[str]:
+    from functions.incidents.clocks import known_jurisdictions
+
+    return known_jurisdictions()
+
+
+# What an incident names: the data inventory's categories, and the jurisdictions with known rules.
+Category = Annotated[str, OneOf(_categories, "names a category that is not in the data inventory")]
+KnownJurisdiction = Annotated[str, OneOf(_jurisdictions, "names a jurisdiction without known rules")]
+
+
 class BreachTimeBody(Body):
+    """When the breach happened: on a date, an estimate, or a range between two times (in either
+    order: the earlier is its start)."""
+
+    # The validator below, as the document states it.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "properties": {"kind": {"const": "range"}, "start": {"type": "string"}, "end": {"type": "string"}},
+                    "required": ["start", "end"],
+                },
+                {"properties": {"kind": {"enum": ["date", "estimate"]}, "at": {"type": "string"}}, "required": ["at"]},
+            ]
+        }
+    )
+
     kind: Literal["date", "estimate", "range"]
     at: UtcDateTime | None = None
     start: UtcDateTime | None = None
@@ -28,9 +59,12 @@ class BreachTimeBody(Body):
 
     @model_validator(mode="after")
     def _complete(self) -> BreachTimeBody:
-        if self.kind == "range" and not (self.start and self.end and self.start <= self.end):
-            raise ValueError("a range needs start and end, start first")
-        if self.kind != "range" and self.at is None:
+        if self.kind == "range":
+            if self.start is None or self.end is None:
+                raise ValueError("a range needs start and end")
+            if self.end < self.start:  # no JSON Schema can say which comes first: both orders are one range
+                self.start, self.end = self.end, self.start
+        elif self.at is None:
             raise ValueError("a date or an estimate needs at")
         return self
 
@@ -41,11 +75,11 @@ class IncidentRequest(Body):
     determined_at: UtcDateTime | None = Field(default=None, description="When it was determined a breach occurred.")
     breach_time: BreachTimeBody | None = None
     description: Text
-    categories: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list, max_length=20)
-    approx_people: int | None = Field(default=None, ge=0)
-    approx_records: int | None = Field(default=None, ge=0)
-    jurisdictions: list[Jurisdiction] = Field(default_factory=list, max_length=60)
-    residents: dict[Jurisdiction, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, max_length=60)
+    categories: list[Category] = Field(default_factory=list, max_length=20)
+    approx_people: Count | None = None
+    approx_records: Count | None = None
+    jurisdictions: list[KnownJurisdiction] = Field(default_factory=list, max_length=60)
+    residents: dict[Jurisdiction, Count] = Field(default_factory=dict, max_length=60)
     contact_point: ShortText = Field(description="The DPO or other contact point (GDPR Art. 33(3)(b)).")
 
 
@@ -98,7 +132,7 @@ class NoticeContentBody(Body):
     delay_statement: Text | None = None
 
 
-class NoticeRequest(Body):
+class IncidentNoticeRequest(Body):
     subject: ShortText
     content: NoticeContentBody
 
@@ -124,11 +158,12 @@ class ClockView(View):
     stopped: bool
 
 
-class NoticeView(View):
+class IncidentNoticeView(View):
     id: str
+    incident_id: str
     phase: int
     subject: str
-    status: NoticeStatus
+    status: IncidentNoticeStatus
     author: str
     created_at: UtcDateTime
     approved_by: str | None
@@ -162,8 +197,14 @@ class IncidentView(View):
     authority_filed_at: UtcDateTime | None
     law_enforcement_delay_until: UtcDateTime | None
     clocks: list[ClockView]
-    notices: list[NoticeView]
+    notices: list[IncidentNoticeView]
     warnings: list[str]
+
+
+class IncidentNoticeActionView(IncidentView):
+    """The incident after an action on one of its notices, and that notice."""
+
+    notice: IncidentNoticeView = Field(description="The notice drafted, revised, approved or sent.")
 
 
 class ReportNatureView(View):
@@ -198,7 +239,7 @@ class ReportFilingView(View):
 
 class ReportPhaseView(View):
     phase: int
-    status: NoticeStatus
+    status: IncidentNoticeStatus
     sent_at: UtcDateTime | None
 
 

@@ -117,6 +117,7 @@ resource(
             response=NoticeView,
             status=201,
             replay_status=200,
+            headers=(IDEMPOTENCY_HEADER,),
         ),
     },
 )
@@ -285,6 +286,7 @@ resource(
             status=201,
             replay_status=200,
             headers=(IDEMPOTENCY_HEADER,),
+            errors=(IdempotencyKeyReused,),
         ),
     },
 )

@@ -27,7 +27,7 @@ from functions.incidents.errors import (
     SecondApproverRequired,
 )
 from functions.incidents.incident_record import BreachTime, NoticeContent
-from functions.incidents.lifecycle import NoticeStatus
+from functions.incidents.lifecycle import IncidentNoticeStatus
 from functions.incidents.notice_mail import render
 from functions.incidents.notice_record import NOTICE_RECORD_TYPE
 from functions.incidents.staff import IncidentFacts
@@ -180,7 +180,8 @@ def test_the_author_alone_cannot_approve(world: World) -> None:
     incident = staff.draft_notice(incident_id, "About your data", NoticeContent(**COMPLETE), "sec-1")
     with pytest.raises(SecondApproverRequired):
         staff.approve_notice(incident_id, incident.notices[0].id, "sec-1")
-    assert staff.approve_notice(incident_id, incident.notices[0].id, "dpo-2").notices[0].status == NoticeStatus.APPROVED
+    approved = staff.approve_notice(incident_id, incident.notices[0].id, "dpo-2")
+    assert approved.notices[0].status == IncidentNoticeStatus.APPROVED
 
 
 def test_2500_people_take_exactly_three_requests_and_a_replay_sends_nothing(world: World) -> None:
@@ -196,7 +197,7 @@ def test_2500_people_take_exactly_three_requests_and_a_replay_sends_nothing(worl
     assert all(r.custom_args["mailing_id"] == notice_id and r.category == "breach-notice" for r in world.bulk.requests)
     assert all(r.transactional and r.custom_args["incident_id"] == incident_id for r in world.bulk.requests)
     incident = world.services.incident_staff.get(incident_id)
-    assert incident.notice(notice_id).status == NoticeStatus.SENT  # type: ignore[union-attr]
+    assert incident.notice(notice_id).status == IncidentNoticeStatus.SENT  # type: ignore[union-attr]
     replay = DispatchMessage("incident", incident_id, notice_id, 0, "")
     world.services.fan_out.run(replay, "a-replayed-message")
     world.drain()

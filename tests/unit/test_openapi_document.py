@@ -3,16 +3,20 @@ shape of parameters and bodies, and the content type of each answer (tests/fuzz 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pydantic import TypeAdapter, ValidationError
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 import function_app  # noqa: F401 - registers every route and installs the error table
 from core.http import route_prefix
 from core.models import EmailAddress, QueryTime
-from core.openapi import API
+from core.openapi import API, _schema_ref
+from functions.incidents.models import IncidentRequest
+from functions.notices.models import DisclosureRequest, NoticeRequest
 
 DOCUMENT = API.document(route_prefix(), "test")
 OPERATIONS = [
@@ -136,3 +140,128 @@ def test_query_times_are_rfc_3339_with_their_offset() -> None:
     for refused in ("2026-01-31T09:00:00", "2026-01-31", "1767171600", "2026-02-30T00:00:00Z", "soon"):
         with pytest.raises(ValidationError):
             TIME.validate_python(refused)
+
+
+def _component(name: str) -> Draft202012Validator:
+    return Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": DOCUMENT["components"]})
+
+
+NOTICE = {"kind": "policy-change", "title": "New policy", "text": "What changed."}
+DISCLOSURE = {
+    "authority": "A court",
+    "instrument": "court-order",
+    "legalBasis": "Docket 17",
+    "categories": ["personal-information"],
+    "subjects": ["usr_1"],
+    "disclosed": "The account's name.",
+    "disclosedAt": "2026-01-01T00:00:00Z",
+    "outcome": "disclosed",
+    "approvedBy": "legal-1",
+}
+AWARE = "2026-01-01T00:00:00Z"
+INCIDENT = {
+    "title": "Backup copied",
+    "awareAt": AWARE,
+    "description": "An outsider copied a backup.",
+    "contactPoint": "The DPO",
+}
+
+
+@pytest.mark.parametrize(
+    ("component", "model", "body"),
+    [
+        ("NoticeRequest", NoticeRequest, NOTICE),
+        ("NoticeRequest", NoticeRequest, {**NOTICE, "inService": False}),
+        ("NoticeRequest", NoticeRequest, {**NOTICE, "byEmail": False}),
+        ("NoticeRequest", NoticeRequest, {**NOTICE, "inService": False, "byEmail": False}),
+        ("NoticeRequest", NoticeRequest, {**NOTICE, "title": "\x85"}),  # whitespace to Python, not to ECMAScript
+        ("NoticeRequest", NoticeRequest, {**NOTICE, "title": " \x1c\u3000"}),
+        ("NoticeRequest", NoticeRequest, {**NOTICE, "link": "https://example.com/\x1cpolicy"}),
+        ("NoticeRequest", NoticeRequest, {**NOTICE, "link": "https://example.com/policy"}),
+        ("DisclosureRequest", DisclosureRequest, DISCLOSURE),
+        ("DisclosureRequest", DisclosureRequest, {**DISCLOSURE, "gagUntil": "2027-01-01T00:00:00Z"}),
+        (
+            "DisclosureRequest",
+            DisclosureRequest,
+            {**DISCLOSURE, "gagUntil": "2027-01-01T00:00:00Z", "gagReason": "Order 4"},
+        ),
+        ("DisclosureRequest", DisclosureRequest, {**DISCLOSURE, "gagUntil": None, "gagReason": None}),
+        ("IncidentRequest", IncidentRequest, INCIDENT),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "categories": ["personal-information"]}),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "categories": ["0"]}),  # not in the inventory
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "jurisdictions": ["GDPR", "US-CO"]}),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "jurisdictions": ["US-ZZ"]}),  # no known rules
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "breachTime": {"kind": "date"}}),
+        (
+            "IncidentRequest",
+            IncidentRequest,
+            {**INCIDENT, "breachTime": {"kind": "estimate", "at": INCIDENT["awareAt"]}},
+        ),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "breachTime": {"kind": "range", "at": AWARE}}),
+        (
+            "IncidentRequest",
+            IncidentRequest,
+            {**INCIDENT, "breachTime": {"kind": "range", "start": "2025-12-01T00:00:00Z", "end": AWARE}},
+        ),
+        (
+            "IncidentRequest",
+            IncidentRequest,
+            {**INCIDENT, "breachTime": {"kind": "range", "start": AWARE, "end": "2025-12-01T00:00:00Z"}},
+        ),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "approxPeople": 120.0, "residents": {"US-CO": 2e1}}),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "approxPeople": 120.5}),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "approxRecords": 2**53 - 1}),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "approxRecords": 2**53}),  # no longer exact once stored
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "approxPeople": "120"}),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "residents": {"US-CO": -1.0}}),
+    ],
+)
+def test_the_document_and_the_model_agree_on_a_body(
+    component: str, model: type[BaseModel], body: dict[str, Any]
+) -> None:
+    """Rules across fields, sets the app declares and what counts as blank: the document says what
+    the model checks, so a body is valid to both or to neither."""
+    documented = _component(component).is_valid(body)
+    try:
+        model.model_validate_json(json.dumps(body))
+    except ValidationError:
+        accepted = False
+    else:
+        accepted = True
+    assert documented == accepted, body
+
+
+def test_free_text_is_kept_without_the_whitespace_around_it() -> None:
+    body = {**NOTICE, "title": "\u3000 New policy \x85"}
+    assert NoticeRequest.model_validate_json(json.dumps(body)).title == "New policy"
+
+
+def test_a_range_is_kept_earliest_first_and_counts_are_integers() -> None:
+    body = {
+        **INCIDENT,
+        "approxPeople": 120.0,
+        "breachTime": {"kind": "range", "start": AWARE, "end": "2025-12-01T00:00Z"},
+    }
+    incident = IncidentRequest.model_validate_json(json.dumps(body))
+    assert incident.breach_time is not None
+    assert (incident.breach_time.start, incident.breach_time.end) == (
+        datetime(2025, 12, 1, tzinfo=UTC),
+        datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert incident.approx_people == 120
+    assert type(incident.approx_people) is int
+
+
+def test_two_models_of_one_name_cannot_both_be_components() -> None:
+    class Twin(BaseModel):
+        a: int
+
+    first = Twin
+
+    class Twin(BaseModel):  # type: ignore[no-redef]
+        b: str
+
+    schemas: dict[str, Any] = {}
+    _schema_ref(first, schemas)
+    with pytest.raises(ValueError, match="two different models are named Twin"):
+        _schema_ref(Twin, schemas)
