@@ -190,6 +190,34 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EXPORT_LINK_HOURS", SettingKind.PLAIN, "How long the download link of a data export works.", "72"),
     Setting("EXPORT_RETENTION_DAYS", SettingKind.PLAIN, "Days after which a data-export archive is deleted.", "7"),
     Setting(
+        "PROOF_KEY_NAME",
+        SettingKind.PLAIN,
+        "Key Vault key (EC P-256) that certifies the short-lived keys signing receipts, certificates and seals; "
+        "its enabled versions are the published key set.",
+        "proof-signing",
+    ),
+    Setting(
+        "PROOF_KEY_FILE",
+        SettingKind.PLAIN,
+        "Local stand-in of the Key Vault proof key: a key file in the local stack's state folder. In Azure the "
+        "key named by PROOF_KEY_NAME signs instead.",
+        "",
+        local_only=True,
+    ),
+    Setting(
+        "PROOF_SIGNING_KEY_HOURS",
+        SettingKind.PLAIN,
+        "Hours an instance's short-lived signing key may sign before a new one is certified by the vault key.",
+        "6",
+    ),
+    Setting(
+        "PROOF_SEALS_BLOB_ENDPOINT",
+        SettingKind.PLAIN,
+        "Blob endpoint of the storage account with the immutable container of ledger seals (https://...). "
+        "Empty locally: the local Azurite.",
+        "",
+    ),
+    Setting(
         "KEY_VAULT_URI",
         SettingKind.PLAIN,
         "Key Vault URI for keys that rotate (read with the app's identity). Empty locally.",

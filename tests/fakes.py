@@ -506,3 +506,44 @@ class FakeSuppressionGroups:
         self.requests += 1
         if self.fail_next:
             raise self.fail_next.pop(0)
+
+
+class MemoryRootKey:
+    """The proof key's port in memory: versions that rotate and can be disabled, and counted vault calls."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self._ec = ec
+        self._versions: list[tuple[Any, Any, bool]] = []  # (RootKeyVersion, private key, enabled)
+        self.calls = 0
+        self.rotate()
+
+    def rotate(self) -> str:
+        from core.jws import public_jwk
+        from functions.proof.ports import RootKeyVersion
+
+        key = self._ec.generate_private_key(self._ec.SECP256R1())
+        version = RootKeyVersion(uuid.uuid4().hex, public_jwk(key.public_key()), datetime.now(UTC))
+        self._versions.append((version, key, True))
+        return version.kid
+
+    def disable(self, kid: str) -> None:
+        self._versions = [(v, k, enabled and v.kid != kid) for v, k, enabled in self._versions]
+
+    def signing_version(self) -> Any:
+        self.calls += 1
+        return next(v for v, _, enabled in reversed(self._versions) if enabled)
+
+    def published_versions(self) -> list[Any]:
+        self.calls += 1
+        return [v for v, _, enabled in self._versions if enabled]
+
+    def sign_digest(self, version: Any, digest: bytes) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
+
+        self.calls += 1
+        key = next(k for v, k, enabled in self._versions if v.kid == version.kid and enabled)
+        r, s = decode_dss_signature(key.sign(digest, self._ec.ECDSA(Prehashed(hashes.SHA256()))))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")

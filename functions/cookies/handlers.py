@@ -12,13 +12,16 @@ from functions.consent.ledger import ConsentState, EventKind, Source
 from functions.consent.queries import caller_of, idempotency_key, visitor_subject
 from functions.cookies.models import CookieChoiceRequest, CookiePreferencesView
 from functions.cookies.preferences import banner_decisions, gpc_withdrawal, preferences
+from functions.proof.models import ConsentReceiptView
 
 
 def _gpc(ctx: RequestContext) -> bool:
     return (ctx.header("sec-gpc") or "").strip() == "1"
 
 
-def _render(ctx: RequestContext, state: ConsentState, catalog: Catalog, gpc: bool) -> func.HttpResponse:
+def _render(
+    ctx: RequestContext, state: ConsentState, catalog: Catalog, gpc: bool, receipt: ConsentReceiptView | None = None
+) -> func.HttpResponse:
     svc = services()
     prefs = preferences(state, catalog, svc.cookie_max_age, svc.clock.now(), gpc)
     current = catalog.current_version
@@ -33,6 +36,7 @@ def _render(ctx: RequestContext, state: ConsentState, catalog: Catalog, gpc: boo
             reconsent_required=prefs.reconsent_required,
             reason=prefs.reason,
             gpc_honoured=prefs.gpc_honoured,
+            receipt=receipt,
         )
     )
 
@@ -44,13 +48,15 @@ def read_preferences(ctx: RequestContext) -> func.HttpResponse:
     loaded = svc.ledger.load(subject)  # the one point read
     catalog = svc.catalog.current()
     withdrawal = gpc_withdrawal(loaded.state, catalog, gpc)
-    state = loaded.state
-    if withdrawal is not None:
-        # First sight of the signal after a marketing grant: the withdrawal becomes proof, once.
-        context = event_context(Source.GPC, catalog.require_current_version(), caller_of(ctx, None), svc.clock.now())
-        key = f"gpc-after:{loaded.state.seq}"
-        state = svc.ledger.record(subject, EventKind.DECISION, withdrawal, context, key, loaded=loaded).state
-    return _render(ctx, state, catalog, gpc)
+    if withdrawal is None:
+        return _render(ctx, loaded.state, catalog, gpc)
+    # First sight of the signal after a marketing grant: the withdrawal becomes proof, once, with its receipt.
+    context = event_context(Source.GPC, catalog.require_current_version(), caller_of(ctx, None), svc.clock.now())
+    svc.consent_receipts.ready()
+    recorded = svc.ledger.record(
+        subject, EventKind.DECISION, withdrawal, context, f"gpc-after:{loaded.state.seq}", loaded=loaded
+    )
+    return _render(ctx, recorded.state, catalog, gpc, svc.consent_receipts.issue(recorded.event))
 
 
 def save_preferences(ctx: RequestContext) -> func.HttpResponse:
@@ -63,5 +69,6 @@ def save_preferences(ctx: RequestContext) -> func.HttpResponse:
     choices = body.categories.model_dump(exclude={"necessary"})
     decisions = banner_decisions(catalog, choices, gpc, body.gpc_override)
     context = event_context(Source.BANNER, version, caller_of(ctx, body.jurisdiction), svc.clock.now())
+    svc.consent_receipts.ready()
     recorded = svc.ledger.record(subject, EventKind.DECISION, decisions, context, idempotency_key(ctx))
-    return _render(ctx, recorded.state, catalog, gpc)
+    return _render(ctx, recorded.state, catalog, gpc, svc.consent_receipts.issue(recorded.event))

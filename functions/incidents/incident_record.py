@@ -85,6 +85,7 @@ class Notice(StoredDocument):
     batches: int = 0
     recipients: int = 0
     rejected_batches: int = 0
+    record: str | None = None  # once sent: the signed record of what went out (notice_record.py)
 
 
 class ClockWarning(StoredDocument):

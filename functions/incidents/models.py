@@ -169,6 +169,11 @@ class IncidentNoticeView(View):
     approved_by: str | None
     approved_at: UtcDateTime | None
     sent_at: UtcDateTime | None
+    record: str | None = Field(
+        default=None,
+        description="Once sent: a compact JWS (ES256) recording what went out and to how many people; "
+        "verify it against GET /api/proof/jwks.json.",
+    )
     missing: list[str] = Field(description="Parts still empty; approval is refused while any is listed.")
 
 

@@ -43,13 +43,14 @@ from functions.notices.models import (
     TransparencyReportView,
     UnsubscribeQuery,
 )
+from functions.proof.errors import ProofKeyUnavailable
 
 bp = func.Blueprint()
 log = logging.getLogger("privacy.notices")
 TAG = "notices"
 NOTICE = {"noticeId": NoticeId}
 DISCLOSURE = {"disclosureId": NoticeId}
-OPT_OUT_ERRORS = (NoPolicyPublished, IdempotencyKeyReused, TooManyDecisions, 503)
+OPT_OUT_ERRORS = (NoPolicyPublished, IdempotencyKeyReused, TooManyDecisions, ProofKeyUnavailable, 503)
 
 
 def _staff(handler: Handler, summary: str, role: str, **options: Any) -> Endpoint:

@@ -11,6 +11,7 @@ from functions.consent.models import PurposeId
 from functions.notices.ids import UUID
 from functions.notices.lifecycle import Audience, Instrument, NoticeKind, Outcome
 from functions.notices.notice_record import MailingStatus, NoticeStatus
+from functions.proof.models import ConsentReceiptView
 from functions.retention.models import RetentionRuleView
 
 NoticeId = Annotated[str, StringConstraints(pattern=f"^{UUID.pattern}$")]
@@ -84,6 +85,10 @@ class OptOutView(View):
     purpose: str
     withdrawn: bool = Field(description="False: it was withdrawn already and nothing new was recorded.")
     event_seq: int
+    receipt: ConsentReceiptView | None = Field(
+        description="The signed receipt of the withdrawal recorded (of the first, on a retry); "
+        "null when it was withdrawn already."
+    )
 
 
 class DeviceOptOutRequest(Body):

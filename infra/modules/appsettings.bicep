@@ -71,6 +71,17 @@ param stripeApiBase string
 @description('SendGrid API host (SENDGRID_API_HOST).')
 param sendgridApiHost string
 
+@description('Vault key that certifies the short-lived signing keys (PROOF_KEY_NAME).')
+param proofKeyName string
+
+@description('Hours a short-lived signing key may sign (PROOF_SIGNING_KEY_HOURS).')
+@minValue(1)
+@maxValue(48)
+param proofSigningKeyHours int
+
+@description('Blob endpoint of the seals storage account (PROOF_SEALS_BLOB_ENDPOINT).')
+param proofSealsBlobEndpoint string
+
 @description('Key Vault secret whose enabled versions are the signing key ring (SIGNING_KEY_SECRET_NAME).')
 @minLength(1)
 @maxLength(127)
@@ -193,6 +204,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY: sendgridEventWebhookPublicKey
     SENDGRID_MARKETING_GROUP_ID: sendgridMarketingGroupId
     SIGNING_KEY_SECRET_NAME: signingKeySecretName
+    PROOF_KEY_NAME: proofKeyName
+    PROOF_SIGNING_KEY_HOURS: string(proofSigningKeyHours)
+    PROOF_SEALS_BLOB_ENDPOINT: proofSealsBlobEndpoint
     KEY_VAULT_URI: keyVaultUri
     PUBLIC_API_URL: publicApiUrl
     MAIL_FROM: mailFrom
