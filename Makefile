@@ -53,6 +53,7 @@ bench: setup
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.requests
 	$(BIN)/python -m benchmarks.incidents
+	$(BIN)/python -m benchmarks.proof
 	$(BIN)/python -m benchmarks.notices
 	$(BIN)/python -m benchmarks.retention
 	$(BIN)/python -m benchmarks.web

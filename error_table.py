@@ -33,6 +33,7 @@ from functions.incidents.errors import (
     SelectionNotPossible,
 )
 from functions.notices.errors import AlreadyNotified, InvalidUnsubscribeLink
+from functions.proof.errors import ProofKeyUnavailable
 from functions.requests.errors import (
     AlreadyExtended,
     CannotDeny,
@@ -118,6 +119,8 @@ ERROR_TABLE: dict[type[DomainError], ProblemType] = {
     # notices and opt-outs
     InvalidUnsubscribeLink: ProblemType(400, "invalid-unsubscribe-link", "Invalid unsubscribe link"),
     AlreadyNotified: ProblemType(409, "already-notified", "People already notified"),
+    # public proof
+    ProofKeyUnavailable: ProblemType(503, "proof-key-unavailable", "Signing key unavailable", {"Retry-After": "30"}),
     # never reach HTTP (the fan-out worker handles them), mapped so that nothing renders as a 500
     BulkRejected: ProblemType(502, "mail-batch-refused", "Mail batch refused"),
     BulkThrottled: ProblemType(503, "mail-throttled", "Mail service throttled", {"Retry-After": "60"}),

@@ -21,6 +21,7 @@ from functions.health.blueprint import bp as health
 from functions.incidents.blueprint import bp as incidents
 from functions.inventory.declaration import inventory
 from functions.notices.blueprint import bp as notices
+from functions.proof.blueprint import bp as proof
 from functions.requests.blueprint import bp as requests
 from functions.retention.blueprint import bp as retention
 from functions.retention.policy import effective_inventory
@@ -30,5 +31,18 @@ effective_inventory(inventory(), load_settings())
 PROBLEM_TYPES.install(ERROR_TABLE)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (consent, cookies, requests, retention, incidents, fanout, notices, web, audit, health, apidocs):
+for blueprint in (
+    consent,
+    cookies,
+    requests,
+    retention,
+    incidents,
+    fanout,
+    notices,
+    proof,
+    web,
+    audit,
+    health,
+    apidocs,
+):
     app.register_functions(blueprint)

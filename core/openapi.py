@@ -156,7 +156,9 @@ class Endpoint:
     path: Mapping[str, Any] = field(default_factory=dict)  # path parameter → type (for its pattern)
     headers: tuple[Header, ...] = ()
     replay_status: int | None = None  # an idempotent replay answers this instead of ``status``
-    media_type: str = JSON  # text/html for pages
+    media_type: str = JSON  # of the success: text/html for pages
+    alternatives: tuple[str, ...] = ()  # other media types of the success as text (a `format` query chooses)
+    page: bool = False  # a page for a person's browser: its declared problems, a bad query too, are pages
     view_statuses: Mapping[int, str] = field(default_factory=dict)  # other statuses answering the view
     form: type[BaseModel] | None = None  # also takes this form (a page's POST), answered with pages
 
@@ -236,11 +238,8 @@ def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
     schema = _model_schema(model)
-    for name, definition in [*schema.pop("$defs", {}).items(), (model.__name__, schema)]:
-        # Components are named by class: two capabilities' models of one name would share one entry,
-        # and the document would describe one of them with the other's schema.
-        if schemas.setdefault(name, definition) != definition:
-            raise ValueError(f"two models are named {name} ({model.__module__}): rename one")
+    _add_schemas(schemas, schema.pop("$defs", {}))
+    _add_schemas(schemas, {model.__name__: schema})
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
@@ -251,6 +250,14 @@ def _examples(model: type[BaseModel]) -> dict[str, Any]:
     if not isinstance(found, list) or not found:
         return {}
     return {"examples": {f"example-{n}": {"value": value} for n, value in enumerate(found, start=1)}}
+
+
+def _add_schemas(schemas: dict[str, Any], named: Mapping[str, Any]) -> None:
+    """Components are named by their model's class name: two models of one name would leave every
+    operation of one of them documenting the other's body."""
+    for name, definition in named.items():
+        if schemas.setdefault(name, definition) != definition:
+            raise ValueError(f"two different models are named {name}: rename one")
 
 
 def _as_sent(schema: dict[str, Any]) -> dict[str, Any]:
@@ -276,7 +283,7 @@ def _parameters(path: str, endpoint: Endpoint, schemas: dict[str, Any]) -> list[
             parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     if endpoint.query is not None:
         query_schema = _model_schema(endpoint.query)
-        schemas.update(query_schema.pop("$defs", {}))
+        _add_schemas(schemas, query_schema.pop("$defs", {}))
         required = set(query_schema.get("required", []))
         for name, schema in query_schema.get("properties", {}).items():
             description = schema.pop("description", None)
@@ -314,7 +321,7 @@ def _security(endpoint: Endpoint, function_key: bool) -> list[dict[str, list[str
 
 
 def _is_page(endpoint: Endpoint) -> bool:
-    return endpoint.media_type == HTML
+    return endpoint.page
 
 
 def _page_statuses(endpoint: Endpoint) -> set[int]:
@@ -429,6 +436,8 @@ def _operation(
         view[endpoint.media_type] = {"schema": _schema_ref(endpoint.response, schemas), **_examples(endpoint.response)}
     elif endpoint.media_type != JSON:  # a page, a script, a style sheet
         view[endpoint.media_type] = {"schema": {"type": "string"}}
+    for media in endpoint.alternatives:
+        view[media] = {"schema": {"type": "string"}}
     if endpoint.form is not None:
         view[HTML] = {"schema": {"type": "string"}}
     success = {endpoint.status: "OK" if endpoint.status == 200 else "Done"}

@@ -24,9 +24,10 @@ from functions.consent.models import (
     UseAnswerView,
 )
 from functions.consent.queries import IDEMPOTENCY_HEADER
+from functions.proof.errors import ProofKeyUnavailable
 
 bp = func.Blueprint()
-RECORDING_ERRORS = (PolicyVersionOutdated, NoPolicyPublished, 503)
+RECORDING_ERRORS = (PolicyVersionOutdated, NoPolicyPublished, ProofKeyUnavailable, 503)
 
 resource(
     bp,
@@ -84,7 +85,7 @@ resource(
             replay_status=200,
             security="user",
             tag="consent",
-            errors=(VisitorAlreadyLinked, NoPolicyPublished, 503),
+            errors=(VisitorAlreadyLinked, NoPolicyPublished, ProofKeyUnavailable, 503),
         ),
     },
 )

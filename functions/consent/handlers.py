@@ -50,6 +50,7 @@ def _record(ctx: RequestContext, subject_id: str, body: DecisionsRequest, source
     version = current_version_or_conflict(catalog, body.policy_version)
     decisions = checked_decisions(catalog, body.decisions, source)
     context = event_context(source, version, caller_of(ctx, body.jurisdiction), svc.clock.now())
+    svc.consent_receipts.ready()
     decided = {purpose: d.granted for purpose, d in decisions.items()}
     svc.opt_outs.before(subject_id, decided)  # SendGrid's unsubscribe group follows the ledger
     recorded = svc.ledger.record(subject_id, EventKind.DECISION, decisions, context, idempotency_key(ctx))
@@ -62,6 +63,7 @@ def _recorded_response(recorded: Recorded) -> func.HttpResponse:
         event_seq=recorded.event_seq,
         replayed=recorded.replayed,
         state=state_view(recorded.state, services().catalog.current()),
+        receipt=services().consent_receipts.issue(recorded.event),
     )
     return model_response(view, status=200 if recorded.replayed else 201)
 
@@ -78,7 +80,7 @@ def record_my_consents(ctx: RequestContext) -> func.HttpResponse:
 
 def get_my_proof(ctx: RequestContext) -> func.HttpResponse:
     events, verification = services().ledger.history(user_subject(_user(ctx)))
-    return model_response(proof_view(events, verification))
+    return model_response(proof_view(events, verification, services().seal_inclusion.latest(events)))
 
 
 def link_visitor(ctx: RequestContext) -> func.HttpResponse:
@@ -86,6 +88,7 @@ def link_visitor(ctx: RequestContext) -> func.HttpResponse:
     principal = _user(ctx)
     body = ctx.json_body(LinkVisitorRequest)
     svc = services()
+    svc.consent_receipts.ready()
     recorded = link_visitor_to_user(
         svc.ledger,
         svc.catalog.current(),
@@ -166,4 +169,4 @@ def get_subject_proof(ctx: RequestContext) -> func.HttpResponse:
     subject_id = subject_from_path(ctx.route_param("subjectId"))
     events, verification = services().ledger.history(subject_id)
     services().audit.record(staff.subject, "consent-proof.read", subject_id, {"valid": verification.valid})
-    return model_response(proof_view(events, verification))
+    return model_response(proof_view(events, verification, services().seal_inclusion.latest(events)))

@@ -9,6 +9,7 @@ from functions.consent.ledger import ChainVerification, ConsentEvent, ConsentSta
 from functions.consent.models import (
     CatalogView,
     ChainProblemView,
+    CheckpointView,
     ConsentStateView,
     CookieCategory,
     CookieCategoryView,
@@ -19,6 +20,7 @@ from functions.consent.models import (
     PurposeView,
     VerificationView,
 )
+from functions.proof.models import SealInclusionView
 
 
 def state_view(state: ConsentState, catalog: Catalog) -> ConsentStateView:
@@ -55,19 +57,28 @@ def event_view(event: ConsentEvent) -> EventView:
         actor=event.context.actor,
         prev_hash=event.prev_hash,
         hash=event.hash,
+        content=content,
     )
 
 
-def proof_view(events: list[ConsentEvent], verification: ChainVerification) -> ProofView:
+def proof_view(
+    events: list[ConsentEvent], verification: ChainVerification, seal: SealInclusionView | None
+) -> ProofView:
     return ProofView(
+        seal=seal,
         events=[event_view(e) for e in events],
         verification=VerificationView(
             valid=verification.valid,
             event_count=verification.event_count,
             head_hash=verification.head_hash,
             problems=[ChainProblemView(seq=p.seq, problem=p.problem) for p in verification.problems],
+            checkpoint=_checkpoint_view(verification.checkpoint),
         ),
     )
+
+
+def _checkpoint_view(checkpoint: tuple[int, str] | None) -> CheckpointView | None:
+    return CheckpointView(seq=checkpoint[0], hash=checkpoint[1]) if checkpoint else None
 
 
 COOKIE_CATEGORY_ORDER = get_args(CookieCategory)

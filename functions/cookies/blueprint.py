@@ -13,6 +13,7 @@ from functions.consent.queries import IDEMPOTENCY_HEADER
 from functions.cookies.errors import CookiePurposesMissing
 from functions.cookies.handlers import read_preferences, read_proof, save_preferences
 from functions.cookies.models import CookieChoiceRequest, CookiePreferencesView, CookieReadQuery
+from functions.proof.errors import ProofKeyUnavailable
 
 bp = func.Blueprint()
 
@@ -41,7 +42,7 @@ resource(
             tag="cookies",
             path=VISITOR,
             query=CookieReadQuery,
-            errors=(CookiePurposesMissing, NoPolicyPublished, 503),
+            errors=(CookiePurposesMissing, NoPolicyPublished, ProofKeyUnavailable, 503),
             headers=(GPC_HEADER,),
         ),
         "PUT": Endpoint(
@@ -51,7 +52,7 @@ resource(
             response=CookiePreferencesView,
             tag="cookies",
             path=VISITOR,
-            errors=(PolicyVersionOutdated, CookiePurposesMissing, NoPolicyPublished, 503),
+            errors=(PolicyVersionOutdated, CookiePurposesMissing, NoPolicyPublished, ProofKeyUnavailable, 503),
             headers=(GPC_HEADER, IDEMPOTENCY_HEADER),
         ),
     },

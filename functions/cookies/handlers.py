@@ -13,6 +13,7 @@ from functions.consent.queries import caller_of, idempotency_key, visitor_subjec
 from functions.consent.views import proof_view
 from functions.cookies.models import CookieChoiceRequest, CookiePreferencesView, CookieReadQuery
 from functions.cookies.preferences import banner_decisions, gpc_withdrawal, preferences
+from functions.proof.models import ConsentReceiptView
 
 
 def _gpc_header(ctx: RequestContext) -> bool:
@@ -30,7 +31,9 @@ def _visitor(ctx: RequestContext) -> str:
     return subject
 
 
-def _render(ctx: RequestContext, state: ConsentState, catalog: Catalog, gpc: bool) -> func.HttpResponse:
+def _render(
+    ctx: RequestContext, state: ConsentState, catalog: Catalog, gpc: bool, receipt: ConsentReceiptView | None = None
+) -> func.HttpResponse:
     svc = services()
     prefs = preferences(state, catalog, svc.cookie_max_age, svc.clock.now(), gpc)
     current = catalog.current_version
@@ -48,6 +51,7 @@ def _render(ctx: RequestContext, state: ConsentState, catalog: Catalog, gpc: boo
             reconsent_required=prefs.reconsent_required,
             reason=prefs.reason,
             gpc_honoured=prefs.gpc_honoured,
+            receipt=receipt,
         )
     )
 
@@ -59,13 +63,15 @@ def read_preferences(ctx: RequestContext) -> func.HttpResponse:
     loaded = svc.ledger.load(subject)  # the one point read
     catalog = svc.catalog.current()
     withdrawal = gpc_withdrawal(loaded.state, catalog, gpc)
-    state = loaded.state
-    if withdrawal is not None:
-        # First sight of the signal after a marketing grant: the withdrawal becomes proof, once.
-        context = event_context(Source.GPC, catalog.require_current_version(), caller_of(ctx, None), svc.clock.now())
-        key = f"gpc-after:{loaded.state.seq}"
-        state = svc.ledger.record(subject, EventKind.DECISION, withdrawal, context, key, loaded=loaded).state
-    return _render(ctx, state, catalog, gpc)
+    if withdrawal is None:
+        return _render(ctx, loaded.state, catalog, gpc)
+    # First sight of the signal after a marketing grant: the withdrawal becomes proof, once, with its receipt.
+    context = event_context(Source.GPC, catalog.require_current_version(), caller_of(ctx, None), svc.clock.now())
+    svc.consent_receipts.ready()
+    recorded = svc.ledger.record(
+        subject, EventKind.DECISION, withdrawal, context, f"gpc-after:{loaded.state.seq}", loaded=loaded
+    )
+    return _render(ctx, recorded.state, catalog, gpc, svc.consent_receipts.issue(recorded.event))
 
 
 def save_preferences(ctx: RequestContext) -> func.HttpResponse:
@@ -77,12 +83,14 @@ def save_preferences(ctx: RequestContext) -> func.HttpResponse:
     version = current_version_or_conflict(catalog, body.policy_version)
     decisions = banner_decisions(catalog, body.choices(), gpc, body.gpc_override)
     context = event_context(Source.BANNER, version, caller_of(ctx, body.jurisdiction), svc.clock.now())
+    svc.consent_receipts.ready()
     recorded = svc.ledger.record(subject, EventKind.DECISION, decisions, context, idempotency_key(ctx))
-    return _render(ctx, recorded.state, catalog, gpc)
+    return _render(ctx, recorded.state, catalog, gpc, svc.consent_receipts.issue(recorded.event))
 
 
 def read_proof(ctx: RequestContext) -> func.HttpResponse:
     """The visitor's own chain, verified: whoever holds the visitor id may read what it decided."""
-    events, verification = services().ledger.history(_visitor(ctx))
+    svc = services()
+    events, verification = svc.ledger.history(_visitor(ctx))
     ctx.response_headers["Cache-Control"] = "no-store"
-    return model_response(proof_view(events, verification))
+    return model_response(proof_view(events, verification, svc.seal_inclusion.latest(events)))

@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from core.models import Body, View
 from functions.consent.models import Jurisdiction, PolicyVersionId
+from functions.proof.models import ConsentReceiptView
 
 
 class CookieCategories(Body):
@@ -122,3 +123,8 @@ class CookiePreferencesView(View):
     reconsent_required: bool = Field(alias="reconsentRequired")
     reason: Literal["current", "no-decision", "expired", "policy-changed"]
     gpc_honoured: bool = Field(alias="gpcHonoured")
+    receipt: ConsentReceiptView | None = Field(
+        default=None,
+        description="The signed receipt of the decision this call recorded (every save, and a read that recorded "
+        "a GPC withdrawal); otherwise null.",
+    )

@@ -165,11 +165,13 @@ class IncidentStaff:
     def add_recipients(self, incident_id: str, emails: list[str], actor: str) -> tuple[int, int]:
         """An explicit list of affected people; each address once, however often it is sent."""
         self._incidents.require(incident_id)
-        added = sum(
-            self._incidents.add_recipient(
-                Recipient(id=keyed_hash(self._pepper, email), incident_id=incident_id, email=email, source="upload")
-            )
-            for email in emails
+        by_id = {keyed_hash(self._pepper, email): email for email in emails}  # an address sent twice: once
+        added = self._incidents.add_recipients(
+            incident_id,
+            [
+                Recipient(id=recipient_id, incident_id=incident_id, email=email, source="upload")
+                for recipient_id, email in by_id.items()
+            ],
         )
         total = self._incidents.count_recipients(incident_id)
         now = self._clock.now()

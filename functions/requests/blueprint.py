@@ -99,6 +99,7 @@ resource(
             query=VerifyQuery,
             tag=PEOPLE,
             media_type="text/html",
+            page=True,
             errors=(400,),
         ),
         "POST": Endpoint(

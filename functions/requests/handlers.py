@@ -119,7 +119,7 @@ def get_certificate(ctx: RequestContext) -> func.HttpResponse:
 
 def check_certificate(ctx: RequestContext) -> func.HttpResponse:
     document = ctx.json_body(CertificateDocument)
-    valid = is_authentic(document.model_dump(by_alias=True), services().signing_keys)
+    valid = is_authentic(document.model_dump(by_alias=True), services().key_set, services().signing_keys)
     return model_response(CertificateCheck(valid=valid, certificate_id=document.certificate_id if valid else None))
 
 

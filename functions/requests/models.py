@@ -228,7 +228,10 @@ class DeletionCertificate(View):
     received_at: datetime
     completed_at: datetime
     steps: list[CertificateStepView]
-    signature: str
+    document_type: Literal["deletion-certificate"] | None = Field(default=None, description="Absent on older ones.")
+    iss: str | None = None
+    iat: int | None = Field(default=None, description="When it was signed, in seconds since 1970.")
+    signature: str = Field(description="A compact JWS (ES256) of the other fields; on older certificates an HMAC.")
 
 
 class CertificateDocument(Body):
@@ -236,7 +239,7 @@ class CertificateDocument(Body):
 
     model_config = ConfigDict(extra="allow", strict=False)
     certificate_id: str = Field(max_length=64)
-    signature: str = Field(max_length=200)
+    signature: str = Field(max_length=16384, description="A compact JWS of the other fields (older ones: an HMAC).")
 
 
 class PoisonView(View):

@@ -5,7 +5,6 @@ website would include it, from the API's origin with its SRI hash."""
 from __future__ import annotations
 
 import json
-import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,6 +15,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from devstack.devkeys import DevIdentityProvider
+from functions.proof.offline import check_receipt
+from functions.proof.trust import PublishedKeys
 from functions.web.assets import current
 from tests.browser.conftest import SITE, axe_violations, collect_page_errors, serve_site
 
@@ -364,25 +365,27 @@ def test_texts_in_another_language(site: Callable[..., Page]) -> None:
     assert dialog.get_attribute("lang") == "de"
 
 
-def test_a_receipt_the_answer_carries_is_kept_for_the_visitor(site: Callable[..., Page], functions_url: str) -> None:
+def test_the_signed_receipt_of_a_save_is_kept_for_the_visitor(site: Callable[..., Page], functions_url: str) -> None:
     page = site()
-    receipt = {"eventSeq": 1, "eventHash": secrets.token_hex(32)}  # where the API has none of its own yet
-    sent: list[Any] = []
-
-    def with_receipt(route: Route) -> None:
-        response = route.fetch()
-        body = response.json()
-        if route.request.method == "PUT":
-            body.setdefault("receipt", receipt)
-            sent.append(body["receipt"])
-        route.fulfill(response=response, body=json.dumps(body))
-
-    page.route(f"{functions_url}/cookies/**", with_receipt)
     page.goto(f"{SITE}/")
     assert page.evaluate("privacyBanner.receipt()") is None
-    banner(page).get_by_role("button", name="Reject all").click()
+    with page.expect_response(lambda r: r.request.method == "PUT" and "/cookies/" in r.url) as saved:
+        banner(page).get_by_role("button", name="Reject all").click()
+    answered = saved.value.json()["receipt"]
     page.wait_for_function("privacyBanner.receipt() !== null")
-    assert page.evaluate("privacyBanner.receipt()") == sent[-1]
+    kept = page.evaluate("privacyBanner.receipt()")
+    assert kept == answered
+    visitor = page.evaluate("privacyBanner.visitorId")
+    keys = PublishedKeys.from_jwks(httpx.get(f"{functions_url}/proof/jwks.json").json())
+    verified = check_receipt(kept, keys)  # raises unless the published keys sign it
+    assert verified.claims == kept["claims"]
+    assert kept["claims"]["piiPrincipalId"] == f"visitor:{visitor}"
+    assert {p["consentStatus"] for p in kept["claims"]["purposes"]} == {"refused"}
+    # The next page view's read records nothing, so it answers no receipt: the kept one stays.
+    with page.expect_response(lambda r: r.request.method == "GET" and r.url.endswith(f"/cookies/{visitor}")) as read:
+        page.reload()
+    assert read.value.json()["receipt"] is None
+    assert page.evaluate("privacyBanner.receipt()") == kept
 
 
 def test_the_notice_staff_published_is_shown_once_until_dismissed_and_gone_once_retired(

@@ -12,6 +12,8 @@ import httpx
 import pytest
 
 from devstack.devkeys import DevIdentityProvider
+from functions.proof.offline import check_chain
+from functions.proof.trust import PublishedKeys
 from functions.web.assets import current
 
 pytestmark = pytest.mark.e2e
@@ -98,7 +100,8 @@ def test_an_outdated_version_is_409_with_the_current_version_and_revision(
 def test_the_proof_of_a_visitor_is_theirs_verified_and_browsers_may_read_it(api: httpx.Client) -> None:
     vid = visitor_id()
     version = catalog(api)["currentVersion"]["version"]
-    api.put(f"/cookies/{vid}", json={"categories": [], "policyVersion": version}).raise_for_status()
+    saved = api.put(f"/cookies/{vid}", json={"categories": [], "policyVersion": version})
+    saved.raise_for_status()
     response = api.get(f"/cookies/{vid}/proof", headers={"Origin": "http://localhost:3000"})
     assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
     assert response.headers["cache-control"] == "no-store"
@@ -108,7 +111,13 @@ def test_the_proof_of_a_visitor_is_theirs_verified_and_browsers_may_read_it(api:
         "eventCount": 1,
         "headHash": proof["events"][0]["hash"],
         "problems": [],
+        "checkpoint": None,
     }
+    # Checked offline against the published keys: the chain holds, and the save's receipt agrees with it.
+    keys = PublishedKeys.from_jwks(api.get("/proof/jwks.json").json())
+    lines = check_chain(proof, keys, [saved.json()["receipt"]])
+    assert lines[0] == f"chain of visitor:{vid}: 1 events, every hash and link holds"
+    assert lines[-1] == "receipt of event 1 is signed and the ledger agrees with it"
     assert api.get("/cookies/short/proof").status_code == 422
 
 

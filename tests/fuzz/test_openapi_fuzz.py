@@ -27,6 +27,8 @@ from devstack.devkeys import DevIdentityProvider
 from devstack.stack import LocalStack
 from functions.audit.handlers import AUDITOR_ROLE
 from functions.consent.handlers import PUBLISHER_ROLE
+from functions.incidents.lifecycle import INCIDENT_ROLE
+from functions.notices.lifecycle import LEGAL_ROLE
 from functions.requests.staff_handlers import OFFICER_ROLE
 from tests.fuzz.figures import FIGURES
 
@@ -34,7 +36,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-STAFF_ROLES = sorted({OFFICER_ROLE, PUBLISHER_ROLE, AUDITOR_ROLE})
+STAFF_ROLES = sorted({OFFICER_ROLE, PUBLISHER_ROLE, AUDITOR_ROLE, INCIDENT_ROLE, LEGAL_ROLE})
 MODES = ("anonymous", "user-and-function-key", "staff")
 # The logs that must never hold an address (as in tests/e2e/test_requests_http.py): the host's and
 # the stand-ins' for the mail service and Stripe, which the app calls with the addresses it takes.
@@ -86,9 +88,20 @@ def findings(junit: Path) -> list[Finding]:
     return found
 
 
+def strings_in(value: object) -> list[str]:
+    """Every string in a JSON value, at any depth (the recipients of an incident are a list)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in strings_in(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in strings_in(item)]
+    return []
+
+
 def addresses_sent(har: dict[str, Any]) -> set[str]:
-    """The addresses sent as query values or top-level body fields (JSON or form), long enough not
-    to turn up in a log by chance."""
+    """The addresses sent as query values or body values (JSON at any depth, or form), long enough
+    not to turn up in a log by chance."""
     sent = set()
     for entry in har["log"]["entries"]:
         request = entry["request"]
@@ -98,10 +111,10 @@ def addresses_sent(har: dict[str, Any]) -> set[str]:
             body = json.loads(text) if text else None
         except ValueError:
             body = None
-        if isinstance(body, dict):
-            values += [value for value in body.values() if isinstance(value, str)]
-        elif body is None:
+        if body is None:
             values += [value for form in parse_qs(text).values() for value in form]
+        else:
+            values += strings_in(body)
         sent |= {value for value in values if 10 <= len(value) <= 254 and ADDRESS.fullmatch(value)}
     return sent
 
@@ -134,6 +147,17 @@ def credentials(mode: str, stack: LocalStack, identity: tuple[DevIdentityProvide
     if mode == "user-and-function-key":
         return [f"x-functions-key: {stack.function_key}", f"Authorization: Bearer {user.token('fuzz-user')}"]
     return [f"Authorization: Bearer {staff.token('fuzz-staff', STAFF_ROLES)}"]
+
+
+def test_the_staff_mode_holds_every_role_the_app_checks() -> None:
+    """A role missing from the staff token leaves its operations answering 403 only, unfuzzed."""
+    named = {
+        role
+        for path in (ROOT / "functions").rglob("*.py")
+        for role in re.findall(r"[\"'](Privacy\.[A-Za-z]+)[\"']", path.read_text())
+    }
+    assert named
+    assert sorted(named) == STAFF_ROLES
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -3,16 +3,20 @@ shape of parameters and bodies, and the content type of each answer (tests/fuzz 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pydantic import TypeAdapter, ValidationError
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 import function_app  # noqa: F401 - registers every route and installs the error table
 from core.http import route_prefix
 from core.models import EmailAddress, QueryTime
-from core.openapi import API
+from core.openapi import API, _schema_ref
+from functions.incidents.models import IncidentRequest
+from functions.notices.models import DisclosureRequest, NoticeRequest
 
 DOCUMENT = API.document(route_prefix(), "test")
 OPERATIONS = [
@@ -70,6 +74,22 @@ def test_the_verification_page_answers_html_with_and_without_a_valid_token() -> 
         assert set(confirm["responses"][status]["content"]) == {"application/problem+json", "text/html"}
 
 
+def test_staff_documents_in_two_formats_list_both_and_answer_problems_as_json() -> None:
+    """The incident report and the notice preview are read by staff tools, not browsers: a `format`
+    query chooses the success's type, and a bad id or query is a 422 problem like any other."""
+    preview = operation("/api/staff/incidents/{incidentId}/notices/{noticeId}/preview", "get")["responses"]
+    assert set(preview["200"]["content"]) == {"text/html", "text/plain"}
+    report = operation("/api/staff/incidents/{incidentId}/authority-report", "get")["responses"]
+    assert report["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/AuthorityReportView"
+    }
+    assert set(report["200"]["content"]) == {"application/json", "text/html"}
+    for responses in (preview, report):
+        for status in ("404", "422"):
+            assert "application/problem+json" in responses[status]["content"]
+            assert "text/html" not in responses[status]["content"]
+
+
 def test_degraded_health_answers_the_health_view() -> None:
     degraded = operation("/api/health", "get")["responses"]["503"]["content"]
     assert degraded == {"application/json": {"schema": {"$ref": "#/components/schemas/HealthView"}}}
@@ -122,23 +142,6 @@ def test_query_times_are_rfc_3339_with_their_offset() -> None:
             TIME.validate_python(refused)
 
 
-def test_two_models_of_one_name_are_refused_rather_than_sharing_one_component() -> None:
-    from core.models import Body
-    from core.openapi import _schema_ref
-
-    def model(field: type) -> type[Body]:
-        class Shared(Body):
-            value: field  # type: ignore[valid-type]
-
-        return Shared
-
-    schemas: dict[str, Any] = {}
-    assert _schema_ref(model(int), schemas) == {"$ref": "#/components/schemas/Shared"}
-    assert _schema_ref(model(int), schemas) == {"$ref": "#/components/schemas/Shared"}  # the same schema again
-    with pytest.raises(ValueError, match="two models are named Shared"):
-        _schema_ref(model(str), schemas)
-
-
 def test_the_incident_notices_and_the_notice_board_have_components_of_their_own() -> None:
     schemas = DOCUMENT["components"]["schemas"]
     assert set(schemas["IncidentNoticeRequest"]["properties"]) == {"subject", "content"}
@@ -147,3 +150,128 @@ def test_the_incident_notices_and_the_notice_board_have_components_of_their_own(
     assert incident_notice["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/IncidentNoticeRequest"
     }
+
+
+def _component(name: str) -> Draft202012Validator:
+    return Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": DOCUMENT["components"]})
+
+
+NOTICE = {"kind": "policy-change", "title": "New policy", "text": "What changed."}
+DISCLOSURE = {
+    "authority": "A court",
+    "instrument": "court-order",
+    "legalBasis": "Docket 17",
+    "categories": ["personal-information"],
+    "subjects": ["usr_1"],
+    "disclosed": "The account's name.",
+    "disclosedAt": "2026-01-01T00:00:00Z",
+    "outcome": "disclosed",
+    "approvedBy": "legal-1",
+}
+AWARE = "2026-01-01T00:00:00Z"
+INCIDENT = {
+    "title": "Backup copied",
+    "awareAt": AWARE,
+    "description": "An outsider copied a backup.",
+    "contactPoint": "The DPO",
+}
+
+
+@pytest.mark.parametrize(
+    ("component", "model", "body"),
+    [
+        ("NoticeRequest", NoticeRequest, NOTICE),
+        ("NoticeRequest", NoticeRequest, {**NOTICE, "inService": False}),
+        ("NoticeRequest", NoticeRequest, {**NOTICE, "byEmail": False}),
+        ("NoticeRequest", NoticeRequest, {**NOTICE, "inService": False, "byEmail": False}),
+        ("NoticeRequest", NoticeRequest, {**NOTICE, "title": "\x85"}),  # whitespace to Python, not to ECMAScript
+        ("NoticeRequest", NoticeRequest, {**NOTICE, "title": " \x1c\u3000"}),
+        ("NoticeRequest", NoticeRequest, {**NOTICE, "link": "https://example.com/\x1cpolicy"}),
+        ("NoticeRequest", NoticeRequest, {**NOTICE, "link": "https://example.com/policy"}),
+        ("DisclosureRequest", DisclosureRequest, DISCLOSURE),
+        ("DisclosureRequest", DisclosureRequest, {**DISCLOSURE, "gagUntil": "2027-01-01T00:00:00Z"}),
+        (
+            "DisclosureRequest",
+            DisclosureRequest,
+            {**DISCLOSURE, "gagUntil": "2027-01-01T00:00:00Z", "gagReason": "Order 4"},
+        ),
+        ("DisclosureRequest", DisclosureRequest, {**DISCLOSURE, "gagUntil": None, "gagReason": None}),
+        ("IncidentRequest", IncidentRequest, INCIDENT),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "categories": ["personal-information"]}),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "categories": ["0"]}),  # not in the inventory
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "jurisdictions": ["GDPR", "US-CO"]}),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "jurisdictions": ["US-ZZ"]}),  # no known rules
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "breachTime": {"kind": "date"}}),
+        (
+            "IncidentRequest",
+            IncidentRequest,
+            {**INCIDENT, "breachTime": {"kind": "estimate", "at": INCIDENT["awareAt"]}},
+        ),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "breachTime": {"kind": "range", "at": AWARE}}),
+        (
+            "IncidentRequest",
+            IncidentRequest,
+            {**INCIDENT, "breachTime": {"kind": "range", "start": "2025-12-01T00:00:00Z", "end": AWARE}},
+        ),
+        (
+            "IncidentRequest",
+            IncidentRequest,
+            {**INCIDENT, "breachTime": {"kind": "range", "start": AWARE, "end": "2025-12-01T00:00:00Z"}},
+        ),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "approxPeople": 120.0, "residents": {"US-CO": 2e1}}),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "approxPeople": 120.5}),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "approxRecords": 2**53 - 1}),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "approxRecords": 2**53}),  # no longer exact once stored
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "approxPeople": "120"}),
+        ("IncidentRequest", IncidentRequest, {**INCIDENT, "residents": {"US-CO": -1.0}}),
+    ],
+)
+def test_the_document_and_the_model_agree_on_a_body(
+    component: str, model: type[BaseModel], body: dict[str, Any]
+) -> None:
+    """Rules across fields, sets the app declares and what counts as blank: the document says what
+    the model checks, so a body is valid to both or to neither."""
+    documented = _component(component).is_valid(body)
+    try:
+        model.model_validate_json(json.dumps(body))
+    except ValidationError:
+        accepted = False
+    else:
+        accepted = True
+    assert documented == accepted, body
+
+
+def test_free_text_is_kept_without_the_whitespace_around_it() -> None:
+    body = {**NOTICE, "title": "\u3000 New policy \x85"}
+    assert NoticeRequest.model_validate_json(json.dumps(body)).title == "New policy"
+
+
+def test_a_range_is_kept_earliest_first_and_counts_are_integers() -> None:
+    body = {
+        **INCIDENT,
+        "approxPeople": 120.0,
+        "breachTime": {"kind": "range", "start": AWARE, "end": "2025-12-01T00:00Z"},
+    }
+    incident = IncidentRequest.model_validate_json(json.dumps(body))
+    assert incident.breach_time is not None
+    assert (incident.breach_time.start, incident.breach_time.end) == (
+        datetime(2025, 12, 1, tzinfo=UTC),
+        datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert incident.approx_people == 120
+    assert type(incident.approx_people) is int
+
+
+def test_two_models_of_one_name_cannot_both_be_components() -> None:
+    class Twin(BaseModel):
+        a: int
+
+    first = Twin
+
+    class Twin(BaseModel):  # type: ignore[no-redef]
+        b: str
+
+    schemas: dict[str, Any] = {}
+    _schema_ref(first, schemas)
+    with pytest.raises(ValueError, match="two different models are named Twin"):
+        _schema_ref(Twin, schemas)
