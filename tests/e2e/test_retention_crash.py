@@ -29,7 +29,7 @@ from devstack.devkeys import providers
 from devstack.services import SENDGRID_LOCAL_KEY, STRIPE_LOCAL_KEY, Service, StackPorts
 from devstack.stack import LocalStack
 from tests.retention_cases import Seeded, Seeder
-from tests.retention_checks import restart_withdrawal_window, stripe_deletes, wrong
+from tests.retention_checks import StackPlaces, restart_withdrawal_window, stripe_deletes, wrong
 
 pytestmark = pytest.mark.e2e
 
@@ -155,7 +155,7 @@ def test_a_run_killed_half_way_finishes_on_the_next_run_with_nothing_twice_and_n
 
     assert stripe_deletes(stack, expired.customers) == dict.fromkeys(expired.customers, 1)
     assert contact_deletions(stack) == len(expired.contacts) + len(expired.seeded.contacts_gone)
-    assert wrong(svc, stack, expired.seeded, held=False) == []
+    assert wrong(StackPlaces(svc, stack), expired.seeded, held=False) == []
 
 
 def test_two_runs_started_together_purge_each_item_once(stack: LocalStack) -> None:
@@ -172,4 +172,4 @@ def test_two_runs_started_together_purge_each_item_once(stack: LocalStack) -> No
     assert outcomes == ["finished", "skipped"]
     assert stripe_deletes(stack, expired.customers) == dict.fromkeys(expired.customers, 1)
     assert contact_deletions(stack) - contacts_before == len(expired.contacts) + len(expired.seeded.contacts_gone)
-    assert wrong(svc, stack, expired.seeded, held=False) == []
+    assert wrong(StackPlaces(svc, stack), expired.seeded, held=False) == []

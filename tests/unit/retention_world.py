@@ -72,25 +72,20 @@ class RetentionWorld:
     def new_contact(self, email: str) -> None:
         self.contacts.contacts[email] = f"contact-{uuid.uuid4().hex[:8]}"
 
-    def exists(self, rule: str, item_id: str) -> bool:
-        """Whether the item a rule is about is still there (cleared tokens count as gone)."""
-        container = {
-            "consent-ledger": "consent-state",
-            "consent-ledger.visitors": "consent-state",
-            "request-records": "dsr-requests",
-            "request-records.unverified": "dsr-requests",
-            "audit-trail": "audit",
-            "legal-holds": "legal-holds",
-            "devices.invalid-push-tokens": "devices",
-        }.get(rule, rule)
-        for item in self.store.all(container):
-            if item["id"] == item_id or item.get("subjectId") == item_id:
-                if rule == "devices.invalid-push-tokens":
-                    return "pushToken" in item
-                if rule == "request-records.unverified":
-                    return item["status"] == "awaiting-verification" and item.get("email") is not None
-                return True
-        return False
+    # ---- tests.retention_checks.Places: what the checks look at ----------------------------------
+
+    @property
+    def documents(self) -> InMemoryDocumentStore:
+        return self.store
+
+    def customer_exists(self, customer_id: str) -> bool:
+        return customer_id in self.payments.customers
+
+    def contact_exists(self, email: str) -> bool:
+        return email in self.contacts.contacts
+
+    def blob_exists(self, name: str) -> bool:
+        return name in self.archives.archives
 
 
 def retention_world(**settings: str) -> RetentionWorld:

@@ -21,30 +21,13 @@ from functions.retention.errors import RetentionRunFailed
 from functions.retention.purge import RetentionRun
 from functions.retention.staff import HoldTarget
 from tests.retention_cases import Seeded
+from tests.retention_checks import wrong
 from tests.unit.retention_world import RetentionWorld, retention_world
 
 
 @pytest.fixture
 def world() -> RetentionWorld:
     return retention_world()
-
-
-def what_is_left_wrong(world: RetentionWorld, seeded: Seeded, held: bool = False) -> list[str]:
-    """Everything that is not as the periods (and the hold, if placed) say it should be."""
-    gone, kept = seeded.expected(held)
-    customers_gone, customers_kept = list(seeded.customers_gone), list(seeded.customers_kept)
-    contacts_gone, contacts_kept = list(seeded.contacts_gone), list(seeded.contacts_kept)
-    (customers_kept if held else customers_gone).append(seeded.held_customer)
-    (contacts_kept if held else contacts_gone).append(seeded.held_email)
-    wrong = [f"{rule} kept {i}" for rule, ids in gone.items() for i in ids if world.exists(rule, i)]
-    wrong += [f"{rule} lost {i}" for rule, ids in kept.items() for i in ids if not world.exists(rule, i)]
-    wrong += [f"stripe kept {c}" for c in customers_gone if c in world.payments.customers]
-    wrong += [f"stripe lost {c}" for c in customers_kept if c not in world.payments.customers]
-    wrong += [f"sendgrid kept {e}" for e in contacts_gone if e in world.contacts.contacts]
-    wrong += [f"sendgrid lost {e}" for e in contacts_kept if e not in world.contacts.contacts]
-    wrong += [f"blob kept {a}" for a in seeded.archives_gone if a in world.archives.archives]
-    wrong += [f"blob lost {a}" for a in seeded.archives_kept if a not in world.archives.archives]
-    return wrong
 
 
 def hold_the_held_subject(world: RetentionWorld, seeded: Seeded) -> str:
@@ -59,7 +42,7 @@ def test_only_what_is_past_its_period_goes_and_held_data_stays(world: RetentionW
     hold_the_held_subject(world, seeded)
     report = world.services.retention_run.run()
     assert report.outcome == "finished"
-    assert what_is_left_wrong(world, seeded, held=True) == []
+    assert wrong(world, seeded, held=True) == []
     by_rule = {r.rule: r for r in report.rules}
     assert all(r.finished and not r.errors for r in report.rules)
     gone, _ = seeded.expected(held=True)
@@ -121,7 +104,7 @@ def test_a_run_without_time_stops_before_any_rule_and_releases_its_lease() -> No
     assert state.lease_run_id is None  # released: the next run need not wait for it
     done = world.rewired().services.retention_run.run()
     assert done.outcome == "finished"
-    assert what_is_left_wrong(world, seeded) == []
+    assert wrong(world, seeded, held=False) == []
 
 
 def test_a_budget_ending_inside_a_rule_resumes_that_rule_first_and_purges_nothing_twice(
@@ -142,7 +125,7 @@ def test_a_budget_ending_inside_a_rule_resumes_that_rule_first_and_purges_nothin
     second = services.retention_run.run()
     assert second.outcome == "finished"
     assert second.rules[0].rule == resume_at
-    assert what_is_left_wrong(world, seeded) == []
+    assert wrong(world, seeded, held=False) == []
     gone, _ = seeded.expected(held=False)
     for rule, ids in gone.items():  # never counted twice (a cut chunk's count may be lost)
         assert sum(r.purged for r in first.rules + second.rules if r.rule == rule) <= len(ids), rule
@@ -160,7 +143,7 @@ def test_two_runs_at_once_the_second_skips_and_a_dead_runs_lease_is_taken_over(w
     world.clock.advance(seconds=parts.config.lease.total_seconds() + 1)
     took_over = world.services.retention_run.run()
     assert took_over.outcome == "finished"
-    assert what_is_left_wrong(world, seeded) == []
+    assert wrong(world, seeded, held=False) == []
     assert len(world.payments.deletes) == len(seeded.customers_gone) + 1  # and the subject nobody held
 
 
@@ -215,7 +198,7 @@ def test_a_failing_third_party_is_reported_alerts_and_is_retried_while_the_other
     world.payments.delete_customer = working  # type: ignore[method-assign]
     again = world.services.retention_run.run()
     assert again.outcome == "finished"
-    assert what_is_left_wrong(world, seeded) == []
+    assert wrong(world, seeded, held=False) == []
 
 
 def test_a_consent_chain_goes_whole_and_a_subject_who_comes_back_keeps_a_verifiable_proof(
