@@ -94,8 +94,8 @@ class StoredLocation(ABC):
     kind: ClassVar[str]
     # True where items are counted before the first deletion, so counts stay right across a crash.
     counts_before_erasure: ClassVar[bool] = False
-    # Items one purge chunk takes: the run saves its cursor and renews its lease after each chunk, so a
-    # chunk must stay well inside the lease; a kind whose items are third-party calls takes fewer.
+    # Items one purge chunk takes at most (a chunk also ends half-way through the run's lease): the run
+    # saves its cursor after each chunk; a kind whose items are third-party calls takes fewer.
     purge_chunk: ClassVar[int] = 1000
 
     def __init__(self, declaration: Location, systems: Systems) -> None:

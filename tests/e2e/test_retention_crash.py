@@ -34,7 +34,8 @@ from tests.retention_checks import StackPlaces, restart_withdrawal_window, strip
 pytestmark = pytest.mark.e2e
 
 CLOSED_ACCOUNTS = 120  # enough Stripe deletions for the host to be killed among them
-HOST_ENV = {"RETENTION_LEASE_SECONDS": "3"}  # a dead run's lease may be taken over after 3 s
+LEASE_SECONDS = 30  # the shortest the app accepts: a dead run's lease may be taken over this much later
+HOST_ENV = {"RETENTION_LEASE_SECONDS": str(LEASE_SECONDS)}
 CONTACT_DELETED = re.compile(r"contacts delete job \S+: 1 contact\(s\) removed")
 
 
@@ -144,7 +145,7 @@ def test_a_run_killed_half_way_finishes_on_the_next_run_with_nothing_twice_and_n
     assert 0 < deleted_before < len(expired.customers), "the host must die in the middle of the Stripe deletions"
 
     stack.start_functions_host(HOST_ENV)
-    time.sleep(3.5)  # the dead run's lease runs out
+    time.sleep(LEASE_SECONDS + 0.5)  # the dead run's lease runs out
     api.start_run()
     wait_until(lambda: any(r["outcome"] == "finished" for r in api.reports()))
     reports = {r["outcome"]: r for r in api.reports()}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bootstrap import Services
-from core.containers import database_spec
+from core.containers import PROFILES, database_spec
 from core.keyring import StaticKeyRing
+from core.models import utc_text
+from core.pseudonyms import keyed_hash
 from core.settings import Settings
 from tests.fakes import (
     FakeContacts,
@@ -30,6 +32,13 @@ SETTINGS = {
     "DSR_STAFF_EMAIL": "dpo@example.test",
 }
 NOW = datetime(2027, 6, 15, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ClosedAccount:
+    user: str
+    email: str
+    customer: str
 
 
 @dataclass
@@ -71,6 +80,32 @@ class RetentionWorld:
 
     def new_contact(self, email: str) -> None:
         self.contacts.contacts[email] = f"contact-{uuid.uuid4().hex[:8]}"
+
+    def close_accounts(self, count: int, closed_days_ago: int = 45) -> list[ClosedAccount]:
+        """Accounts closed long enough ago that their Stripe customer and marketing contact are due."""
+        closed = utc_text(self.clock.now() - timedelta(days=closed_days_ago))
+        accounts = []
+        for _ in range(count):
+            user, email = f"usr-{uuid.uuid4().hex[:12]}", f"closed-{uuid.uuid4().hex[:10]}@example.com"
+            account = ClosedAccount(user, email, self.new_customer(email))
+            self.new_contact(email)
+            self.store.upsert(
+                PROFILES,
+                {
+                    "id": user,
+                    "userId": user,
+                    "email": email,
+                    "emailHash": keyed_hash(PEPPER, email),
+                    "stripeCustomerId": account.customer,
+                    "closedAt": closed,
+                },
+            )
+            accounts.append(account)
+        return accounts
+
+    def seconds(self) -> float:
+        """The world's clock as the purge's time budget reads it: a slow fake third party advances both."""
+        return (self.clock.now() - NOW).total_seconds()
 
     # ---- tests.retention_checks.Places: what the checks look at ----------------------------------
 

@@ -12,17 +12,20 @@ from azure.functions.timer import TimerRequest
 
 from bootstrap import use_services
 from core.containers import CONSENT_EVENTS, CONSENT_STATE
+from core.ports import Confirmation
+from core.settings import Settings, SettingsError
 from functions.consent.decisions import Caller
 from functions.consent.ledger import Decision, EventContext, EventKind, Source
 from functions.consent.linking import link_visitor_to_user
 from functions.inventory.locations import PurgeStep
 from functions.retention import blueprint
+from functions.retention.config import RetentionConfig
 from functions.retention.errors import RetentionRunFailed
 from functions.retention.purge import RetentionRun
 from functions.retention.staff import HoldTarget
 from tests.retention_cases import Seeded
 from tests.retention_checks import wrong
-from tests.unit.retention_world import RetentionWorld, retention_world
+from tests.unit.retention_world import SETTINGS, RetentionWorld, retention_world
 
 
 @pytest.fixture
@@ -270,3 +273,38 @@ def test_a_visitor_linked_to_a_user_keeps_to_its_own_clock_and_is_held_with_its_
     assert browsing_visitor in kept  # the visitor's recent cookie decision is in force
     assert {held_user, held_visitor} <= kept
     assert not {gone_user, gone_visitor} & kept
+
+
+def test_a_slow_third_party_never_lets_the_lease_lapse_under_a_chunk(world: RetentionWorld) -> None:
+    accounts = world.close_accounts(40)
+    parts = world.services.retention_parts
+    lapsed: list[str] = []
+    deleting = world.payments.delete_customer
+
+    def ten_seconds_each(customer_id: str, idempotency_key: str) -> Confirmation:
+        world.clock.advance(seconds=10)
+        lease_until = parts.runs.state().lease_until
+        if lease_until is None or lease_until <= world.clock.now():  # another run could take over now
+            lapsed.append(customer_id)
+        return deleting(customer_id, idempotency_key)
+
+    world.payments.delete_customer = ten_seconds_each  # type: ignore[method-assign]
+    # 40 calls of 10 s: inside the 480 s budget, longer than the 300 s lease.
+    report = RetentionRun(parts, world.services.retention_follow_up, world.seconds).run()
+    assert report.outcome == "finished", report.failures
+    assert lapsed == []
+    assert sorted(c for c, _ in world.payments.deletes) == sorted(a.customer for a in accounts)
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"RETENTION_LEASE_SECONDS": "20"}, "RETENTION_LEASE_SECONDS must be at least 30"),
+        ({"RETENTION_TIME_BUDGET_SECONDS": "-1"}, "RETENTION_TIME_BUDGET_SECONDS must not be negative"),
+    ],
+)
+def test_a_lease_too_short_to_renew_before_it_lapses_stops_the_app(settings: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        RetentionConfig.from_settings(Settings({**SETTINGS, **settings}))
+    with pytest.raises(SettingsError, match=named):
+        retention_world(**settings).services.retention_parts  # noqa: B018 - building it refuses
