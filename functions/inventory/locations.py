@@ -41,12 +41,21 @@ class PlanEntry:
 
 @dataclass(frozen=True)
 class PurgeScope:
-    """One retention rule at one moment: what is past ``cutoff`` goes, unless ``holds`` cover it."""
+    """One retention rule at one moment: what is past ``cutoff`` goes, unless ``holds`` cover it.
+
+    ``holds`` are those in force when the chunk began (queries leave their items out); a kind whose
+    items are third-party calls asks ``held_now`` before each call, so a hold placed while a chunk
+    works stops the items the chunk already selected."""
 
     rule: RetentionRule
     cutoff: datetime
     holds: HeldSet
     now: datetime
+    current_holds: Callable[[], HeldSet] | None = None  # the run's: re-read once a few seconds old
+
+    def held_now(self, user_id: str | None, subject_key: str | None) -> bool:
+        holds = self.current_holds() if self.current_holds is not None else self.holds
+        return holds.for_subject(user_id, subject_key) is not None
 
 
 @dataclass

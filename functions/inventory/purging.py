@@ -87,10 +87,13 @@ def purge_remaining(
     limit: int,
     time_left: TimeLeft,
     purge_one: Callable[[Document], bool],
+    held: Callable[[Document], bool] | None = None,
 ) -> PurgeStep:
     """Up to ``limit`` items of the selections, in turn, each handed to ``purge_one`` (True when it
-    purged it, False when there was nothing left to do). Done once every selection came up short."""
+    purged it, False when there was nothing left to do) unless ``held`` (asked first) says a hold
+    placed since the chunk began covers it. Done once every selection came up short."""
     step = PurgeStep()
+    held_since = 0  # counted by the last chunk only: by then the selections leave them out, and count them
     for selection in selections:
         room = limit - step.examined
         if room <= 0:
@@ -100,14 +103,16 @@ def purge_remaining(
             if not time_left():
                 return step
             step.examined += 1
-            if purge_one(item):
+            if held is not None and held(item):
+                held_since += 1
+            elif purge_one(item):
                 step.purged += 1
             else:
                 step.skipped += 1
         if len(due) == room:
             return step  # there may be more of this selection
     step.done = True
-    step.held = sum(selection.held_count(store) for selection in selections)
+    step.held = held_since + sum(selection.held_count(store) for selection in selections)
     return step
 
 

@@ -7,8 +7,8 @@ the time budget, so a run that is alive renews the lease before it lapses. After
 rule's cursor is saved; a run that runs out of its time budget, or is killed, leaves ``resume_at``
 and the cursors behind, and the next run starts there. A rule whose location fails (a third party
 down) is reported with the error's class and left for the next run; the other rules go on. Holds are
-read at the start of each rule and again every few seconds, so a hold placed during a run takes
-effect within ``HOLDS_FRESH_SECONDS``.
+read at the start of each rule and again once a few seconds old, before each chunk and before each
+third-party call, so a hold placed during a run takes effect within ``HOLDS_FRESH_SECONDS``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from functions.inventory.declaration import RetentionRule
+from functions.inventory.holds import HeldSet
 from functions.retention.follow_up import HoldFollowUp
 from functions.retention.parts import RetentionParts
 from functions.retention.run_records import RuleCursor, RuleReport, RunReport, RunState
@@ -103,16 +104,14 @@ class RetentionRun:
     ) -> tuple[RuleReport, RunState]:
         parts = self._parts
         location = parts.location_of(rule)
-        scope = parts.scope(rule, parts.clock.now(), parts.holds.in_force())
+        holds = FreshHolds(parts.holds.in_force, self._monotonic)
+        scope = replace(parts.scope(rule, parts.clock.now(), holds()), current_holds=holds)
         rule_report = RuleReport(rule=rule.id, location=location.id, cutoff=scope.cutoff)
         started = self._monotonic()
         cursor = state.cursor(rule.id)
-        holds_read = self._monotonic()
         try:
             while budget.time_left():
-                if self._monotonic() - holds_read > HOLDS_FRESH_SECONDS:
-                    scope, holds_read = replace(scope, holds=parts.holds.in_force()), self._monotonic()
-                scope = replace(scope, now=parts.clock.now())
+                scope = replace(scope, holds=holds(), now=parts.clock.now())
                 step = location.purge(scope, cursor.bookmark, location.purge_chunk, budget.chunk_time_left)
                 rule_report.examined += step.examined
                 rule_report.purged += step.purged
@@ -143,6 +142,20 @@ class RetentionRun:
             rule_report.finished,
         )
         return rule_report, state
+
+
+class FreshHolds:
+    """The holds in force, read again when the last read is older than HOLDS_FRESH_SECONDS: asked
+    before each chunk and, by third-party kinds, before each call."""
+
+    def __init__(self, read: Callable[[], HeldSet], monotonic: Callable[[], float]) -> None:
+        self._read, self._monotonic = read, monotonic
+        self._held, self._read_at = read(), monotonic()
+
+    def __call__(self) -> HeldSet:
+        if self._monotonic() - self._read_at > HOLDS_FRESH_SECONDS:
+            self._held, self._read_at = self._read(), self._monotonic()
+        return self._held
 
 
 class _Budget:

@@ -4,6 +4,7 @@ of every cutoff, held data, dry runs, interrupted and concurrent runs, a failing
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -308,3 +309,32 @@ def test_a_lease_too_short_to_renew_before_it_lapses_stops_the_app(settings: dic
         RetentionConfig.from_settings(Settings({**SETTINGS, **settings}))
     with pytest.raises(SettingsError, match=named):
         retention_world(**settings).services.retention_parts  # noqa: B018 - building it refuses
+
+
+@pytest.mark.parametrize("third_party", ["stripe", "sendgrid"])
+def test_a_hold_placed_during_a_third_party_chunk_keeps_items_the_chunk_already_selected(
+    world: RetentionWorld, third_party: str
+) -> None:
+    *others, last = world.close_accounts(10)
+    fake, name = (world.payments, "delete_customer") if third_party == "stripe" else (world.contacts, "delete_contact")
+    calling: Callable[..., Confirmation | None] = getattr(fake, name)
+    placed: list[str] = []
+
+    def a_hold_arrives_with_the_first_call(*args: str) -> Confirmation | None:
+        if not placed:  # staff hold the last account while the chunk's first call is under way
+            hold, _ = world.services.retention_staff.place_hold(
+                HoldTarget("subject", email=last.email), "Claim 2027-9", None, "dpo-1"
+            )
+            placed.append(hold.id)
+            world.clock.advance(seconds=6)  # the call takes longer than holds stay fresh
+        return calling(*args)
+
+    setattr(fake, name, a_hold_arrives_with_the_first_call)
+    report = RetentionRun(world.services.retention_parts, world.services.retention_follow_up, world.seconds).run()
+    assert report.outcome == "finished", report.failures
+    assert world.contact_exists(last.email)  # its rule comes after Stripe's: the hold is read when it starts
+    assert world.customer_exists(last.customer) == (third_party == "stripe")
+    assert world.store.read("profiles", last.user, last.user) is not None
+    assert not any(world.customer_exists(a.customer) or world.contact_exists(a.email) for a in others)
+    rule = "stripe-customer" if third_party == "stripe" else "sendgrid-contact.closed-accounts"
+    assert {r.rule: r.held for r in report.rules}[rule] == 1

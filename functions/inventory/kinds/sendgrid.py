@@ -16,7 +16,7 @@ from typing import Any
 
 from core.containers import CONSENT_STATE, PROFILES
 from core.ports import Document, InvalidContinuation
-from functions.inventory.accounts import ACCOUNT_KEYS, closed_accounts, mark_done
+from functions.inventory.accounts import closed_accounts, mark_done
 from functions.inventory.locations import (
     Outcome,
     Preview,
@@ -29,6 +29,7 @@ from functions.inventory.locations import (
 from functions.inventory.periods import stored_cutoff
 from functions.inventory.purging import Selection, moment, preview_of, purge_remaining
 from functions.inventory.subject import Subject
+from functions.inventory.third_parties import HELD_ACCOUNT_KEYS, held_account
 
 USERS = "user:"
 
@@ -85,7 +86,9 @@ class SendGridLocation(StoredLocation):
             return mark_done(self.systems.store, str(profile["userId"]), scope.rule.id, scope.now) and deleted
 
         selection = closed_accounts(scope.rule, scope.cutoff, scope.holds)
-        return purge_remaining(self.systems.store, [selection], ACCOUNT_KEYS, limit, time_left, purge_account)
+        return purge_remaining(
+            self.systems.store, [selection], HELD_ACCOUNT_KEYS, limit, time_left, purge_account, held_account(scope)
+        )
 
     def _withdrawals(self, scope: PurgeScope, until: datetime, since: str | None) -> Selection:
         """Users whose consent to the rule's purpose has not been in force since before ``until``
