@@ -206,6 +206,7 @@ class Services:
             archives=self.archives,
             request_records=RequestRepository(self.documents),
             catalog=self.catalog,
+            pepper=self.pepper,
             clock=self.clock,
             cookie_max_age=self.cookie_max_age,
         )

@@ -93,7 +93,7 @@ class RetentionRun:
             rule_report, state = self._purge_rule(rule, state, report.id, budget)
             report.rules.append(rule_report)
             self._runs.save_report(report)
-            if not rule_report.finished and not rule_report.errors:  # out of time inside the rule
+            if not rule_report.finished and not budget.time_left():  # out of time inside the rule
                 state.resume_at = rule.id
                 return state
         state.resume_at = None
@@ -105,7 +105,7 @@ class RetentionRun:
         parts = self._parts
         location = parts.location_of(rule)
         holds = FreshHolds(parts.holds.in_force, self._monotonic)
-        scope = replace(parts.scope(rule, parts.clock.now(), holds()), current_holds=holds)
+        scope = replace(parts.scope(rule, parts.clock.now(), holds()), current_holds=holds, run_id=run_id)
         rule_report = RuleReport(rule=rule.id, location=location.id, cutoff=scope.cutoff)
         started = self._monotonic()
         cursor = state.cursor(rule.id)
@@ -113,15 +113,23 @@ class RetentionRun:
             while budget.time_left():
                 scope = replace(scope, holds=holds(), now=parts.clock.now())
                 step = location.purge(scope, cursor.bookmark, location.purge_chunk, budget.chunk_time_left)
-                rule_report.examined += step.examined
-                rule_report.purged += step.purged
-                rule_report.skipped += step.skipped
-                rule_report.held += step.held
+                rule_report.add(step)
+                for failure in step.failed:
+                    log.warning(
+                        "retention item failed rule=%s item=%s error=%s tries=%d",
+                        rule.id,
+                        failure.item,
+                        failure.error,
+                        failure.tries,
+                    )
                 stalled = step.purged == 0 and not step.done and step.bookmark == cursor.bookmark
                 cursor = RuleCursor(done=step.done, bookmark=step.bookmark, run_id=run_id, updated_at=scope.now)
                 state.cursors[rule.id] = cursor
                 state = self._runs.save(state, parts.clock.now(), parts.config.lease)
                 budget.renewed()
+                if step.broken:  # the location fails item after item: the next run tries again
+                    log.warning("retention rule failed rule=%s error=%s", rule.id, step.broken)
+                    break
                 if step.done or (stalled and step.examined > 0):
                     # Stalled: every item of the chunk was left (changed meanwhile); the next run looks again.
                     rule_report.finished = True

@@ -19,10 +19,12 @@ from functions.consent.decisions import Caller
 from functions.consent.ledger import Decision, EventContext, EventKind, Source
 from functions.consent.linking import link_visitor_to_user
 from functions.inventory.locations import PurgeStep
+from functions.inventory.purging import FAILURE_STREAK, MAX_TRIES
 from functions.retention import blueprint
 from functions.retention.config import RetentionConfig
 from functions.retention.errors import RetentionRunFailed
 from functions.retention.purge import RetentionRun
+from functions.retention.run_records import RuleReport
 from functions.retention.staff import HoldTarget
 from tests.retention_cases import Seeded
 from tests.retention_checks import wrong
@@ -195,7 +197,7 @@ def test_a_failing_third_party_is_reported_alerts_and_is_retried_while_the_other
     assert report.outcome == "failed"
     assert report.failures == {"stripe-customer": ["ConnectionError"]}
     by_rule = {r.rule: r for r in report.rules}
-    assert not by_rule["stripe-customer"].finished
+    assert [f.error for f in by_rule["stripe-customer"].failed] == ["ConnectionError"] * 2  # both customers due
     assert by_rule["navigation-events"].purged == 2
     assert by_rule["orders"].purged == 1
     assert by_rule["profiles"].purged == 0  # the closed profile waits for its Stripe customer
@@ -338,3 +340,70 @@ def test_a_hold_placed_during_a_third_party_chunk_keeps_items_the_chunk_already_
     assert not any(world.customer_exists(a.customer) or world.contact_exists(a.email) for a in others)
     rule = "stripe-customer" if third_party == "stripe" else "sendgrid-contact.closed-accounts"
     assert {r.rule: r.held for r in report.rules}[rule] == 1
+
+
+class Refused(Exception):
+    """What Stripe answers for one customer, every time (an open invoice, say)."""
+
+
+def test_a_customer_stripe_always_refuses_is_reported_and_never_holds_the_others_up(world: RetentionWorld) -> None:
+    (refused,) = world.close_accounts(1, closed_days_ago=60)  # the oldest: every run's selection starts with it
+    others = world.close_accounts(4)
+    deleting, calls = world.payments.delete_customer, []
+
+    def refuses_one(customer_id: str, idempotency_key: str) -> Confirmation:
+        calls.append(customer_id)
+        if customer_id == refused.customer:
+            raise Refused()
+        return deleting(customer_id, idempotency_key)
+
+    world.payments.delete_customer = refuses_one  # type: ignore[method-assign]
+
+    def run_next_day() -> RuleReport:
+        world.clock.advance(days=1)
+        report = world.services.retention_run.run()
+        return {r.rule: r for r in report.rules}["stripe-customer"]
+
+    first = run_next_day()
+    assert not any(world.customer_exists(a.customer) for a in others)  # the others went
+    assert not any(world.store.read("profiles", a.user, a.user) for a in others)  # and their profiles after them
+    assert world.customer_exists(refused.customer)
+    assert world.store.read("profiles", refused.user, refused.user) is not None  # waits for its customer
+    assert first.errors == ["Refused"]
+    assert first.failing == 1
+    (failed,) = first.failed
+    assert (failed.error, failed.tries, failed.parked) == ("Refused", 1, False)
+    stored = str(world.store.all("retention"))
+    assert failed.item in stored
+    assert not any(secret in stored for secret in (refused.user, refused.email, refused.customer))
+    # Tried again by each later run, MAX_TRIES in all, then only once a week.
+    tries = [failed.tries] + [run_next_day().failed[0].tries for _ in range(MAX_TRIES - 1)]
+    assert tries == list(range(1, MAX_TRIES + 1))
+    assert calls.count(refused.customer) == MAX_TRIES
+    resting = run_next_day()
+    assert (resting.failed, resting.errors, resting.failing) == ([], [], 1)
+    assert calls.count(refused.customer) == MAX_TRIES
+    # Stripe accepts it at last (the invoice was settled): the week's try deletes it.
+    world.payments.delete_customer = deleting  # type: ignore[method-assign]
+    world.clock.advance(days=6)
+    settled = run_next_day()
+    assert (settled.purged, settled.failing) == (1, 0)
+    assert not world.customer_exists(refused.customer)
+
+
+def test_a_third_party_failing_for_one_item_after_another_stops_its_rule_until_the_next_run(
+    world: RetentionWorld,
+) -> None:
+    world.close_accounts(20)
+    calls = []
+
+    def down(customer_id: str, idempotency_key: str) -> Confirmation:
+        calls.append(customer_id)
+        raise ConnectionError("stripe unreachable")
+
+    world.payments.delete_customer = down  # type: ignore[method-assign]
+    report = world.services.retention_run.run()
+    stripe = {r.rule: r for r in report.rules}["stripe-customer"]
+    assert len(calls) == FAILURE_STREAK  # not one call for each of the 20
+    assert (stripe.finished, stripe.errors) == (False, ["ConnectionError"])
+    assert report.outcome == "failed"

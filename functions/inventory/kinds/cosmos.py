@@ -99,9 +99,9 @@ class CosmosLocation(StoredLocation):
         )
 
     def purge(self, scope: PurgeScope, bookmark: dict[str, Any], limit: int, time_left: TimeLeft) -> PurgeStep:
-        keys = f"{KEYS_ONLY}, c.{scope.rule.field}"
+        keys, chunk = f"{KEYS_ONLY}, c.{scope.rule.field}", self.chunk(scope, bookmark, limit, time_left)
         return purge_remaining(
-            self.systems.store, [self._selection(scope)], keys, limit, time_left, lambda item: self._purge(scope, item)
+            self.systems.store, [self._selection(scope)], keys, chunk, lambda item: self._purge(scope, item)
         )
 
     def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:

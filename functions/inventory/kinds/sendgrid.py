@@ -67,7 +67,7 @@ class SendGridLocation(StoredLocation):
 
     def purge(self, scope: PurgeScope, bookmark: dict[str, Any], limit: int, time_left: TimeLeft) -> PurgeStep:
         if scope.rule.clock == "closed":
-            return self._purge_closed_accounts(scope, limit, time_left)
+            return self._purge_closed_accounts(scope, bookmark, limit, time_left)
         return self._purge_withdrawals(scope, bookmark, limit, time_left)
 
     def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:
@@ -80,14 +80,17 @@ class SendGridLocation(StoredLocation):
             return False
         return self.systems.contacts.delete_contact(email) is not None
 
-    def _purge_closed_accounts(self, scope: PurgeScope, limit: int, time_left: TimeLeft) -> PurgeStep:
+    def _purge_closed_accounts(
+        self, scope: PurgeScope, bookmark: dict[str, Any], limit: int, time_left: TimeLeft
+    ) -> PurgeStep:
         def purge_account(profile: Document) -> bool:
             deleted = self._delete_contact_of(profile.get("email"))
             return mark_done(self.systems.store, str(profile["userId"]), scope.rule.id, scope.now) and deleted
 
         selection = closed_accounts(scope.rule, scope.cutoff, scope.holds)
+        chunk = self.chunk(scope, bookmark, limit, time_left)
         return purge_remaining(
-            self.systems.store, [selection], HELD_ACCOUNT_KEYS, limit, time_left, purge_account, held_account(scope)
+            self.systems.store, [selection], HELD_ACCOUNT_KEYS, chunk, purge_account, held=held_account(scope)
         )
 
     def _withdrawals(self, scope: PurgeScope, until: datetime, since: str | None) -> Selection:

@@ -59,8 +59,9 @@ class StripeLocation(StoredLocation):
             return mark_done(self.systems.store, str(profile["userId"]), scope.rule.id, scope.now)
 
         selection = closed_accounts(scope.rule, scope.cutoff, scope.holds)
+        chunk = self.chunk(scope, bookmark, limit, time_left)
         return purge_remaining(
-            self.systems.store, [selection], HELD_ACCOUNT_KEYS, limit, time_left, purge_account, held_account(scope)
+            self.systems.store, [selection], HELD_ACCOUNT_KEYS, chunk, purge_account, held=held_account(scope)
         )
 
     def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:
