@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from core.ports import Document, DocumentStore, Page
 from functions.inventory.locations import Chunk, ItemFailure, Preview, PurgeScope, PurgeStep
@@ -120,13 +120,20 @@ def purge_remaining(
             if held is not None and held(item):
                 attempts.step.examined += 1
                 held_since += 1
-            elif not attempts.attempt(item_id, partial(purge_one, item)):
+            elif not attempts.attempt(item_id, partial(_as_result, purge_one, item)):
                 return attempts.finish()
         if len(due) == room + passed_over:
             return attempts.finish()  # there may be more of this selection
     step = attempts.finish(done=True)
     step.held = held_since + sum(selection.held_count(store) for selection in selections)
     return step
+
+
+Result = Literal["purged", "skipped", "held"]  # what became of one item tried
+
+
+def _as_result(purge_one: Callable[[Document], bool], item: Document) -> Result:
+    return "purged" if purge_one(item) else "skipped"
 
 
 class Attempts:
@@ -158,18 +165,21 @@ class Attempts:
         resting = moment(entry.get("retryAt"))
         return resting is not None and resting > self._chunk.scope.now
 
-    def attempt(self, item_id: str, purge: Callable[[], bool]) -> bool:
-        """Tries one item: purged, skipped (nothing left to do) or failed. False once the chunk must stop."""
+    def attempt(self, item_id: str, purge: Callable[[], Result]) -> bool:
+        """Tries one item: purged, skipped (nothing left to do), held or failed. False once the chunk
+        must stop."""
         ref, step = self._chunk.ref(item_id), self.step
         step.examined += 1
         try:
-            purged = purge()
+            result = purge()
         except Exception as error:  # the item's own failure: on record, and the others go on
             return self._failed(ref, type(error).__name__)
         self._failing.pop(ref, None)
         self._streak = 0
-        if purged:
+        if result == "purged":
             step.purged += 1
+        elif result == "held":
+            step.held += 1
         else:
             step.skipped += 1
         return True
@@ -242,10 +252,10 @@ def _purge_request(
     scope: PurgeScope,
     request: DueRequest,
     first: Callable[[DueRequest], None] | None,
-) -> bool:
+) -> Result:
     if first is not None:
         first(request)
-    return records.purge(purge, request.request_id, scope.now)
+    return "purged" if records.purge(purge, request.request_id, scope.now) else "skipped"
 
 
 def preview_due_requests(records: RequestRecords, purge: RequestPurge, scope: PurgeScope) -> Preview:

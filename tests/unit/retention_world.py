@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bootstrap import Services
@@ -12,6 +12,7 @@ from core.keyring import StaticKeyRing
 from core.models import utc_text
 from core.pseudonyms import keyed_hash
 from core.settings import Settings
+from functions.consent.ledger import Decision, EventContext, EventKind, Source
 from tests.fakes import (
     FakeContacts,
     FakePayments,
@@ -21,7 +22,7 @@ from tests.fakes import (
     MovableClock,
     RecordingMailer,
 )
-from tests.retention_cases import Seeded, Seeder
+from tests.retention_cases import MARKETING, Seeded, Seeder
 
 PEPPER = "unit-test-pepper"
 KEYS = "k1:unit-test-signing-key"
@@ -35,7 +36,7 @@ NOW = datetime(2027, 6, 15, 9, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
-class ClosedAccount:
+class Account:
     user: str
     email: str
     customer: str
@@ -51,6 +52,7 @@ class RetentionWorld:
     mailer: RecordingMailer
     queue: InMemoryWorkQueue
     clock: MovableClock
+    contact_ids: dict[str, str] = field(default_factory=dict)  # every contact ever made, by address
 
     def rewired(self, **settings: str) -> RetentionWorld:
         """The same data and third parties, with the app built again on other settings."""
@@ -79,29 +81,31 @@ class RetentionWorld:
         return customer_id
 
     def new_contact(self, email: str) -> None:
-        self.contacts.contacts[email] = f"contact-{uuid.uuid4().hex[:8]}"
+        self.contacts.contacts[email] = self.contact_ids[email] = f"contact-{uuid.uuid4().hex[:8]}"
 
-    def close_accounts(self, count: int, closed_days_ago: int = 45) -> list[ClosedAccount]:
+    def close_accounts(self, count: int, closed_days_ago: int = 45) -> list[Account]:
         """Accounts closed long enough ago that their Stripe customer and marketing contact are due."""
-        closed = utc_text(self.clock.now() - timedelta(days=closed_days_ago))
-        accounts = []
-        for _ in range(count):
-            user, email = f"usr-{uuid.uuid4().hex[:12]}", f"closed-{uuid.uuid4().hex[:10]}@example.com"
-            account = ClosedAccount(user, email, self.new_customer(email))
-            self.new_contact(email)
-            self.store.upsert(
-                PROFILES,
-                {
-                    "id": user,
-                    "userId": user,
-                    "email": email,
-                    "emailHash": keyed_hash(PEPPER, email),
-                    "stripeCustomerId": account.customer,
-                    "closedAt": closed,
-                },
-            )
-            accounts.append(account)
-        return accounts
+        return [self.account(closed_days_ago=closed_days_ago) for _ in range(count)]
+
+    def account(self, closed_days_ago: int | None = None, withdrew_days_ago: int | None = None) -> Account:
+        """A profile with a Stripe customer and a marketing contact; closed, and having withdrawn
+        marketing email, that many days ago if said."""
+        now = self.clock.now()
+        user, email = f"usr-{uuid.uuid4().hex[:12]}", f"person-{uuid.uuid4().hex[:10]}@example.com"
+        account = Account(user, email, self.new_customer(email))
+        self.new_contact(email)
+        closed = {} if closed_days_ago is None else {"closedAt": utc_text(now - timedelta(days=closed_days_ago))}
+        profile = {"id": user, "userId": user, "email": email, "emailHash": keyed_hash(PEPPER, email)}
+        self.store.upsert(PROFILES, {**profile, "stripeCustomerId": account.customer, **closed})
+        if withdrew_days_ago is not None:
+            self.decide_marketing(account, granted=False, days_ago=withdrew_days_ago)
+        return account
+
+    def decide_marketing(self, account: Account, granted: bool, days_ago: float = 0) -> None:
+        at = self.clock.now() - timedelta(days=days_ago)
+        context = EventContext(Source.API, "2026-11", "sha256:x", at)
+        decision = {MARKETING: Decision(granted, Source.API)}
+        self.services.ledger.record(f"user:{account.user}", EventKind.DECISION, decision, context, uuid.uuid4().hex)
 
     def seconds(self) -> float:
         """The world's clock as the purge's time budget reads it: a slow fake third party advances both."""
@@ -117,7 +121,7 @@ class RetentionWorld:
         return customer_id in self.payments.customers
 
     def contact_exists(self, email: str) -> bool:
-        return email in self.contacts.contacts
+        return self.contacts.holds(email)
 
     def blob_exists(self, name: str) -> bool:
         return name in self.archives.archives
@@ -130,7 +134,7 @@ def retention_world(**settings: str) -> RetentionWorld:
         services=None,  # type: ignore[arg-type]
         store=store,
         payments=FakePayments(),
-        contacts=FakeContacts(),
+        contacts=FakeContacts(asynchronous=True),  # as SendGrid deletes
         archives=InMemoryArchives(),
         mailer=RecordingMailer(),
         queue=InMemoryWorkQueue(),

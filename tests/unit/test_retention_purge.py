@@ -19,16 +19,18 @@ from functions.consent.decisions import Caller
 from functions.consent.ledger import Decision, EventContext, EventKind, Source
 from functions.consent.linking import link_visitor_to_user
 from functions.inventory.locations import PurgeStep
+from functions.inventory.periods import stored_cutoff
+from functions.inventory.ports import ContactNotDeleted
 from functions.inventory.purging import FAILURE_STREAK, MAX_TRIES
 from functions.retention import blueprint
 from functions.retention.config import RetentionConfig
 from functions.retention.errors import RetentionRunFailed
 from functions.retention.purge import RetentionRun
-from functions.retention.run_records import RuleReport
+from functions.retention.run_records import RuleCursor, RuleReport
 from functions.retention.staff import HoldTarget
 from tests.retention_cases import Seeded
 from tests.retention_checks import wrong
-from tests.unit.retention_world import SETTINGS, RetentionWorld, retention_world
+from tests.unit.retention_world import SETTINGS, Account, RetentionWorld, retention_world
 
 
 @pytest.fixture
@@ -407,3 +409,152 @@ def test_a_third_party_failing_for_one_item_after_another_stops_its_rule_until_t
     assert len(calls) == FAILURE_STREAK  # not one call for each of the 20
     assert (stripe.finished, stripe.errors) == (False, ["ConnectionError"])
     assert report.outcome == "failed"
+
+
+# ---- the marketing contact at SendGrid ------------------------------------------------------------
+
+
+class Crash(BaseException):
+    """The host dies (SIGKILL) right after a call: nothing after it runs, the lease is still held."""
+
+
+def deletions_of(world: RetentionWorld, *accounts: Account) -> list[int]:
+    """How many deletion calls SendGrid had for each account's contact."""
+    return [world.contacts.deletes.count(world.contact_ids[a.email]) for a in accounts]
+
+
+def test_a_contact_two_rules_want_gone_is_deleted_once_while_sendgrid_still_shows_it(world: RetentionWorld) -> None:
+    both = world.account(closed_days_ago=40, withdrew_days_ago=40)  # withdrew, then closed the account
+    report = world.services.retention_run.run()
+    assert report.outcome == "finished", report.failures
+    assert deletions_of(world, both) == [1]  # the withdrawal's rule; the closed account's finds it asked
+    assert world.store.read("profiles", both.user, both.user) is None  # and the profile goes after it
+    assert not world.contact_exists(both.email)
+
+
+@pytest.mark.parametrize("rule", ["sendgrid-contact", "sendgrid-contact.closed-accounts"])
+def test_a_run_that_dies_right_after_a_deletion_is_taken_over_without_a_second_one(
+    world: RetentionWorld, rule: str
+) -> None:
+    if rule == "sendgrid-contact":
+        accounts = [world.account(withdrew_days_ago=40) for _ in range(3)]
+    else:
+        accounts = world.close_accounts(3)
+    deleting = world.contacts.delete_contact
+
+    def dies_after_the_second(email: str) -> Confirmation | None:
+        confirmation = deleting(email)
+        if email == accounts[1].email:
+            raise Crash()
+        return confirmation
+
+    world.contacts.delete_contact = dies_after_the_second  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        world.services.retention_run.run()
+    world.contacts.delete_contact = deleting  # type: ignore[method-assign]
+    world.clock.advance(seconds=world.services.retention_parts.config.lease.total_seconds() + 1)
+    took_over = world.services.retention_run.run()  # walks again what the dead run was walking
+    assert took_over.outcome == "finished", took_over.failures
+    assert deletions_of(world, *accounts) == [1, 1, 1]
+    # The dead run's deletion was never confirmed: it is looked at again once it had time to end.
+    world.contacts.settle()
+    world.clock.advance(days=1)
+    assert world.services.retention_run.run().outcome == "finished"
+    assert deletions_of(world, *accounts) == [1, 1, 1]  # all gone at SendGrid, none asked for again
+    assert not any(world.contact_exists(a.email) for a in accounts)
+    if rule != "sendgrid-contact":  # closed: the profiles waited for their contacts, then went
+        assert not any(world.store.read("profiles", a.user, a.user) for a in accounts)
+
+
+@pytest.mark.parametrize("withdrew_again_days_ago", [None, 5])
+def test_someone_who_grants_marketing_again_while_held_keeps_their_contact_when_the_hold_ends(
+    world: RetentionWorld, withdrew_again_days_ago: int | None
+) -> None:
+    person = world.account(withdrew_days_ago=40)
+    hold, _ = world.services.retention_staff.place_hold(
+        HoldTarget("subject", user_id=person.user), "Claim 2027-4", None, "dpo-1"
+    )
+    world.services.retention_run.run()
+    assert world.contact_exists(person.email)  # held
+    world.clock.advance(days=10)
+    world.decide_marketing(person, granted=True)  # grants marketing email again while held
+    if withdrew_again_days_ago is not None:  # and withdraws lately: its month has not passed
+        world.clock.advance(days=25 - withdrew_again_days_ago)
+        world.decide_marketing(person, granted=False)
+        world.clock.advance(days=withdrew_again_days_ago)
+    world.services.retention_staff.release_hold(hold.id, "dpo-1", "Settled")
+    report = world.services.retention_run.run()
+    assert report.outcome == "finished", report.failures
+    assert world.contact_exists(person.email)
+    assert world.contacts.deletes == []
+
+
+def test_a_held_withdrawal_is_remembered_without_any_id_in_the_purges_own_records(world: RetentionWorld) -> None:
+    person = world.account(withdrew_days_ago=40)
+    hold, _ = world.services.retention_staff.place_hold(
+        HoldTarget("subject", email=person.email), "Claim 2027-5", None, "dpo-1"
+    )
+    first = world.services.retention_run.run()
+    assert {r.rule: r.held for r in first.rules}["sendgrid-contact"] == 1
+    stored = str(world.store.all("retention"))
+    assert person.user not in stored
+    assert person.email not in stored
+    world.clock.advance(days=3)
+    world.services.retention_run.run()  # later windows have moved on
+    world.services.retention_staff.release_hold(hold.id, "dpo-1", "Settled")
+    world.services.retention_run.run()
+    assert deletions_of(world, person) == [1]  # remembered, and purged once the hold ended
+
+
+@pytest.mark.parametrize(
+    ("failure", "retried_after_days"),
+    [
+        (ContactNotDeleted(), 0),  # SendGrid answered an error: nothing changed, the next run tries again
+        (TimeoutError(), 1),  # no answer: SendGrid may be deleting it; asked again once that had time to end
+    ],
+)
+def test_sendgrid_failing_mid_run_is_reported_and_retried_while_every_other_location_is_purged(
+    world: RetentionWorld, failure: Exception, retried_after_days: int
+) -> None:
+    seeded = world.seed()
+    failing, fine = world.account(withdrew_days_ago=40), world.account(withdrew_days_ago=40)
+    deleting = world.contacts.delete_contact
+
+    def fails_for_one(email: str) -> Confirmation | None:
+        if email == failing.email:
+            raise failure
+        return deleting(email)
+
+    world.contacts.delete_contact = fails_for_one  # type: ignore[method-assign]
+    report = world.services.retention_run.run()
+    assert report.outcome == "failed"
+    assert report.failures == {"sendgrid-contact": [type(failure).__name__]}
+    (failed,) = {r.rule: r for r in report.rules}["sendgrid-contact"].failed
+    assert failed.error == type(failure).__name__
+    assert world.contact_exists(failing.email)
+    assert not world.contact_exists(fine.email)
+    assert wrong(world, seeded, held=False) == []  # every other location, SendGrid's other contacts too
+    world.contacts.delete_contact = deleting  # type: ignore[method-assign]
+    world.clock.advance(hours=1)
+    soon = world.services.retention_run.run()
+    assert world.contact_exists(failing.email) == (retried_after_days > 0)
+    world.clock.advance(days=retried_after_days)
+    later = world.services.retention_run.run()
+    assert (soon.outcome, later.outcome) == ("finished", "finished")
+    assert not world.contact_exists(failing.email)
+    assert deletions_of(world, failing) == [1]
+
+
+def test_a_cursor_that_still_lists_held_people_by_user_id_hands_them_over_to_their_profiles(
+    world: RetentionWorld,
+) -> None:
+    person = world.account(withdrew_days_ago=40)
+    parts = world.services.retention_parts
+    state = parts.runs.state()
+    passed = stored_cutoff(world.clock.now() - timedelta(days=30))  # its window has passed: only the list has it
+    state.cursors["sendgrid-contact"] = RuleCursor(bookmark={"since": passed, "deferred": [f"user:{person.user}"]})
+    parts.runs.release(parts.runs.save(state, world.clock.now(), parts.config.lease))
+    assert world.services.retention_run.run().outcome == "finished"
+    assert deletions_of(world, person) == [1]
+    assert "deferred" not in parts.runs.state().cursors["sendgrid-contact"].bookmark
+    assert person.user not in str(world.store.all("retention"))
