@@ -3,10 +3,13 @@ fakes, the integration and end-to-end tests at the real local stand-ins, through
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import httpx
 import stripe
 from azure.storage.blob import BlobServiceClient
 
@@ -100,6 +103,28 @@ class StackPlaces:
     def blob_exists(self, name: str) -> bool:
         blobs = BlobServiceClient.from_connection_string(self.stack.app_settings()["AzureWebJobsStorage"])
         return bool(blobs.get_blob_client("exports", name).exists())
+
+
+def contact_deletes(stack: LocalStack, emails: list[str]) -> dict[str, int]:
+    """How many deletion calls named each address's contact at the mail server."""
+    counted = httpx.get(f"{stack.mail_url}/_marketing/deletions", timeout=10).raise_for_status().json()["byEmail"]
+    return {email: counted.get(email.lower(), 0) for email in emails}
+
+
+@contextmanager
+def sendgrid_deletes_slowly(stack: LocalStack, seconds: float = 600) -> Iterator[None]:
+    """While inside, a deleted contact is still found, as at SendGrid until its deletion job ends;
+    on the way out every deletion under way ends."""
+
+    def delay(value: float) -> None:
+        url = f"{stack.mail_url}/_marketing/settings"
+        httpx.put(url, json={"deletionDelaySeconds": value}, timeout=10).raise_for_status()
+
+    delay(seconds)
+    try:
+        yield
+    finally:
+        delay(0)
 
 
 def stripe_deletes(stack: LocalStack, customers: list[str]) -> dict[str, int]:

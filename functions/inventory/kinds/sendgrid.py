@@ -114,7 +114,7 @@ class SendGridLocation(StoredLocation):
             if found is None:
                 return False
             closed = moment(found.body.get(scope.rule.field or "closedAt"))
-            deletion = self._delete_once(found, closed, scope.now, revisit=False)
+            deletion = self._delete_once(found, closed, scope.now, again_at=None)
             if deletion is Deletion.IN_FLIGHT:  # not done with it: the selection shows it again
                 return False
             return mark_done(store, user_id, scope.rule.id, scope.now) and deletion is Deletion.DELETED
@@ -153,9 +153,9 @@ class SendGridLocation(StoredLocation):
         """The profiles to look at again first, then one window of withdrawals, [since, until), a page
         at a time; the bookmark keeps the window and the page's continuation."""
         scope = chunk.scope
-        for subject_id in chunk.bookmark.get(LEGACY_DEFERRED) or []:  # noted on their profiles instead, due at once
+        for subject_id in chunk.bookmark.get(LEGACY_DEFERRED) or []:  # noted on their profiles instead
             user_id = str(subject_id).removeprefix(USERS)
-            self._revisit(self.systems.store.read(PROFILES, user_id, user_id), scope.cutoff)
+            self._revisit(self.systems.store.read(PROFILES, user_id, user_id), _at_once(scope))
         bookmark = {k: v for k, v in chunk.bookmark.items() if k != LEGACY_DEFERRED}
 
         def look_again(profile: Document) -> bool:
@@ -209,7 +209,7 @@ class SendGridLocation(StoredLocation):
             return self._withdrawal(user_id, scope, walking=True)
         except Exception:
             with contextlib.suppress(Exception):  # the item's own error is the one reported
-                self._revisit(self.systems.store.read(PROFILES, user_id, user_id), scope.now)
+                self._revisit(self.systems.store.read(PROFILES, user_id, user_id), _at_once(scope))
             raise
 
     def _withdrawal(self, user_id: str, scope: PurgeScope, walking: bool = False) -> Result:
@@ -221,7 +221,7 @@ class SendGridLocation(StoredLocation):
         key = found.body.get("emailHash")
         if scope.held_now(user_id, key if isinstance(key, str) else None):
             if walking:
-                self._revisit(found, scope.now)
+                self._revisit(found, _at_once(scope))  # left out while held
             return "held"
         purpose = self.systems.ledger.load(f"{USERS}{user_id}").state.purposes.get(scope.rule.consent_purpose or "")
         if purpose is not None and (purpose.granted or purpose.decided_at >= scope.cutoff):
@@ -230,7 +230,7 @@ class SendGridLocation(StoredLocation):
             return "skipped"
         # No decision left at all (its proof was retired): nothing is in force, any deletion counts.
         since = purpose.decided_at if purpose is not None else None
-        deletion = self._delete_once(found, since, scope.now, revisit=True)
+        deletion = self._delete_once(found, since, scope.now, again_at=_at_once(scope))
         if deletion is Deletion.IN_FLIGHT:
             self._revisit(found, scope.now + IN_FLIGHT_FOR)
         elif deletion is not Deletion.DELETED:
@@ -239,10 +239,13 @@ class SendGridLocation(StoredLocation):
 
     # ---- one deletion, marked on the profile ---------------------------------------------------
 
-    def _delete_once(self, found: Versioned, since: datetime | None, now: datetime, revisit: bool) -> Deletion:
+    def _delete_once(
+        self, found: Versioned, since: datetime | None, now: datetime, again_at: datetime | None
+    ) -> Deletion:
         """Deletes the contact of the profile's address unless a deletion was asked for since ``since``
         (when the rule's clock started: a deletion from before it, of a contact made again since,
-        does not count). With ``revisit``, an unconfirmed deletion brings the withdrawal rule back."""
+        does not count). With ``again_at``, the withdrawal rule comes back to a deletion not
+        confirmed: once it had time to end, or from ``again_at`` if it surely failed."""
         store, user_id = self.systems.store, str(found.body["userId"])
         current: Versioned | None = found
         for _ in range(MAX_MARK_ATTEMPTS):
@@ -259,7 +262,7 @@ class SendGridLocation(StoredLocation):
                 if now < asked + IN_FLIGHT_FOR:
                     return Deletion.IN_FLIGHT
             mark = {"askedAt": utc_text(now), "emailHash": body.get("emailHash")}
-            intent = {**body, DELETION: mark} | ({REVISIT: utc_text(now + IN_FLIGHT_FOR)} if revisit else {})
+            intent = {**body, DELETION: mark} | ({} if again_at is None else {REVISIT: utc_text(now + IN_FLIGHT_FOR)})
             try:
                 marked = store.replace(PROFILES, intent, current.etag)
             except DocumentChanged:  # the product wrote meanwhile: read it again
@@ -268,7 +271,7 @@ class SendGridLocation(StoredLocation):
             try:
                 confirmation = self.systems.contacts.delete_contact(email)
             except ContactNotDeleted:  # surely nothing happened: as it was, so the next run asks at once
-                self._change(marked, partial(_unmarked, mark, body.get(DELETION), now if revisit else None))
+                self._change(marked, partial(_unmarked, mark, body.get(DELETION), again_at))
                 raise
             done = {**mark, "doneAt": utc_text(now), "jobId": confirmation.reference if confirmation else None}
             self._change(marked, partial(_confirmed, mark, done))
@@ -302,6 +305,11 @@ class SendGridLocation(StoredLocation):
                 user_id = str(found.body["userId"])
                 found = store.read(PROFILES, user_id, user_id)
         raise DocumentChanged(PROFILES)
+
+
+def _at_once(scope: PurgeScope) -> datetime:
+    """A time to look again that every later run has passed."""
+    return scope.cutoff
 
 
 def _asked_since(profile: Document, since: datetime | None) -> datetime | None:
