@@ -293,6 +293,7 @@ class Services:
             archives=self.archives,
             request_records=RequestRepository(self.documents),
             catalog=self.catalog,
+            pepper=self.pepper,
             clock=self.clock,
             cookie_max_age=self.cookie_max_age,
         )
@@ -389,12 +390,7 @@ class Services:
         from functions.retention.parts import RetentionParts
         from functions.retention.run_repository import RunRepository
 
-        s = self.settings
-        config = RetentionConfig(
-            time_budget=timedelta(seconds=s.get_int("RETENTION_TIME_BUDGET_SECONDS")),
-            lease=timedelta(seconds=s.get_int("RETENTION_LEASE_SECONDS")),
-            hold_warning=timedelta(days=s.get_int("RETENTION_HOLD_WARNING_DAYS")),
-        )
+        config = RetentionConfig.from_settings(self.settings)
         return RetentionParts(
             self.inventory, self.locations, self.legal_holds, RunRepository(self.documents), self.clock, config
         )

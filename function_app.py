@@ -2,9 +2,9 @@
 
 Nothing here connects to anything: the composition root (bootstrap.py) builds each edge on first
 use. Settings are checked for unresolved Key Vault references so that a misconfigured deployment
-refuses to start with a message naming the settings, and retention periods against the inventory and
-its legal minimums, naming the rule. The error table tells the HTTP edge how each domain error reads
-as a problem.
+refuses to start with a message naming the settings, retention periods against the inventory and
+its legal minimums, naming the rule, and the purge's lease against what its chunks need. The error
+table tells the HTTP edge how each domain error reads as a problem.
 """
 
 import azure.functions as func
@@ -24,10 +24,12 @@ from functions.notices.blueprint import bp as notices
 from functions.proof.blueprint import bp as proof
 from functions.requests.blueprint import bp as requests
 from functions.retention.blueprint import bp as retention
+from functions.retention.config import RetentionConfig
 from functions.retention.policy import effective_inventory
 from functions.web.blueprint import bp as web
 
 effective_inventory(inventory(), load_settings())
+RetentionConfig.from_settings(load_settings())
 PROBLEM_TYPES.install(ERROR_TABLE)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)

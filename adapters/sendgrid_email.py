@@ -36,6 +36,7 @@ from adapters.export_format import iso_times
 from core.ports import Confirmation, MailRejected, MailUnavailable
 from core.settings import SETTINGS_BY_NAME, Settings, SettingsError
 from functions.fanout.ports import BulkMail, BulkRecipient, BulkRejected, BulkThrottled
+from functions.inventory.ports import ContactNotDeleted
 
 # The HTTP client under the SDK logs URLs, payloads and response bodies at DEBUG: all carry addresses.
 logging.getLogger("python_http_client").setLevel(logging.INFO)
@@ -145,21 +146,34 @@ class SendGridMarketingContacts:
         return dict(iso_times(exported, SUPPRESSION_TIME_FIELDS))
 
     def delete_contact(self, email: str) -> Confirmation | None:
-        """Deletes the contact found by the address; None when there is none (a retry after a delete).
+        """Deletes the contact found by the address; None when there is none.
 
-        SendGrid deletes asynchronously: a retry right after a delete may still find the contact and
-        start a second (harmless) deletion job.
+        SendGrid deletes asynchronously: until its job has ended the contact is still found, and a
+        second call would delete it again; callers that may repeat keep a mark of their own (the
+        retention purge does, on the profile). ContactNotDeleted when surely nothing was deleted
+        (SendGrid unreachable before the deletion was sent, or refusing it); a TimeoutError while
+        waiting for its answer leaves that open.
         """
         address = email.strip()
-        contact = self._find_contact(address) if address else None
+        try:
+            contact = self._find_contact(address) if address else None
+        except (HTTPError, URLError, OSError):  # TimeoutError included: nothing was asked to change yet
+            raise ContactNotDeleted() from None
         if contact is None:
             return None
         contact_id = contact.get("id")
         if not isinstance(contact_id, str) or not contact_id:
             raise SendGridError("SendGrid returned a contact without an id")
-        response = self._sendgrid.client.marketing.contacts.delete(
-            query_params={"ids": contact_id}, timeout=self._timeout
-        )
+        try:
+            response = self._sendgrid.client.marketing.contacts.delete(
+                query_params={"ids": contact_id}, timeout=self._timeout
+            )
+        except HTTPError:  # SendGrid answered, with an error: no deletion job (its body may quote data)
+            raise ContactNotDeleted() from None
+        except URLError:  # raised while connecting or sending, before any answer
+            raise ContactNotDeleted() from None
+        except OSError:  # no answer in time: SendGrid may have started the job
+            raise TimeoutError("SendGrid did not answer the contact deletion") from None
         job_id = _json(response).get("job_id")
         if not job_id:
             raise SendGridError(f"SendGrid accepted the deletion (HTTP {response.status_code}) without a job id")

@@ -383,9 +383,23 @@ class FakePayments:
 
 @dataclass
 class FakeContacts:
+    """``asynchronous``: as at SendGrid, a deleted contact is still found (and may be deleted again)
+    until ``settle()``, its deletion job's end; ``deletes`` has one entry per deletion call."""
+
     contacts: dict[str, str] = field(default_factory=dict)  # email → contact id
     suppressed: set[str] = field(default_factory=set)
     deletes: list[str] = field(default_factory=list)
+    asynchronous: bool = False
+    deleting: set[str] = field(default_factory=set)  # emails whose deletion job has not ended
+
+    def settle(self) -> None:
+        for email in self.deleting:
+            self.contacts.pop(email, None)
+        self.deleting.clear()
+
+    def holds(self, email: str) -> bool:
+        """Whether the contact is there and no deletion of it is under way."""
+        return email in self.contacts and email not in self.deleting
 
     def export_contact(self, email: str) -> dict[str, Any]:
         contact = {"id": self.contacts[email], "email": email} if email in self.contacts else None
@@ -393,10 +407,13 @@ class FakeContacts:
         return {"contact": contact, "globalSuppression": suppression, "unsubscribes": []}
 
     def delete_contact(self, email: str) -> Confirmation | None:
-        contact_id = self.contacts.pop(email, None)
+        contact_id = self.contacts.get(email)
         if contact_id is None:
             return None
         self.deletes.append(contact_id)
+        self.deleting.add(email)
+        if not self.asynchronous:
+            self.settle()
         return Confirmation("sendgrid", "contact.deleted", f"job-{contact_id}")
 
     def suppress(self, email: str) -> Confirmation:

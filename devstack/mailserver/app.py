@@ -38,7 +38,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _is_api_path(path: str) -> bool:
-    return path.startswith(("/v3/", "/_mails", "/_events", "/_people", "/_health"))
+    return path.startswith(("/v3/", "/_mails", "/_events", "/_people", "/_marketing", "/_health"))
 
 
 @web.middleware

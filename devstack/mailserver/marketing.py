@@ -2,14 +2,19 @@
 
 Shapes follow ``tsg_mc_contacts_v3.json``. SendGrid processes
 contact upserts and deletes as asynchronous jobs; here they take effect before the 202 is sent,
-which is what a test wants. State lives for the life of the process only.
+which is what most tests want. A test of what callers do while SendGrid still shows a deleted contact
+sets a delay (``PUT /_marketing/settings``): deleted contacts are then found, and may be deleted again,
+until it has passed. ``GET /_marketing/deletions`` counts the deletion calls that named each contact.
+State lives for the life of the process only.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -69,8 +74,29 @@ def _now_iso() -> str:
 @dataclass
 class MarketingState:
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> contact
+    deletion_delay: float = 0.0  # seconds a deleted contact is still found, as at SendGrid
+    deleting: dict[str, float] = field(default_factory=dict)  # id -> when its deletion takes effect
+    deletions: Counter[str] = field(default_factory=Counter)  # address -> deletion calls naming its contact
+
+    def settle(self) -> None:
+        """Deletions whose time has come take effect."""
+        now = time.monotonic()
+        for contact_id, due in list(self.deleting.items()):
+            if due <= now:
+                self.contacts.pop(contact_id, None)
+                del self.deleting[contact_id]
+
+    def delete(self, contact_id: str) -> bool:
+        contact = self.contacts.get(contact_id)
+        if contact is None:
+            return False
+        self.deletions[contact["email"]] += 1
+        self.deleting.setdefault(contact_id, time.monotonic() + self.deletion_delay)
+        self.settle()
+        return True
 
     def contact_by_email(self, email: str) -> dict[str, Any] | None:
+        self.settle()
         wanted = email.lower()
         for contact in self.contacts.values():
             if contact["email"] == wanted:
@@ -167,7 +193,9 @@ def _contact_view(request: web.Request, contact: dict[str, Any]) -> dict[str, An
 
 
 async def get_contacts(request: web.Request) -> web.Response:
-    contacts = list(request.app[MARKETING_KEY].contacts.values())
+    state = request.app[MARKETING_KEY]
+    state.settle()
+    contacts = list(state.contacts.values())
     # The contract returns a sample of recent contacts rather than a full listing.
     recent = contacts[-DEFAULT_CONTACTS_PAGE:]
     return web.json_response(
@@ -180,7 +208,9 @@ async def get_contacts(request: web.Request) -> web.Response:
 
 
 async def get_contact(request: web.Request) -> web.Response:
-    contact = request.app[MARKETING_KEY].contacts.get(request.match_info["id"])
+    state = request.app[MARKETING_KEY]
+    state.settle()
+    contact = state.contacts.get(request.match_info["id"])
     if contact is None:
         return sendgrid_error(404, "Contact not found", "id")
     return web.json_response(_contact_view(request, contact))
@@ -195,14 +225,13 @@ async def delete_contacts(request: web.Request) -> web.Response:
     if delete_all is not None:
         if delete_all.lower() != "true":
             return sendgrid_error(400, "The delete_all_contacts parameter must be true.", "delete_all_contacts")
-        removed = len(state.contacts)
-        state.contacts.clear()
+        removed = sum(state.delete(i) for i in list(state.contacts))
     else:
         assert ids_param is not None
         ids = [i.strip() for i in ids_param.split(",") if i.strip()]
         if not ids:
             return sendgrid_error(400, "The ids parameter must list at least one contact id.", "ids")
-        removed = sum(state.contacts.pop(i, None) is not None for i in ids)
+        removed = sum(state.delete(i) for i in ids)
     job_id = str(uuid.uuid4())
     log.info("contacts delete job %s: %d contact(s) removed", job_id, removed)
     return web.json_response({"job_id": job_id}, status=202)
@@ -234,8 +263,30 @@ async def search_contacts_by_email(request: web.Request) -> web.Response:
     return web.json_response({"result": result})
 
 
+async def get_deletions(request: web.Request) -> web.Response:
+    state = request.app[MARKETING_KEY]
+    return web.json_response({"calls": sum(state.deletions.values()), "byEmail": dict(state.deletions)})
+
+
+async def put_settings(request: web.Request) -> web.Response:
+    body, error = await read_json(request)
+    if error is not None:
+        return error
+    delay = body.get("deletionDelaySeconds") if isinstance(body, dict) else None
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 3600:
+        return sendgrid_error(400, "The deletionDelaySeconds must be a number from 0 to 3600.", "deletionDelaySeconds")
+    state = request.app[MARKETING_KEY]
+    state.deletion_delay = float(delay)
+    if not delay:  # no delay any more: deletions under way are done
+        state.deleting = dict.fromkeys(state.deleting, 0.0)
+        state.settle()
+    return web.json_response({"deletionDelaySeconds": state.deletion_delay})
+
+
 def add_routes(app: web.Application) -> None:
     app[MARKETING_KEY] = MarketingState()
+    app.router.add_get("/_marketing/deletions", get_deletions)
+    app.router.add_put("/_marketing/settings", put_settings)
     app.router.add_put("/v3/marketing/contacts", put_contacts)
     app.router.add_get("/v3/marketing/contacts", get_contacts)
     app.router.add_delete("/v3/marketing/contacts", delete_contacts)

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 from core.clock import SystemClock
 from core.ports import Clock, DocumentStore
+from core.pseudonyms import keyed_hash
 from functions.consent.catalog_repository import CatalogRepository
 from functions.consent.ledger_repository import ConsentLedger
 from functions.inventory.declaration import RETAIN, Inventory, Location, RetentionRule
@@ -39,21 +40,46 @@ class PlanEntry:
     reason: str
 
 
+TimeLeft = Callable[[], bool]  # the run's time budget, asked before each item
+
+
 @dataclass(frozen=True)
 class PurgeScope:
-    """One retention rule at one moment: what is past ``cutoff`` goes, unless ``holds`` cover it."""
+    """One retention rule at one moment: what is past ``cutoff`` goes, unless ``holds`` cover it.
+
+    ``holds`` are those in force when the chunk began (queries leave their items out); a kind whose
+    items are third-party calls asks ``held_now`` before each call, so a hold placed while a chunk
+    works stops the items the chunk already selected."""
 
     rule: RetentionRule
     cutoff: datetime
     holds: HeldSet
     now: datetime
+    current_holds: Callable[[], HeldSet] | None = None  # the run's: re-read once a few seconds old
+    run_id: str | None = None  # the run purging: an item that failed in it is not tried again by it
+
+    def held_now(self, user_id: str | None, subject_key: str | None) -> bool:
+        holds = self.current_holds() if self.current_holds is not None else self.holds
+        return holds.for_subject(user_id, subject_key) is not None
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    """One item a purge could not purge: named by its keyed reference, never by its id."""
+
+    item: str
+    error: str  # the error's class, never its message
+    tries: int  # runs that tried it and failed, this one included
+    parked: bool  # failed too often: tried again only after a pause
 
 
 @dataclass
 class PurgeStep:
     """What one bounded chunk of a purge did. ``done``: nothing is left for the rule at this cutoff
-    (then ``held`` counts what holds kept back). ``bookmark``: where a rule that walks its
-    candidates (rather than seeing them disappear) stopped, saved by the engine with the cursor."""
+    but the items on record as failing (then ``held`` counts what holds kept back). ``bookmark``:
+    the rule's own place (where a rule that walks its candidates stopped, the items that failed),
+    saved by the engine with the cursor. ``broken``: the error class of a location failing as a
+    whole (item after item): the rule stops until the next run."""
 
     examined: int = 0
     purged: int = 0
@@ -61,6 +87,21 @@ class PurgeStep:
     held: int = 0
     done: bool = False
     bookmark: dict[str, Any] = field(default_factory=dict)
+    failed: list[ItemFailure] = field(default_factory=list)
+    failing: int = 0  # items on record as failing after the chunk, waiting for their next try
+    broken: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One bounded chunk of a rule's purge: its scope, the rule's bookmark, how many items it takes
+    at most, the time left, and how an item is named in the bookmark and the reports."""
+
+    scope: PurgeScope
+    bookmark: dict[str, Any]
+    limit: int
+    time_left: TimeLeft
+    ref: Callable[[str], str]  # an item's id → its keyed reference (no personal data)
 
 
 @dataclass(frozen=True)
@@ -70,9 +111,6 @@ class Preview:
     due: int
     held: int
     oldest: datetime | None
-
-
-TimeLeft = Callable[[], bool]  # the run's time budget, asked before each item
 
 
 @dataclass(frozen=True)
@@ -86,6 +124,7 @@ class Systems:
     archives: ArchiveStore
     request_records: RequestRecords
     catalog: CatalogRepository  # erasure withdraws every consent under the current policy version
+    pepper: str  # keys the references a purge keeps of items (SUBJECT_HASH_PEPPER)
     clock: Clock = field(default_factory=SystemClock)
     cookie_max_age: timedelta = timedelta(days=395)  # a visitor's cookie decisions expire after this
 
@@ -94,8 +133,8 @@ class StoredLocation(ABC):
     kind: ClassVar[str]
     # True where items are counted before the first deletion, so counts stay right across a crash.
     counts_before_erasure: ClassVar[bool] = False
-    # Items one purge chunk takes: the run saves its cursor and renews its lease after each chunk, so a
-    # chunk must stay well inside the lease; a kind whose items are third-party calls takes fewer.
+    # Items one purge chunk takes at most (a chunk also ends half-way through the run's lease): the run
+    # saves its cursor after each chunk; a kind whose items are third-party calls takes fewer.
     purge_chunk: ClassVar[int] = 1000
 
     def __init__(self, declaration: Location, systems: Systems) -> None:
@@ -122,6 +161,11 @@ class StoredLocation(ABC):
     @abstractmethod
     def erase(self, subject: Subject, found: int | None) -> Outcome:
         """Erase the subject's items; safe to repeat. ``found`` is the count taken before a first attempt."""
+
+    def chunk(self, scope: PurgeScope, bookmark: dict[str, Any], limit: int, time_left: TimeLeft) -> Chunk:
+        """What ``purge`` was given, with the keyed references of the rule's items."""
+        rule_id, pepper = scope.rule.id, self.systems.pepper
+        return Chunk(scope, bookmark, limit, time_left, lambda item_id: keyed_hash(pepper, f"{rule_id}/{item_id}"))
 
     def purge(self, scope: PurgeScope, bookmark: dict[str, Any], limit: int, time_left: TimeLeft) -> PurgeStep:
         """Purges up to ``limit`` items of ``scope.rule`` that are past the cutoff and not held, while

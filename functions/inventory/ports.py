@@ -29,6 +29,11 @@ class PaymentsGateway(Protocol):
         ...
 
 
+class ContactNotDeleted(Exception):
+    """SendGrid surely did not delete the contact: it could not be reached before the deletion was
+    sent, or it refused the request. Asking again cannot delete it twice."""
+
+
 class MarketingContacts(Protocol):
     """The email platform's marketing side (SendGrid Marketing Campaigns and suppressions)."""
 
@@ -37,7 +42,10 @@ class MarketingContacts(Protocol):
         ...
 
     def delete_contact(self, email: str) -> Confirmation | None:
-        """Deletes the marketing contact if there is one; None when there is nothing to delete."""
+        """Deletes the marketing contact if there is one; None when there is nothing to delete.
+        Deletion takes a while at SendGrid: until it has, the contact is still found, so a second
+        call deletes it again. ContactNotDeleted when surely nothing was deleted; any other error
+        leaves that open."""
         ...
 
     def suppress(self, email: str) -> Confirmation:

@@ -3,7 +3,8 @@
 - ``RunState`` (one document): the lease of the run in progress, renewed with every chunk, and a
   cursor per rule: whether the rule finished, and where a rule that walks its candidates stopped.
 - ``RunReport`` (one per run): per rule its cutoff, the items examined, purged, held and skipped, the
-  error classes, whether it finished and how long it took. Reports expire on their own (ttl).
+  error classes, the items that failed (by keyed reference), whether it finished and how long it
+  took. Reports expire on their own (ttl).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr
 
 from core.models import StoredDocument, UtcDateTime
+from functions.inventory.locations import PurgeStep
 
 STATE_ID = "state"
 REPORT_KIND = "report"
@@ -56,6 +58,15 @@ class RunState(StoredDocument):
         return self.cursors.get(rule_id) or RuleCursor()
 
 
+class FailedItem(StoredDocument):
+    """An item the rule could not purge in this run (functions.inventory.purging.Attempts)."""
+
+    item: str  # its keyed reference: the same item reads the same in every report, without its id
+    error: str  # the error's class, never its message
+    tries: int
+    parked: bool  # failed too often: tried again only after a pause
+
+
 class RuleReport(StoredDocument):
     rule: str
     location: str
@@ -65,8 +76,22 @@ class RuleReport(StoredDocument):
     held: int = 0
     skipped: int = 0
     errors: list[str] = Field(default_factory=list)  # error classes, never messages
+    failed: list[FailedItem] = Field(default_factory=list)  # items that failed in this run
+    failing: int = 0  # items on record as failing when the rule stopped, waiting for their next try
     finished: bool = False
     duration_ms: int = 0
+
+    def add(self, step: PurgeStep) -> None:
+        """Counts one chunk in; each error class is named once."""
+        self.examined += step.examined
+        self.purged += step.purged
+        self.skipped += step.skipped
+        self.held += step.held
+        self.failed += [FailedItem.model_validate(vars(failure)) for failure in step.failed]
+        self.failing = step.failing
+        for error in [f.error for f in step.failed] + ([step.broken] if step.broken else []):
+            if error not in self.errors:
+                self.errors.append(error)
 
 
 class RunReport(StoredDocument):

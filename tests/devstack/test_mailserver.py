@@ -472,3 +472,31 @@ def test_marketing_contacts_upsert_search_and_delete(server: Server) -> None:
     assert status == 404
     assert_no_leak(body, "dana@example.com")
     assert http("DELETE", contacts_url, headers=auth)[0] == 400
+
+
+def test_a_deleted_contact_is_found_until_the_deletion_delay_has_passed_and_each_deletion_is_counted(
+    server: Server,
+) -> None:
+    auth = {"Authorization": "Bearer SG.test", "Content-Type": "application/json"}
+    contacts_url = server.url + "/v3/marketing/contacts"
+    upsert = {"contacts": [{"email": "gale@example.com"}]}
+    assert http("PUT", contacts_url, json.dumps(upsert).encode(), auth)[0] == 202
+    settings = server.url + "/_marketing/settings"
+    assert http("PUT", settings, json.dumps({"deletionDelaySeconds": 600}).encode(), auth)[0] == 200
+    search_url = contacts_url + "/search/emails"
+    deletions = server.url + "/_marketing/deletions"
+    calls_before = json.loads(http("GET", deletions)[2])["calls"]  # the server is shared by the module's tests
+
+    def found() -> dict[str, Any] | None:
+        status, _, body = post_json(search_url, {"emails": ["gale@example.com"]})
+        return json.loads(body)["result"]["gale@example.com"]["contact"] if status == 200 else None
+
+    for _ in range(2):  # as at SendGrid, a caller that asks again finds it and deletes it again
+        contact = found()
+        assert contact is not None
+        assert http("DELETE", f"{contacts_url}?ids={contact['id']}", headers=auth)[0] == 202
+    counted = json.loads(http("GET", deletions)[2])
+    assert (counted["calls"] - calls_before, counted["byEmail"]["gale@example.com"]) == (2, 2)
+    assert http("PUT", settings, json.dumps({"deletionDelaySeconds": 0}).encode(), auth)[0] == 200
+    assert found() is None  # no delay any more: the deletions under way are done
+    assert http("PUT", settings, json.dumps({"deletionDelaySeconds": -1}).encode(), auth)[0] == 400

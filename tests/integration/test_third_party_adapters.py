@@ -7,12 +7,14 @@ import hashlib
 import io
 import json
 import socket
+import threading
 import time
 import tracemalloc
 import uuid
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -27,6 +29,7 @@ from adapters.stripe_payments import CARD_FIELDS, StripeLookupFailed, StripePaym
 from core.ports import Confirmation
 from core.settings import Settings
 from devstack.stack import LocalStack
+from functions.inventory.ports import ContactNotDeleted
 
 pytestmark = pytest.mark.integration
 
@@ -230,6 +233,62 @@ def test_a_marketing_contact_is_exported_deleted_once_and_suppressed(
     assert export["globalSuppression"] == {"recipient_email": email}
     assert [row["email"] for row in export["unsubscribes"]] == [email]
     assert datetime.fromisoformat(export["unsubscribes"][0]["created"]).tzinfo is not None  # ISO, for people
+
+
+class _FindsTheContact(BaseHTTPRequestHandler):
+    """SendGrid finding the contact, and then refusing its deletion (500) or not answering it at all."""
+
+    refuse = True
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        (email,) = json.loads(self.rfile.read(length))["emails"]
+        self._answer(200, {"result": {email: {"contact": {"id": "c-1", "email": email}}}})
+
+    def do_DELETE(self) -> None:
+        if self.refuse:
+            self._answer(500, {"errors": [{"message": "internal error"}]})
+        else:
+            time.sleep(2)  # longer than the client waits
+
+    def _answer(self, status: int, document: dict[str, Any]) -> None:
+        body = json.dumps(document).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+class _Silent(_FindsTheContact):
+    refuse = False
+
+
+@pytest.mark.parametrize(("handler", "raised"), [(_FindsTheContact, ContactNotDeleted), (_Silent, TimeoutError)])
+def test_a_contact_deletion_says_whether_sendgrid_surely_deleted_nothing(
+    handler: type[_FindsTheContact], raised: type[Exception]
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        contacts = SendGridMarketingContacts("SG.any", f"http://127.0.0.1:{server.server_port}", timeout=0.5)
+        with pytest.raises(raised) as failed:  # refused: no job; unanswered: the job may be under way
+            contacts.delete_contact(_address("deletion"))
+        assert "@" not in str(failed.value)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_sendgrid_out_of_reach_deletes_nothing(app_settings: dict[str, str]) -> None:
+    with socket.socket() as spare:  # a port nobody listens on
+        spare.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{spare.getsockname()[1]}"
+    with pytest.raises(ContactNotDeleted):
+        SendGridMarketingContacts(app_settings["SENDGRID_API_KEY"], nobody, timeout=2).delete_contact(_address("x"))
 
 
 # --- Blob archives ----------------------------------------------------------------------------------

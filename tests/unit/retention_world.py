@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from bootstrap import Services
-from core.containers import database_spec
+from core.containers import PROFILES, database_spec
 from core.keyring import StaticKeyRing
+from core.models import utc_text
+from core.pseudonyms import keyed_hash
 from core.settings import Settings
+from functions.consent.ledger import Decision, EventContext, EventKind, Source
 from tests.fakes import (
     FakeContacts,
     FakePayments,
@@ -20,7 +23,7 @@ from tests.fakes import (
     MovableClock,
     RecordingMailer,
 )
-from tests.retention_cases import Seeded, Seeder
+from tests.retention_cases import MARKETING, Seeded, Seeder
 
 PEPPER = "unit-test-pepper"
 KEYS = "k1:unit-test-signing-key"
@@ -33,6 +36,13 @@ SETTINGS = {
 NOW = datetime(2027, 6, 15, 9, 0, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class Account:
+    user: str
+    email: str
+    customer: str
+
+
 @dataclass
 class RetentionWorld:
     services: Services
@@ -43,6 +53,7 @@ class RetentionWorld:
     mailer: RecordingMailer
     queue: InMemoryWorkQueue
     clock: MovableClock
+    contact_ids: dict[str, str] = field(default_factory=dict)  # every contact ever made, by address
 
     def rewired(self, **settings: str) -> RetentionWorld:
         """The same data and third parties, with the app built again on other settings."""
@@ -71,27 +82,50 @@ class RetentionWorld:
         return customer_id
 
     def new_contact(self, email: str) -> None:
-        self.contacts.contacts[email] = f"contact-{uuid.uuid4().hex[:8]}"
+        self.contacts.contacts[email] = self.contact_ids[email] = f"contact-{uuid.uuid4().hex[:8]}"
 
-    def exists(self, rule: str, item_id: str) -> bool:
-        """Whether the item a rule is about is still there (cleared tokens count as gone)."""
-        container = {
-            "consent-ledger": "consent-state",
-            "consent-ledger.visitors": "consent-state",
-            "request-records": "dsr-requests",
-            "request-records.unverified": "dsr-requests",
-            "audit-trail": "audit",
-            "legal-holds": "legal-holds",
-            "devices.invalid-push-tokens": "devices",
-        }.get(rule, rule)
-        for item in self.store.all(container):
-            if item["id"] == item_id or item.get("subjectId") == item_id:
-                if rule == "devices.invalid-push-tokens":
-                    return "pushToken" in item
-                if rule == "request-records.unverified":
-                    return item["status"] == "awaiting-verification" and item.get("email") is not None
-                return True
-        return False
+    def close_accounts(self, count: int, closed_days_ago: int = 45) -> list[Account]:
+        """Accounts closed long enough ago that their Stripe customer and marketing contact are due."""
+        return [self.account(closed_days_ago=closed_days_ago) for _ in range(count)]
+
+    def account(self, closed_days_ago: int | None = None, withdrew_days_ago: int | None = None) -> Account:
+        """A profile with a Stripe customer and a marketing contact; closed, and having withdrawn
+        marketing email, that many days ago if said."""
+        now = self.clock.now()
+        user, email = f"usr-{uuid.uuid4().hex[:12]}", f"person-{uuid.uuid4().hex[:10]}@example.com"
+        account = Account(user, email, self.new_customer(email))
+        self.new_contact(email)
+        closed = {} if closed_days_ago is None else {"closedAt": utc_text(now - timedelta(days=closed_days_ago))}
+        profile = {"id": user, "userId": user, "email": email, "emailHash": keyed_hash(PEPPER, email)}
+        self.store.upsert(PROFILES, {**profile, "stripeCustomerId": account.customer, **closed})
+        if withdrew_days_ago is not None:
+            self.decide_marketing(account, granted=False, days_ago=withdrew_days_ago)
+        return account
+
+    def decide_marketing(self, account: Account, granted: bool, days_ago: float = 0) -> None:
+        at = self.clock.now() - timedelta(days=days_ago)
+        context = EventContext(Source.API, "2026-11", "sha256:x", at)
+        decision = {MARKETING: Decision(granted, Source.API)}
+        self.services.ledger.record(f"user:{account.user}", EventKind.DECISION, decision, context, uuid.uuid4().hex)
+
+    def seconds(self) -> float:
+        """The world's clock as the purge's time budget reads it: a slow fake third party advances both."""
+        return (self.clock.now() - NOW).total_seconds()
+
+    # ---- tests.retention_checks.Places: what the checks look at ----------------------------------
+
+    @property
+    def documents(self) -> InMemoryDocumentStore:
+        return self.store
+
+    def customer_exists(self, customer_id: str) -> bool:
+        return customer_id in self.payments.customers
+
+    def contact_exists(self, email: str) -> bool:
+        return self.contacts.holds(email)
+
+    def blob_exists(self, name: str) -> bool:
+        return name in self.archives.archives
 
 
 def retention_world(**settings: str) -> RetentionWorld:
@@ -101,7 +135,7 @@ def retention_world(**settings: str) -> RetentionWorld:
         services=None,  # type: ignore[arg-type]
         store=store,
         payments=FakePayments(),
-        contacts=FakeContacts(),
+        contacts=FakeContacts(asynchronous=True),  # as SendGrid deletes
         archives=InMemoryArchives(),
         mailer=RecordingMailer(),
         queue=InMemoryWorkQueue(),

@@ -4,6 +4,7 @@ of every cutoff, held data, dry runs, interrupted and concurrent runs, a failing
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,39 +13,29 @@ from azure.functions.timer import TimerRequest
 
 from bootstrap import use_services
 from core.containers import CONSENT_EVENTS, CONSENT_STATE
+from core.ports import Confirmation
+from core.settings import Settings, SettingsError
 from functions.consent.decisions import Caller
 from functions.consent.ledger import Decision, EventContext, EventKind, Source
 from functions.consent.linking import link_visitor_to_user
 from functions.inventory.locations import PurgeStep
+from functions.inventory.periods import stored_cutoff
+from functions.inventory.ports import ContactNotDeleted
+from functions.inventory.purging import FAILURE_STREAK, MAX_TRIES
 from functions.retention import blueprint
+from functions.retention.config import RetentionConfig
 from functions.retention.errors import RetentionRunFailed
 from functions.retention.purge import RetentionRun
+from functions.retention.run_records import RuleCursor, RuleReport
 from functions.retention.staff import HoldTarget
 from tests.retention_cases import Seeded
-from tests.unit.retention_world import RetentionWorld, retention_world
+from tests.retention_checks import wrong
+from tests.unit.retention_world import SETTINGS, Account, RetentionWorld, retention_world
 
 
 @pytest.fixture
 def world() -> RetentionWorld:
     return retention_world()
-
-
-def what_is_left_wrong(world: RetentionWorld, seeded: Seeded, held: bool = False) -> list[str]:
-    """Everything that is not as the periods (and the hold, if placed) say it should be."""
-    gone, kept = seeded.expected(held)
-    customers_gone, customers_kept = list(seeded.customers_gone), list(seeded.customers_kept)
-    contacts_gone, contacts_kept = list(seeded.contacts_gone), list(seeded.contacts_kept)
-    (customers_kept if held else customers_gone).append(seeded.held_customer)
-    (contacts_kept if held else contacts_gone).append(seeded.held_email)
-    wrong = [f"{rule} kept {i}" for rule, ids in gone.items() for i in ids if world.exists(rule, i)]
-    wrong += [f"{rule} lost {i}" for rule, ids in kept.items() for i in ids if not world.exists(rule, i)]
-    wrong += [f"stripe kept {c}" for c in customers_gone if c in world.payments.customers]
-    wrong += [f"stripe lost {c}" for c in customers_kept if c not in world.payments.customers]
-    wrong += [f"sendgrid kept {e}" for e in contacts_gone if e in world.contacts.contacts]
-    wrong += [f"sendgrid lost {e}" for e in contacts_kept if e not in world.contacts.contacts]
-    wrong += [f"blob kept {a}" for a in seeded.archives_gone if a in world.archives.archives]
-    wrong += [f"blob lost {a}" for a in seeded.archives_kept if a not in world.archives.archives]
-    return wrong
 
 
 def hold_the_held_subject(world: RetentionWorld, seeded: Seeded) -> str:
@@ -59,7 +50,7 @@ def test_only_what_is_past_its_period_goes_and_held_data_stays(world: RetentionW
     hold_the_held_subject(world, seeded)
     report = world.services.retention_run.run()
     assert report.outcome == "finished"
-    assert what_is_left_wrong(world, seeded, held=True) == []
+    assert wrong(world, seeded, held=True) == []
     by_rule = {r.rule: r for r in report.rules}
     assert all(r.finished and not r.errors for r in report.rules)
     gone, _ = seeded.expected(held=True)
@@ -121,7 +112,7 @@ def test_a_run_without_time_stops_before_any_rule_and_releases_its_lease() -> No
     assert state.lease_run_id is None  # released: the next run need not wait for it
     done = world.rewired().services.retention_run.run()
     assert done.outcome == "finished"
-    assert what_is_left_wrong(world, seeded) == []
+    assert wrong(world, seeded, held=False) == []
 
 
 def test_a_budget_ending_inside_a_rule_resumes_that_rule_first_and_purges_nothing_twice(
@@ -142,7 +133,7 @@ def test_a_budget_ending_inside_a_rule_resumes_that_rule_first_and_purges_nothin
     second = services.retention_run.run()
     assert second.outcome == "finished"
     assert second.rules[0].rule == resume_at
-    assert what_is_left_wrong(world, seeded) == []
+    assert wrong(world, seeded, held=False) == []
     gone, _ = seeded.expected(held=False)
     for rule, ids in gone.items():  # never counted twice (a cut chunk's count may be lost)
         assert sum(r.purged for r in first.rules + second.rules if r.rule == rule) <= len(ids), rule
@@ -160,7 +151,7 @@ def test_two_runs_at_once_the_second_skips_and_a_dead_runs_lease_is_taken_over(w
     world.clock.advance(seconds=parts.config.lease.total_seconds() + 1)
     took_over = world.services.retention_run.run()
     assert took_over.outcome == "finished"
-    assert what_is_left_wrong(world, seeded) == []
+    assert wrong(world, seeded, held=False) == []
     assert len(world.payments.deletes) == len(seeded.customers_gone) + 1  # and the subject nobody held
 
 
@@ -208,14 +199,14 @@ def test_a_failing_third_party_is_reported_alerts_and_is_retried_while_the_other
     assert report.outcome == "failed"
     assert report.failures == {"stripe-customer": ["ConnectionError"]}
     by_rule = {r.rule: r for r in report.rules}
-    assert not by_rule["stripe-customer"].finished
+    assert [f.error for f in by_rule["stripe-customer"].failed] == ["ConnectionError"] * 2  # both customers due
     assert by_rule["navigation-events"].purged == 2
     assert by_rule["orders"].purged == 1
     assert by_rule["profiles"].purged == 0  # the closed profile waits for its Stripe customer
     world.payments.delete_customer = working  # type: ignore[method-assign]
     again = world.services.retention_run.run()
     assert again.outcome == "finished"
-    assert what_is_left_wrong(world, seeded) == []
+    assert wrong(world, seeded, held=False) == []
 
 
 def test_a_consent_chain_goes_whole_and_a_subject_who_comes_back_keeps_a_verifiable_proof(
@@ -287,3 +278,283 @@ def test_a_visitor_linked_to_a_user_keeps_to_its_own_clock_and_is_held_with_its_
     assert browsing_visitor in kept  # the visitor's recent cookie decision is in force
     assert {held_user, held_visitor} <= kept
     assert not {gone_user, gone_visitor} & kept
+
+
+def test_a_slow_third_party_never_lets_the_lease_lapse_under_a_chunk(world: RetentionWorld) -> None:
+    accounts = world.close_accounts(40)
+    parts = world.services.retention_parts
+    lapsed: list[str] = []
+    deleting = world.payments.delete_customer
+
+    def ten_seconds_each(customer_id: str, idempotency_key: str) -> Confirmation:
+        world.clock.advance(seconds=10)
+        lease_until = parts.runs.state().lease_until
+        if lease_until is None or lease_until <= world.clock.now():  # another run could take over now
+            lapsed.append(customer_id)
+        return deleting(customer_id, idempotency_key)
+
+    world.payments.delete_customer = ten_seconds_each  # type: ignore[method-assign]
+    # 40 calls of 10 s: inside the 480 s budget, longer than the 300 s lease.
+    report = RetentionRun(parts, world.services.retention_follow_up, world.seconds).run()
+    assert report.outcome == "finished", report.failures
+    assert lapsed == []
+    assert sorted(c for c, _ in world.payments.deletes) == sorted(a.customer for a in accounts)
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"RETENTION_LEASE_SECONDS": "20"}, "RETENTION_LEASE_SECONDS must be at least 30"),
+        ({"RETENTION_TIME_BUDGET_SECONDS": "-1"}, "RETENTION_TIME_BUDGET_SECONDS must not be negative"),
+    ],
+)
+def test_a_lease_too_short_to_renew_before_it_lapses_stops_the_app(settings: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        RetentionConfig.from_settings(Settings({**SETTINGS, **settings}))
+    with pytest.raises(SettingsError, match=named):
+        retention_world(**settings).services.retention_parts  # noqa: B018 - building it refuses
+
+
+@pytest.mark.parametrize("third_party", ["stripe", "sendgrid"])
+def test_a_hold_placed_during_a_third_party_chunk_keeps_items_the_chunk_already_selected(
+    world: RetentionWorld, third_party: str
+) -> None:
+    *others, last = world.close_accounts(10)
+    fake, name = (world.payments, "delete_customer") if third_party == "stripe" else (world.contacts, "delete_contact")
+    calling: Callable[..., Confirmation | None] = getattr(fake, name)
+    placed: list[str] = []
+
+    def a_hold_arrives_with_the_first_call(*args: str) -> Confirmation | None:
+        if not placed:  # staff hold the last account while the chunk's first call is under way
+            hold, _ = world.services.retention_staff.place_hold(
+                HoldTarget("subject", email=last.email), "Claim 2027-9", None, "dpo-1"
+            )
+            placed.append(hold.id)
+            world.clock.advance(seconds=6)  # the call takes longer than holds stay fresh
+        return calling(*args)
+
+    setattr(fake, name, a_hold_arrives_with_the_first_call)
+    report = RetentionRun(world.services.retention_parts, world.services.retention_follow_up, world.seconds).run()
+    assert report.outcome == "finished", report.failures
+    assert world.contact_exists(last.email)  # its rule comes after Stripe's: the hold is read when it starts
+    assert world.customer_exists(last.customer) == (third_party == "stripe")
+    assert world.store.read("profiles", last.user, last.user) is not None
+    assert not any(world.customer_exists(a.customer) or world.contact_exists(a.email) for a in others)
+    rule = "stripe-customer" if third_party == "stripe" else "sendgrid-contact.closed-accounts"
+    assert {r.rule: r.held for r in report.rules}[rule] == 1
+
+
+class Refused(Exception):
+    """What Stripe answers for one customer, every time (an open invoice, say)."""
+
+
+def test_a_customer_stripe_always_refuses_is_reported_and_never_holds_the_others_up(world: RetentionWorld) -> None:
+    (refused,) = world.close_accounts(1, closed_days_ago=60)  # the oldest: every run's selection starts with it
+    others = world.close_accounts(4)
+    deleting, calls = world.payments.delete_customer, []
+
+    def refuses_one(customer_id: str, idempotency_key: str) -> Confirmation:
+        calls.append(customer_id)
+        if customer_id == refused.customer:
+            raise Refused()
+        return deleting(customer_id, idempotency_key)
+
+    world.payments.delete_customer = refuses_one  # type: ignore[method-assign]
+
+    def run_next_day() -> RuleReport:
+        world.clock.advance(days=1)
+        report = world.services.retention_run.run()
+        return {r.rule: r for r in report.rules}["stripe-customer"]
+
+    first = run_next_day()
+    assert not any(world.customer_exists(a.customer) for a in others)  # the others went
+    assert not any(world.store.read("profiles", a.user, a.user) for a in others)  # and their profiles after them
+    assert world.customer_exists(refused.customer)
+    assert world.store.read("profiles", refused.user, refused.user) is not None  # waits for its customer
+    assert first.errors == ["Refused"]
+    assert first.failing == 1
+    (failed,) = first.failed
+    assert (failed.error, failed.tries, failed.parked) == ("Refused", 1, False)
+    stored = str(world.store.all("retention"))
+    assert failed.item in stored
+    assert not any(secret in stored for secret in (refused.user, refused.email, refused.customer))
+    # Tried again by each later run, MAX_TRIES in all, then only once a week.
+    tries = [failed.tries] + [run_next_day().failed[0].tries for _ in range(MAX_TRIES - 1)]
+    assert tries == list(range(1, MAX_TRIES + 1))
+    assert calls.count(refused.customer) == MAX_TRIES
+    resting = run_next_day()
+    assert (resting.failed, resting.errors, resting.failing) == ([], [], 1)
+    assert calls.count(refused.customer) == MAX_TRIES
+    # Stripe accepts it at last (the invoice was settled): the week's try deletes it.
+    world.payments.delete_customer = deleting  # type: ignore[method-assign]
+    world.clock.advance(days=6)
+    settled = run_next_day()
+    assert (settled.purged, settled.failing) == (1, 0)
+    assert not world.customer_exists(refused.customer)
+
+
+def test_a_third_party_failing_for_one_item_after_another_stops_its_rule_until_the_next_run(
+    world: RetentionWorld,
+) -> None:
+    world.close_accounts(20)
+    calls = []
+
+    def down(customer_id: str, idempotency_key: str) -> Confirmation:
+        calls.append(customer_id)
+        raise ConnectionError("stripe unreachable")
+
+    world.payments.delete_customer = down  # type: ignore[method-assign]
+    report = world.services.retention_run.run()
+    stripe = {r.rule: r for r in report.rules}["stripe-customer"]
+    assert len(calls) == FAILURE_STREAK  # not one call for each of the 20
+    assert (stripe.finished, stripe.errors) == (False, ["ConnectionError"])
+    assert report.outcome == "failed"
+
+
+# ---- the marketing contact at SendGrid ------------------------------------------------------------
+
+
+class Crash(BaseException):
+    """The host dies (SIGKILL) right after a call: nothing after it runs, the lease is still held."""
+
+
+def deletions_of(world: RetentionWorld, *accounts: Account) -> list[int]:
+    """How many deletion calls SendGrid had for each account's contact."""
+    return [world.contacts.deletes.count(world.contact_ids[a.email]) for a in accounts]
+
+
+def test_a_contact_two_rules_want_gone_is_deleted_once_while_sendgrid_still_shows_it(world: RetentionWorld) -> None:
+    both = world.account(closed_days_ago=40, withdrew_days_ago=40)  # withdrew, then closed the account
+    report = world.services.retention_run.run()
+    assert report.outcome == "finished", report.failures
+    assert deletions_of(world, both) == [1]  # the withdrawal's rule; the closed account's finds it asked
+    assert world.store.read("profiles", both.user, both.user) is None  # and the profile goes after it
+    assert not world.contact_exists(both.email)
+
+
+@pytest.mark.parametrize("rule", ["sendgrid-contact", "sendgrid-contact.closed-accounts"])
+def test_a_run_that_dies_right_after_a_deletion_is_taken_over_without_a_second_one(
+    world: RetentionWorld, rule: str
+) -> None:
+    if rule == "sendgrid-contact":
+        accounts = [world.account(withdrew_days_ago=40) for _ in range(3)]
+    else:
+        accounts = world.close_accounts(3)
+    deleting = world.contacts.delete_contact
+
+    def dies_after_the_second(email: str) -> Confirmation | None:
+        confirmation = deleting(email)
+        if email == accounts[1].email:
+            raise Crash()
+        return confirmation
+
+    world.contacts.delete_contact = dies_after_the_second  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        world.services.retention_run.run()
+    world.contacts.delete_contact = deleting  # type: ignore[method-assign]
+    world.clock.advance(seconds=world.services.retention_parts.config.lease.total_seconds() + 1)
+    took_over = world.services.retention_run.run()  # walks again what the dead run was walking
+    assert took_over.outcome == "finished", took_over.failures
+    assert deletions_of(world, *accounts) == [1, 1, 1]
+    # The dead run's deletion was never confirmed: it is looked at again once it had time to end.
+    world.contacts.settle()
+    world.clock.advance(days=1)
+    assert world.services.retention_run.run().outcome == "finished"
+    assert deletions_of(world, *accounts) == [1, 1, 1]  # all gone at SendGrid, none asked for again
+    assert not any(world.contact_exists(a.email) for a in accounts)
+    if rule != "sendgrid-contact":  # closed: the profiles waited for their contacts, then went
+        assert not any(world.store.read("profiles", a.user, a.user) for a in accounts)
+
+
+@pytest.mark.parametrize("withdrew_again_days_ago", [None, 5])
+def test_someone_who_grants_marketing_again_while_held_keeps_their_contact_when_the_hold_ends(
+    world: RetentionWorld, withdrew_again_days_ago: int | None
+) -> None:
+    person = world.account(withdrew_days_ago=40)
+    hold, _ = world.services.retention_staff.place_hold(
+        HoldTarget("subject", user_id=person.user), "Claim 2027-4", None, "dpo-1"
+    )
+    world.services.retention_run.run()
+    assert world.contact_exists(person.email)  # held
+    world.clock.advance(days=10)
+    world.decide_marketing(person, granted=True)  # grants marketing email again while held
+    if withdrew_again_days_ago is not None:  # and withdraws lately: its month has not passed
+        world.clock.advance(days=25 - withdrew_again_days_ago)
+        world.decide_marketing(person, granted=False)
+        world.clock.advance(days=withdrew_again_days_ago)
+    world.services.retention_staff.release_hold(hold.id, "dpo-1", "Settled")
+    report = world.services.retention_run.run()
+    assert report.outcome == "finished", report.failures
+    assert world.contact_exists(person.email)
+    assert world.contacts.deletes == []
+
+
+def test_a_held_withdrawal_is_remembered_without_any_id_in_the_purges_own_records(world: RetentionWorld) -> None:
+    person = world.account(withdrew_days_ago=40)
+    hold, _ = world.services.retention_staff.place_hold(
+        HoldTarget("subject", email=person.email), "Claim 2027-5", None, "dpo-1"
+    )
+    first = world.services.retention_run.run()
+    assert {r.rule: r.held for r in first.rules}["sendgrid-contact"] == 1
+    stored = str(world.store.all("retention"))
+    assert person.user not in stored
+    assert person.email not in stored
+    world.clock.advance(days=3)
+    world.services.retention_run.run()  # later windows have moved on
+    world.services.retention_staff.release_hold(hold.id, "dpo-1", "Settled")
+    world.services.retention_run.run()
+    assert deletions_of(world, person) == [1]  # remembered, and purged once the hold ended
+
+
+@pytest.mark.parametrize(
+    ("failure", "retried_after_days"),
+    [
+        (ContactNotDeleted(), 0),  # SendGrid answered an error: nothing changed, the next run tries again
+        (TimeoutError(), 1),  # no answer: SendGrid may be deleting it; asked again once that had time to end
+    ],
+)
+def test_sendgrid_failing_mid_run_is_reported_and_retried_while_every_other_location_is_purged(
+    world: RetentionWorld, failure: Exception, retried_after_days: int
+) -> None:
+    seeded = world.seed()
+    failing, fine = world.account(withdrew_days_ago=40), world.account(withdrew_days_ago=40)
+    deleting = world.contacts.delete_contact
+
+    def fails_for_one(email: str) -> Confirmation | None:
+        if email == failing.email:
+            raise failure
+        return deleting(email)
+
+    world.contacts.delete_contact = fails_for_one  # type: ignore[method-assign]
+    report = world.services.retention_run.run()
+    assert report.outcome == "failed"
+    assert report.failures == {"sendgrid-contact": [type(failure).__name__]}
+    (failed,) = {r.rule: r for r in report.rules}["sendgrid-contact"].failed
+    assert failed.error == type(failure).__name__
+    assert world.contact_exists(failing.email)
+    assert not world.contact_exists(fine.email)
+    assert wrong(world, seeded, held=False) == []  # every other location, SendGrid's other contacts too
+    world.contacts.delete_contact = deleting  # type: ignore[method-assign]
+    world.clock.advance(hours=1)
+    soon = world.services.retention_run.run()
+    assert world.contact_exists(failing.email) == (retried_after_days > 0)
+    world.clock.advance(days=retried_after_days)
+    later = world.services.retention_run.run()
+    assert (soon.outcome, later.outcome) == ("finished", "finished")
+    assert not world.contact_exists(failing.email)
+    assert deletions_of(world, failing) == [1]
+
+
+def test_a_cursor_that_still_lists_held_people_by_user_id_hands_them_over_to_their_profiles(
+    world: RetentionWorld,
+) -> None:
+    person = world.account(withdrew_days_ago=40)
+    parts = world.services.retention_parts
+    state = parts.runs.state()
+    passed = stored_cutoff(world.clock.now() - timedelta(days=30))  # its window has passed: only the list has it
+    state.cursors["sendgrid-contact"] = RuleCursor(bookmark={"since": passed, "deferred": [f"user:{person.user}"]})
+    parts.runs.release(parts.runs.save(state, world.clock.now(), parts.config.lease))
+    assert world.services.retention_run.run().outcome == "finished"
+    assert deletions_of(world, person) == [1]
+    assert "deferred" not in parts.runs.state().cursors["sendgrid-contact"].bookmark
+    assert person.user not in str(world.store.all("retention"))

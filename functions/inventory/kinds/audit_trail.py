@@ -45,7 +45,8 @@ class AuditTrailLocation(StoredLocation):
         def delete(record: Document) -> bool:
             return self.systems.store.delete(container, str(record["id"]), str(record["month"]))
 
-        return purge_remaining(self.systems.store, [self._selection(scope)], "c.id, c.month", limit, time_left, delete)
+        chunk = self.chunk(scope, bookmark, limit, time_left)
+        return purge_remaining(self.systems.store, [self._selection(scope)], "c.id, c.month", chunk, delete)
 
     def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:
         return preview_of(self.systems.store, [self._selection(scope)])

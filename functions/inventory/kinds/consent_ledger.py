@@ -157,7 +157,10 @@ class ConsentLedgerLocation(StoredLocation):
         def retire(item: Document) -> bool:
             return self.systems.ledger.retire(str(item["subjectId"]), due)
 
-        return purge_remaining(self.systems.store, self._selections(scope), "c.subjectId", limit, time_left, retire)
+        chunk = self.chunk(scope, bookmark, limit, time_left)
+        return purge_remaining(
+            self.systems.store, self._selections(scope), "c.subjectId", chunk, retire, identity="subjectId"
+        )
 
     def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:
         return preview_of(self.systems.store, self._selections(scope))

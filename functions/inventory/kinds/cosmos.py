@@ -122,8 +122,9 @@ class CosmosLocation(StoredLocation):
     def purge(self, scope: PurgeScope, bookmark: dict[str, Any], limit: int, time_left: TimeLeft) -> PurgeStep:
         account = ("c.userId",) if scope.rule.ends_account else ()  # whose consent proof's clock it starts
         keys = ", ".join(dict.fromkeys(("c.id", f"c.{self._partition}", f"c.{scope.rule.field}", *account)))
+        chunk = self.chunk(scope, bookmark, limit, time_left)
         return purge_remaining(
-            self.systems.store, [self._selection(scope)], keys, limit, time_left, lambda item: self._purge(scope, item)
+            self.systems.store, [self._selection(scope)], keys, chunk, lambda item: self._purge(scope, item)
         )
 
     def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:

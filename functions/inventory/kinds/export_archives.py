@@ -40,7 +40,8 @@ class ExportArchivesLocation(StoredLocation):
             if request.archive is not None:
                 self.systems.archives.delete_archive(request.archive)
 
-        return purge_due_requests(self.systems.request_records, "archive", scope, limit, time_left, delete_blob)
+        chunk = self.chunk(scope, bookmark, limit, time_left)
+        return purge_due_requests(self.systems.request_records, "archive", chunk, delete_blob)
 
     def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:
         return preview_due_requests(self.systems.request_records, "archive", scope)

@@ -37,7 +37,8 @@ class LegalHoldsLocation(StoredLocation):
         def delete(hold: Document) -> bool:
             return self.systems.store.delete(container, str(hold["id"]), str(hold["id"]))
 
-        return purge_remaining(self.systems.store, [self._selection(scope)], "c.id", limit, time_left, delete)
+        chunk = self.chunk(scope, bookmark, limit, time_left)
+        return purge_remaining(self.systems.store, [self._selection(scope)], "c.id", chunk, delete)
 
     def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:
         return preview_of(self.systems.store, [self._selection(scope)])

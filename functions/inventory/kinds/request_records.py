@@ -38,7 +38,8 @@ class RequestRecordsLocation(StoredLocation):
         return Outcome(counts={"emailsRemoved": cleared})
 
     def purge(self, scope: PurgeScope, bookmark: dict[str, Any], limit: int, time_left: TimeLeft) -> PurgeStep:
-        return purge_due_requests(self.systems.request_records, request_purge(scope), scope, limit, time_left)
+        chunk = self.chunk(scope, bookmark, limit, time_left)
+        return purge_due_requests(self.systems.request_records, request_purge(scope), chunk)
 
     def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:
         return preview_due_requests(self.systems.request_records, request_purge(scope), scope)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from core.ports import Document
-from functions.inventory.accounts import ACCOUNT_KEYS, closed_accounts, mark_done
+from functions.inventory.accounts import closed_accounts, mark_done
 from functions.inventory.locations import (
     Outcome,
     Preview,
@@ -23,6 +23,7 @@ from functions.inventory.locations import (
 )
 from functions.inventory.purging import preview_of, purge_remaining
 from functions.inventory.subject import Subject
+from functions.inventory.third_parties import HELD_ACCOUNT_KEYS, held_account
 
 
 def retention_key(customer_id: str) -> str:
@@ -58,7 +59,10 @@ class StripeLocation(StoredLocation):
             return mark_done(self.systems.store, str(profile["userId"]), scope.rule.id, scope.now)
 
         selection = closed_accounts(scope.rule, scope.cutoff, scope.holds)
-        return purge_remaining(self.systems.store, [selection], ACCOUNT_KEYS, limit, time_left, purge_account)
+        chunk = self.chunk(scope, bookmark, limit, time_left)
+        return purge_remaining(
+            self.systems.store, [selection], HELD_ACCOUNT_KEYS, chunk, purge_account, held=held_account(scope)
+        )
 
     def preview(self, scope: PurgeScope, bookmark: dict[str, Any]) -> Preview:
         """The closed accounts that still have a customer at Stripe."""
