@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup dev test lint typecheck unit integration e2e infra bench clean
+.PHONY: setup dev test lint typecheck unit integration e2e fuzz infra bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt package.json package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,16 +41,22 @@ integration: setup
 e2e: setup
 	$(BIN)/python -m pytest -q tests/e2e tests/browser
 
+## fuzz: Schemathesis against the OpenAPI document the app serves, in its three modes (docs/fuzzing.md)
+fuzz: setup
+	$(BIN)/python -m pytest -q tests/fuzz
+
 infra: setup
 	$(BIN)/python -m pytest -q tests/infra
 
-## bench: print the benchmark figures (import time, hot-path ratios, concurrent writes, requests, retention)
+## bench: print the benchmark figures (import time, hot-path ratios, concurrent writes, requests, retention, notices, the banner's size and page load)
 bench: setup
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.requests
 	$(BIN)/python -m benchmarks.incidents
+	$(BIN)/python -m benchmarks.proof
 	$(BIN)/python -m benchmarks.notices
 	$(BIN)/python -m benchmarks.retention
+	$(BIN)/python -m benchmarks.web
 
 clean:
-	rm -rf $(VENV) node_modules .stack .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-checkov .venv-schemathesis node_modules .stack .mypy_cache .ruff_cache .pytest_cache

@@ -24,6 +24,7 @@ from core.settings import Settings, SettingsError, load_settings
 from functions.consent.catalog_repository import CatalogRepository
 from functions.consent.ledger_repository import ConsentLedger
 from functions.cookies.preferences import decision_max_age
+from functions.cookies.visitor_cookie import VisitorCookie
 
 if TYPE_CHECKING:
     from functions.fanout.batches import BatchRepository
@@ -48,7 +49,14 @@ if TYPE_CHECKING:
     from functions.notices.opt_outs import OptOuts
     from functions.notices.ports import Directory, SuppressionGroups
     from functions.notices.unsubscribe import UnsubscribeLinks
+    from functions.proof.inclusion import SealInclusion
+    from functions.proof.issuing import ConsentReceipts
+    from functions.proof.keyset import KeySet
+    from functions.proof.ports import AppendOnlyStore, RootKey
+    from functions.proof.sealing import LedgerSealer, SealRecords
+    from functions.proof.signer import DocumentSigner
     from functions.requests.deadline_review import DeadlineReview
+    from functions.requests.downloads import ExportDownloads
     from functions.requests.hold_support import RequestsUnderHold
     from functions.requests.intake import RequestIntake
     from functions.requests.parts import RequestParts
@@ -138,6 +146,30 @@ class Services:
         return StaticKeyRing(self.settings.get("SIGNING_KEYS"))
 
     @cached_property
+    def root_key(self) -> RootKey:
+        """The proof key: a Key Vault key in Azure, the local stack's key file otherwise."""
+        vault = self.settings.get("KEY_VAULT_URI")
+        if vault:
+            from adapters.keyvault_signing import KeyVaultRootKey
+
+            return KeyVaultRootKey.connect(vault, self.settings.get("PROOF_KEY_NAME"))
+        from pathlib import Path
+
+        from adapters.keyfile_signing import KeyFileRootKey
+
+        path = self.settings.get("PROOF_KEY_FILE")
+        if not path:
+            raise SettingsError("app setting PROOF_KEY_FILE is required when KEY_VAULT_URI is empty (local stack)")
+        return KeyFileRootKey(Path(path))
+
+    @cached_property
+    def seal_archive(self) -> AppendOnlyStore:
+        from adapters.append_only_blobs import BlobAppendOnlyStore, seal_blob_service
+        from functions.proof.seal_record import SEALS_CONTAINER
+
+        return BlobAppendOnlyStore(seal_blob_service(self.settings), SEALS_CONTAINER)
+
+    @cached_property
     def pepper(self) -> str:
         return self.settings.get("SUBJECT_HASH_PEPPER")
 
@@ -163,7 +195,11 @@ class Services:
 
     @cached_property
     def banner_cors(self) -> CorsPolicy:
-        return CorsPolicy(frozenset(self.settings.get_list("CORS_ALLOWED_ORIGINS")))
+        # Credentials only when the API sets the visitor cookie: the browser keeps a cross-origin
+        # Set-Cookie only from a credentialed request that the answer allows.
+        return CorsPolicy(
+            frozenset(self.settings.get_list("CORS_ALLOWED_ORIGINS")), allow_credentials=self.visitor_cookie is not None
+        )
 
     @cached_property
     def audit(self) -> AuditTrail:
@@ -182,6 +218,57 @@ class Services:
     @cached_property
     def cookie_max_age(self) -> timedelta:
         return decision_max_age(self.settings.get_int("COOKIE_CONSENT_MAX_AGE_DAYS"))
+
+    @cached_property
+    def privacy_policy_url(self) -> str:
+        return self.settings.get("PRIVACY_POLICY_URL")
+
+    @cached_property
+    def visitor_cookie(self) -> VisitorCookie | None:
+        domain = self.settings.get("VISITOR_COOKIE_DOMAIN").strip()
+        if not domain:
+            return None
+        return VisitorCookie(self.settings.get("VISITOR_COOKIE_NAME"), domain, self.cookie_max_age)
+
+    # ---- public proof --------------------------------------------------------------------------
+
+    @cached_property
+    def proof_signer(self) -> DocumentSigner:
+        from functions.proof.signer import DocumentSigner
+
+        hours = self.settings.get_int("PROOF_SIGNING_KEY_HOURS")
+        issuer = self.settings.get("PUBLIC_API_URL").rstrip("/")
+        return DocumentSigner(self.root_key, self.clock, issuer, timedelta(hours=hours))
+
+    @cached_property
+    def key_set(self) -> KeySet:
+        from functions.proof.keyset import KeySet
+
+        return KeySet(self.root_key)
+
+    @cached_property
+    def consent_receipts(self) -> ConsentReceipts:
+        from functions.proof.issuing import ConsentReceipts
+
+        return ConsentReceipts(self.proof_signer)
+
+    @cached_property
+    def seal_records(self) -> SealRecords:
+        from functions.proof.sealing import SealRecords
+
+        return SealRecords(self.documents)
+
+    @cached_property
+    def ledger_sealer(self) -> LedgerSealer:
+        from functions.proof.sealing import LedgerSealer
+
+        return LedgerSealer(self.documents, self.seal_records, self.seal_archive, self.proof_signer, self.clock)
+
+    @cached_property
+    def seal_inclusion(self) -> SealInclusion:
+        from functions.proof.inclusion import SealInclusion
+
+        return SealInclusion(self.seal_records, self.seal_archive)
 
     # ---- data-subject requests ---------------------------------------------------------------
 
@@ -238,13 +325,13 @@ class Services:
     def profiles(self) -> Profiles:
         from functions.requests.profiles import ProductProfiles
 
-        return ProductProfiles(self.documents)
+        return ProductProfiles(self.documents, self.pepper)
 
     @cached_property
     def directory(self) -> Directory:
         from functions.requests.profiles import ProductProfiles
 
-        return ProductProfiles(self.documents)
+        return ProductProfiles(self.documents, self.pepper)
 
     @cached_property
     def subject_resolver(self) -> SubjectResolver:
@@ -261,6 +348,13 @@ class Services:
         return RequestIntake(self.request_parts, self.mailer, self.signing_keys, self.pepper, self.inventory, calendar)
 
     @cached_property
+    def export_downloads(self) -> ExportDownloads:
+        from functions.requests.downloads import ExportDownloads
+
+        parts = self.request_parts
+        return ExportDownloads(parts.requests, self.archives, self.clock, parts.config.export_link_hours)
+
+    @cached_property
     def request_staff(self) -> RequestStaff:
         from functions.requests.staff import RequestStaff
 
@@ -272,7 +366,7 @@ class Services:
 
         parts, holds = self.request_parts, self.legal_holds
         return StepWorker(
-            parts, self.locations, self.subject_resolver, self.archives, self.signing_keys, self.inventory, holds
+            parts, self.locations, self.subject_resolver, self.archives, self.proof_signer, self.inventory, holds
         )
 
     @cached_property
@@ -321,10 +415,11 @@ class Services:
 
     @cached_property
     def retention_staff(self) -> RetentionStaff:
+        from functions.incidents.hold_support import IncidentsUnderHold
         from functions.retention.staff import RetentionStaff
 
         parts, follow_up, held = self.retention_parts, self.retention_follow_up, self.requests_under_hold
-        return RetentionStaff(parts, follow_up, self.profiles, held, self.pepper)
+        return RetentionStaff(parts, follow_up, self.profiles, held, IncidentsUnderHold(self.incidents), self.pepper)
 
     def _gdpr_zone(self) -> ZoneInfo:
         name = self.settings.get("DSR_GDPR_TIME_ZONE")
@@ -392,7 +487,7 @@ class Services:
         notices = NoticeMailing(
             self.notice_repository, self.directory, self.ledger, self.catalog, self.clock, self.pepper
         )
-        incidents = IncidentNotices(self.incidents, self.inventory_categories, self.clock)
+        incidents = IncidentNotices(self.incidents, self.inventory_categories, self.clock, self.proof_signer)
         mailings: dict[str, Mailing] = {incidents.kind: incidents, notices.kind: notices}
         return FanOut(
             self.mail_batches,

@@ -33,9 +33,11 @@ from functions.incidents.errors import (
     SelectionNotPossible,
 )
 from functions.notices.errors import AlreadyNotified, InvalidUnsubscribeLink
+from functions.proof.errors import ProofKeyUnavailable
 from functions.requests.errors import (
     AlreadyExtended,
     CannotDeny,
+    ExportNotReady,
     ExtensionTooLate,
     InvalidLink,
     LinkAlreadyUsed,
@@ -54,7 +56,7 @@ RETRY_SOON = {"Retry-After": "5"}
 
 
 def _current_version(error: Any) -> dict[str, Any]:
-    return {"currentPolicyVersion": error.current_version}
+    return {"currentPolicyVersion": error.current_version, "currentPolicyRevision": error.current_revision}
 
 
 def _missing_parts(error: Any) -> dict[str, Any]:
@@ -71,7 +73,14 @@ ERROR_TABLE: dict[type[DomainError], ProblemType] = {
     MailRejected: ProblemType(422, "address-undeliverable", "Address refused by the mail service"),
     # consent and cookies
     NoPolicyPublished: ProblemType(503, "no-policy-published", "No privacy policy published", {"Retry-After": "60"}),
-    PolicyVersionOutdated: ProblemType(409, "policy-version-outdated", "Policy version outdated", {}, _current_version),
+    PolicyVersionOutdated: ProblemType(
+        409,
+        "policy-version-outdated",
+        "Policy version outdated",
+        {},
+        _current_version,
+        {"currentPolicyVersion": "2026-12", "currentPolicyRevision": 2},
+    ),
     PolicyVersionExists: ProblemType(409, "policy-version-exists", "Policy version exists"),
     VisitorAlreadyLinked: ProblemType(409, "visitor-already-linked", "Visitor already linked"),
     IdempotencyKeyReused: ProblemType(422, "idempotency-key-reused", "Idempotency-Key reused with another body"),
@@ -93,6 +102,7 @@ ERROR_TABLE: dict[type[DomainError], ProblemType] = {
     NothingToRetry: ProblemType(409, "nothing-to-retry", "Nothing to retry"),
     StepRunning: ProblemType(409, "step-running", "Step running"),
     NotAnErasure: ProblemType(409, "not-erasure", "Not an erasure"),
+    ExportNotReady: ProblemType(409, "export-not-ready", "Export not ready"),
     # retention
     HoldTargetNotFound: ProblemType(422, "hold-target-not-found", "Nothing to hold"),
     HoldEndInPast: ProblemType(422, "hold-end-in-past", "Hold end in the past"),
@@ -109,6 +119,8 @@ ERROR_TABLE: dict[type[DomainError], ProblemType] = {
     # notices and opt-outs
     InvalidUnsubscribeLink: ProblemType(400, "invalid-unsubscribe-link", "Invalid unsubscribe link"),
     AlreadyNotified: ProblemType(409, "already-notified", "People already notified"),
+    # public proof
+    ProofKeyUnavailable: ProblemType(503, "proof-key-unavailable", "Signing key unavailable", {"Retry-After": "30"}),
     # never reach HTTP (the fan-out worker handles them), mapped so that nothing renders as a 500
     BulkRejected: ProblemType(502, "mail-batch-refused", "Mail batch refused"),
     BulkThrottled: ProblemType(503, "mail-throttled", "Mail service throttled", {"Retry-After": "60"}),

@@ -21,15 +21,30 @@ from functions.health.blueprint import bp as health
 from functions.incidents.blueprint import bp as incidents
 from functions.inventory.declaration import inventory
 from functions.notices.blueprint import bp as notices
+from functions.proof.blueprint import bp as proof
 from functions.requests.blueprint import bp as requests
 from functions.retention.blueprint import bp as retention
 from functions.retention.config import RetentionConfig
 from functions.retention.policy import effective_inventory
+from functions.web.blueprint import bp as web
 
 effective_inventory(inventory(), load_settings())
 RetentionConfig.from_settings(load_settings())
 PROBLEM_TYPES.install(ERROR_TABLE)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (consent, cookies, requests, retention, incidents, fanout, notices, audit, health, apidocs):
+for blueprint in (
+    consent,
+    cookies,
+    requests,
+    retention,
+    incidents,
+    fanout,
+    notices,
+    proof,
+    web,
+    audit,
+    health,
+    apidocs,
+):
     app.register_functions(blueprint)

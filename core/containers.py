@@ -26,6 +26,7 @@ DISCLOSURES = "disclosures"
 DEVICES = "devices"  # the product's devices and push tokens
 LEGAL_HOLDS = "legal-holds"
 RETENTION = "retention"  # the retention purge's lease, cursors and run reports
+CONSENT_SEALS = "consent-seals"
 
 
 @dataclass(frozen=True)

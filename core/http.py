@@ -32,7 +32,6 @@ T = TypeVar("T", bound=BaseModel)
 
 BANNER_BODY_LIMIT = 16 * 1024
 DEFAULT_BODY_LIMIT = 64 * 1024
-ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 HOST_JSON = Path(__file__).resolve().parent.parent / "host.json"
@@ -189,6 +188,7 @@ class CorsPolicy:
 
     allowed_origins: frozenset[str]
     max_age_seconds: int = 600
+    allow_credentials: bool = False  # only where the API sets a first-party cookie (never with "*")
 
     def allows(self, origin: str | None) -> bool:
         return origin is not None and ("*" in self.allowed_origins or origin in self.allowed_origins)
@@ -197,14 +197,17 @@ class CorsPolicy:
 def _cors_headers(policy: CorsPolicy, origin: str | None, methods: list[str]) -> dict[str, str]:
     if origin is None or not policy.allows(origin):
         return {}
-    return {
+    headers = {
         "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Methods": ", ".join(methods),
-        "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key, X-Request-Id, Sec-GPC",
+        "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, X-Request-Id, Sec-GPC",
         "Access-Control-Expose-Headers": "X-Request-Id",
         "Access-Control-Max-Age": str(policy.max_age_seconds),
         "Vary": "Origin",
     }
+    if policy.allow_credentials and origin in policy.allowed_origins:
+        headers["Access-Control-Allow-Credentials"] = "true"
+    return headers
 
 
 INTERNAL_ERROR = Problem(500, "internal-error", "Internal error", "Quote the request id when reporting this.")
@@ -238,12 +241,14 @@ def resource(
     """Register one HTTP function for ``route`` that dispatches on the method.
 
     Every method reaches the function so that an unsupported one gets a 405 problem with ``Allow``
-    rather than the host's bare 404. A problem's ``instance`` is the route template, never the
-    path as sent: paths can hold personal data (a visitor id, an address typed by mistake).
+    rather than the host's bare 404: the route lists no methods, which the host reads as all of
+    them (TRACE included, which the library's method list cannot name). A problem's ``instance`` is
+    the route template, never the path as sent: paths can hold personal data (a visitor id, an
+    address typed by mistake).
     """
     allowed = sorted({m.upper() for m in handlers} | {"OPTIONS"})
     for method, endpoint in handlers.items():
-        API.add(route, method, endpoint, auth_level == func.AuthLevel.FUNCTION)
+        API.add(route, method, endpoint, auth_level == func.AuthLevel.FUNCTION, cors is not None)
     by_method: dict[str, Handler] = {m.upper(): e.handler for m, e in handlers.items()}
 
     def dispatch(req: func.HttpRequest) -> func.HttpResponse:
@@ -277,7 +282,7 @@ def resource(
 
     dispatch.__name__ = name
     dispatch.__qualname__ = name
-    bp.function_name(name)(bp.route(route=route, methods=list(ALL_METHODS), auth_level=auth_level)(dispatch))
+    bp.function_name(name)(bp.route(route=route, methods=None, auth_level=auth_level)(dispatch))
 
 
 def _request_id(req: func.HttpRequest) -> str:

@@ -6,7 +6,7 @@ mid-step calls it again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -46,6 +46,11 @@ class DocumentStore(Protocol):
     def read(self, container: str, doc_id: str, partition_key: str) -> Versioned | None: ...
 
     def create(self, container: str, body: Document) -> Versioned: ...
+
+    def create_all(self, container: str, partition_key: str, bodies: Sequence[Document]) -> list[bool]:
+        """Creates the documents of one partition that do not exist yet, in as few requests as the
+        store allows: per body, True when this call created it, False when it existed already."""
+        ...
 
     def replace(self, container: str, body: Document, etag: str) -> Versioned: ...
 

@@ -23,6 +23,7 @@ class ProblemType:
     headers: Mapping[str, str] = field(default_factory=dict)
     # Extra members of the problem body taken from the error (e.g. the policy version in force).
     extensions: Callable[[Any], Mapping[str, Any]] | None = None
+    example: Mapping[str, Any] = field(default_factory=dict)  # those members as the OpenAPI example shows them
 
 
 class ProblemTypes:

@@ -82,6 +82,26 @@ SETTINGS: tuple[Setting, ...] = (
         "",
     ),
     Setting(
+        "PRIVACY_POLICY_URL",
+        SettingKind.PLAIN,
+        "Where people read the privacy policy in force: the banner and the privacy page link to it.",
+        "https://softwareengineeringconcepts.com/privacy-policy",
+    ),
+    Setting(
+        "VISITOR_COOKIE_DOMAIN",
+        SettingKind.PLAIN,
+        "Where the API is served under the website's own domain: that domain (e.g. example.com). The banner "
+        "endpoints then set the visitor id cookie themselves (Set-Cookie, Secure, SameSite=Lax), which browsers "
+        "keep longer than a cookie set by script. Empty: the banner's script sets it.",
+        "",
+    ),
+    Setting(
+        "VISITOR_COOKIE_NAME",
+        SettingKind.PLAIN,
+        "Name of the first-party cookie holding the visitor id (the banner's data-cookie attribute).",
+        "privacy_visitor",
+    ),
+    Setting(
         "COOKIE_CONSENT_MAX_AGE_DAYS",
         SettingKind.PLAIN,
         "How long a cookie decision stays valid before re-consent (at most 395 days, 13 months).",
@@ -190,6 +210,34 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EXPORT_LINK_HOURS", SettingKind.PLAIN, "How long the download link of a data export works.", "72"),
     Setting("EXPORT_RETENTION_DAYS", SettingKind.PLAIN, "Days after which a data-export archive is deleted.", "7"),
     Setting(
+        "PROOF_KEY_NAME",
+        SettingKind.PLAIN,
+        "Key Vault key (EC P-256) that certifies the short-lived keys signing receipts, certificates and seals; "
+        "its enabled versions are the published key set.",
+        "proof-signing",
+    ),
+    Setting(
+        "PROOF_KEY_FILE",
+        SettingKind.PLAIN,
+        "Local stand-in of the Key Vault proof key: a key file in the local stack's state folder. In Azure the "
+        "key named by PROOF_KEY_NAME signs instead.",
+        "",
+        local_only=True,
+    ),
+    Setting(
+        "PROOF_SIGNING_KEY_HOURS",
+        SettingKind.PLAIN,
+        "Hours an instance's short-lived signing key may sign before a new one is certified by the vault key.",
+        "6",
+    ),
+    Setting(
+        "PROOF_SEALS_BLOB_ENDPOINT",
+        SettingKind.PLAIN,
+        "Blob endpoint of the storage account with the immutable container of ledger seals (https://...). "
+        "Empty locally: the local Azurite.",
+        "",
+    ),
+    Setting(
         "KEY_VAULT_URI",
         SettingKind.PLAIN,
         "Key Vault URI for keys that rotate (read with the app's identity). Empty locally.",
@@ -205,7 +253,8 @@ SETTINGS: tuple[Setting, ...] = (
         "RETENTION_PERIODS",
         SettingKind.PLAIN,
         "Retention periods that differ from declarations/inventory.json, as comma-separated <rule>=<n>d or <n>y "
-        "(navigation-events=180d,orders=10y); an unknown rule or a period below a legal minimum stops the app.",
+        "(navigation-events=180d,language-data=180d); an unknown rule, or a period other than the law's for a rule "
+        "whose period a law sets (orders), stops the app.",
         "",
     ),
     Setting(

@@ -149,9 +149,17 @@ class LocalStack:
                 "SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY": self.event_webhook_public_key,
                 "SENDGRID_MARKETING_GROUP_ID": str(MARKETING_GROUP_ID),
                 "PUBLIC_API_URL": self.functions_url,
+                "PROOF_KEY_FILE": str(self.proof_key_file),
             }
         )
         return settings
+
+    @property
+    def proof_key_file(self) -> Path:
+        """The local stand-in of the Key Vault proof key, made once per state folder."""
+        from adapters.keyfile_signing import ensure_key_file
+
+        return ensure_key_file(key_dir(self.state_dir) / "proof-key.json")
 
     def _claim(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)

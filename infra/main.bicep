@@ -74,6 +74,15 @@ param staffJwksUri string = '${environment().authentication.loginEndpoint}${subs
 @description('Comma-separated origins allowed to call the banner endpoints from a browser (CORS_ALLOWED_ORIGINS). Empty: none.')
 param corsAllowedOrigins string = ''
 
+@description('Where people read the privacy policy in force; the banner and the privacy page link to it (PRIVACY_POLICY_URL).')
+param privacyPolicyUrl string = 'https://softwareengineeringconcepts.com/privacy-policy'
+
+@description('The website\'s own domain when the API is served under it (VISITOR_COOKIE_DOMAIN): the API then sets the visitor cookie. Empty: the banner sets it.')
+param visitorCookieDomain string = ''
+
+@description('Name of the visitor id cookie (VISITOR_COOKIE_NAME).')
+param visitorCookieName string = 'privacy_visitor'
+
 @description('Days a cookie decision stays valid before re-consent, at most 395 (13 months) (COOKIE_CONSENT_MAX_AGE_DAYS).')
 @minValue(1)
 @maxValue(395)
@@ -134,7 +143,7 @@ param signingKeySecretName string = 'signing-keys'
 @minLength(11)
 param retentionSchedule string = '0 30 2 * * *'
 
-@description('Retention periods that differ from declarations/inventory.json, as <rule>=<n>d or <n>y, comma-separated (RETENTION_PERIODS). A period below a legal minimum stops the app at start.')
+@description('Retention periods that differ from declarations/inventory.json, as <rule>=<n>d or <n>y, comma-separated (RETENTION_PERIODS), e.g. navigation-events=180d,language-data=180d. A rule whose period a law sets (orders) takes no other: any other period stops the app at start.')
 param retentionPeriods string = ''
 
 // ---------------------------------------------------------------------------------------------------
@@ -214,6 +223,28 @@ param keyVaultSecretsOfficerPrincipalId string = ''
 param keyVaultSecretsOfficerPrincipalType string = 'Group'
 
 // ---------------------------------------------------------------------------------------------------
+// Public proof
+// ---------------------------------------------------------------------------------------------------
+
+@description('Key Vault key (EC P-256) that certifies the short-lived signing keys of receipts, certificates and seals (PROOF_KEY_NAME).')
+@minLength(1)
+@maxLength(127)
+param proofKeyName string = 'proof-signing'
+
+@description('How long after creation Key Vault makes a new version of the proof key (ISO 8601 duration).')
+param proofKeyRotateAfter string = 'P1Y'
+
+@description('Hours an instance\'s short-lived signing key may sign before the proof key certifies a new one (PROOF_SIGNING_KEY_HOURS).')
+@minValue(1)
+@maxValue(48)
+param proofSigningKeyHours int = 6
+
+@description('Days each ledger seal stays immutable after it is written.')
+@minValue(1)
+@maxValue(146000)
+param sealRetentionDays int = 3650
+
+// ---------------------------------------------------------------------------------------------------
 // Monitoring and alerts
 // ---------------------------------------------------------------------------------------------------
 
@@ -251,6 +282,8 @@ var functionAppName = 'func-${baseName}-${token}'
 var storageDeclaration = loadJsonContent('../declarations/storage.json')
 var declaredQueues = [for queue in storageDeclaration.queues: queue.name]
 var exportsContainerName = storageDeclaration.blobContainers[0].name
+var sealsContainerName = storageDeclaration.blobContainers[1].name
+var sealsAccountName = take(toLower('stseal${namePrefix}${environmentName}${token}'), 24)
 var exportsHoldTag = storageDeclaration.blobContainers[0].holdTag
 var deploymentContainerName = 'app-package'
 
@@ -312,6 +345,20 @@ module keyVault 'modules/keyvault.bicep' = {
     secretsOfficerPrincipalId: keyVaultSecretsOfficerPrincipalId
     secretsOfficerPrincipalType: keyVaultSecretsOfficerPrincipalType
     workspaceId: monitoring.outputs.workspaceId
+    proofKeyName: proofKeyName
+    proofKeyRotateAfter: proofKeyRotateAfter
+  }
+}
+
+module ledgerSeals 'modules/ledgerseals.bicep' = {
+  name: '${environmentName}-ledgerseals'
+  params: {
+    location: location
+    tags: allTags
+    name: sealsAccountName
+    skuName: storageSku
+    containerName: sealsContainerName
+    retentionDays: sealRetentionDays
   }
 }
 
@@ -339,6 +386,9 @@ module roles 'modules/roles.bicep' = {
     appInsightsName: monitoring.outputs.appInsightsName
     cosmosAccountName: cosmos.outputs.accountName
     cosmosDatabaseName: cosmos.outputs.databaseName
+    proofKeyName: proofKeyName
+    sealsAccountName: ledgerSeals.outputs.name
+    sealsContainerName: sealsContainerName
   }
 }
 
@@ -362,11 +412,17 @@ module appSettings 'modules/appsettings.bicep' = {
     staffJwtAudience: staffJwtAudience
     staffJwksUri: staffJwksUri
     corsAllowedOrigins: corsAllowedOrigins
+    privacyPolicyUrl: privacyPolicyUrl
+    visitorCookieDomain: visitorCookieDomain
+    visitorCookieName: visitorCookieName
     cookieConsentMaxAgeDays: cookieConsentMaxAgeDays
     catalogCacheSeconds: catalogCacheSeconds
     stripeApiBase: stripeApiBase
     sendgridApiHost: sendgridApiHost
     signingKeySecretName: signingKeySecretName
+    proofKeyName: proofKeyName
+    proofSigningKeyHours: proofSigningKeyHours
+    proofSealsBlobEndpoint: ledgerSeals.outputs.blobEndpoint
     publicApiUrl: 'https://${functionApp.outputs.defaultHostName}/api'
     mailFrom: mailFrom
     dsrStaffEmail: dsrStaffEmail
@@ -419,6 +475,9 @@ output vaultName string = keyVault.outputs.name
 
 @description('URI of the Key Vault.')
 output vaultUri string = keyVault.outputs.uri
+
+@description('Name of the storage account of the immutable ledger seals.')
+output sealsAccountName string = ledgerSeals.outputs.name
 
 @description('Name of the storage account.')
 output storageAccountName string = storage.outputs.name

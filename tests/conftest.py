@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -15,6 +17,9 @@ from core.settings import Settings
 from devstack.devkeys import DevIdentityProvider, providers
 from devstack.services import StackPorts
 from devstack.stack import LocalStack
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="session")
@@ -62,5 +67,27 @@ def host_log(local_stack: LocalStack) -> Path:
     return local_stack.log_dir / "functions.log"
 
 
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium (Debian's package, driven by Playwright), one for the whole session: the
+    browser tests and the mail server's page share it, since a second Playwright cannot start in a
+    process while one runs."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM_FLAGS
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Chromium is needed for the browser tests: `make setup` installs it (Debian package chromium)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("PYTHONWARNINGS", "ignore:Unverified HTTPS request")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The OpenAPI fuzzer runs last: as staff it publishes purposes and policy versions on the shared stack."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/fuzz/"))

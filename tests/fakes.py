@@ -13,7 +13,7 @@ import json
 import operator
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,7 +35,7 @@ _QUERY = re.compile(
     r"(?: ORDER BY (?P<order>c\.\w+(?:\['[^']+'\])?)(?P<desc> DESC)?)?$"
 )
 _PATH = r"c\.\w+(?:\['[^']+'\])?(?:\.\w+)*"  # c.name, c.name['key'], c.name['key'].field
-_COMPARE = re.compile(rf"^({_PATH}) (=|!=|<=|>=|<|>) (@\w+|true|false|'[^']*')$")
+_COMPARE = re.compile(rf"^({_PATH}|LOWER\({_PATH}\)) (=|!=|<=|>=|<|>) (@\w+|true|false|'[^']*'|{_PATH})$")
 _IN = re.compile(r"^(NOT \()?c\.(\w+) IN \(([^)]*)\)\)?$")
 _FUNCTION = re.compile(rf"^(NOT )?(IS_STRING|IS_DEFINED)\(({_PATH})\)$")
 _ARRAY_CONTAINS = re.compile(rf"^(NOT )?ARRAY_CONTAINS\((@\w+), ({_PATH})\)$")
@@ -73,18 +73,78 @@ def _literal(token: str, parameters: Mapping[str, Any]) -> Any:
     return token.strip("'")
 
 
+def _split(text: str, word: str) -> list[str]:
+    """``text`` split at ``word`` (" AND ", " OR ") where it stands outside parentheses and quotes."""
+    parts, depth, quoted, start, at = [], 0, False, 0, 0
+    while at < len(text):
+        char = text[at]
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and text.startswith(word, at):
+            parts.append(text[start:at])
+            at = start = at + len(word)
+            continue
+        at += 1
+    assert depth == 0, f"unbalanced parentheses: {text}"
+    assert not quoted, f"unbalanced quotes: {text}"
+    return [*parts, text[start:]]
+
+
+def _enclosed(text: str) -> bool:
+    """Whether the whole of ``text`` is one parenthesized group: ``(a OR b)``, not ``(a) AND (b)``."""
+    if not text.startswith("("):
+        return False
+    depth = 0
+    for at, char in enumerate(text):
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0:
+            return at == len(text) - 1
+    return False
+
+
+def _where(text: str, parameters: Mapping[str, Any]) -> Callable[[Document], bool]:
+    """A WHERE clause as Cosmos reads it: OR of ANDs (AND binds tighter), parentheses grouping."""
+    text = text.strip()
+    if _enclosed(text):
+        return _where(text[1:-1], parameters)
+    alternatives = _split(text, " OR ")
+    if len(alternatives) > 1:
+        checks = [_where(part, parameters) for part in alternatives]
+        return lambda doc: any(check(doc) for check in checks)
+    conditions = _split(text, " AND ")
+    if len(conditions) > 1:
+        checks = [_where(part, parameters) for part in conditions]
+        return lambda doc: all(check(doc) for check in checks)
+    return _condition(text, parameters)
+
+
 def _condition(text: str, parameters: Mapping[str, Any]) -> Callable[[Document], bool]:
     text = text.strip()
     if text == "1 = 1":
         return lambda doc: True
     if match := _COMPARE.match(text):
         path, op, token = match.groups()
-        value, compare = _literal(token, parameters), _OPERATORS[op]
+        other, compare = token.startswith("c."), _OPERATORS[op]  # another field of the same item
+        value = None if other else _literal(token, parameters)
+        lowered = path.startswith("LOWER(")
+        path = path.removeprefix("LOWER(").removesuffix(")")
 
         def compared(doc: Document) -> bool:
-            found = _value(doc, path)
+            found, wanted = _value(doc, path), _value(doc, token) if other else value
+            if lowered:  # LOWER of anything but a string is undefined
+                found = found.lower() if isinstance(found, str) else _MISSING
             # Cosmos compares only values of one type; undefined and null match no comparison.
-            return found not in (None, _MISSING) and type(found) is type(value) and compare(found, value)
+            return (
+                found not in (None, _MISSING)
+                and wanted not in (None, _MISSING)
+                and type(found) is type(wanted)
+                and compare(found, wanted)
+            )
 
         return compared
     if match := _IN.match(text):
@@ -102,7 +162,14 @@ def _condition(text: str, parameters: Mapping[str, Any]) -> Callable[[Document],
     if match := _ARRAY_CONTAINS.match(text):
         negated, parameter, path = match.groups()
         listed = list(parameters[parameter])
-        return lambda doc: (_value(doc, path) in listed) != bool(negated)
+
+        def contained(doc: Document) -> bool:
+            found = _value(doc, path)
+            # Cosmos: ARRAY_CONTAINS of an undefined value is undefined, and so is NOT of it: the row is
+            # dropped either way (a held-clause on a field an item may lack must guard with IS_DEFINED).
+            return found is not _MISSING and (found in listed) != bool(negated)
+
+        return contained
     if match := _CONTAINED.match(text):
         path, parameter = match.groups()
         wanted = parameters[parameter]
@@ -117,8 +184,8 @@ def _run(documents: Iterable[Document], sql: str, parameters: Mapping[str, Any])
     match = _QUERY.match(" ".join(sql.split()))
     if match is None:
         raise NotImplementedError(f"the fake store does not understand this query: {sql}")
-    conditions = [_condition(c, parameters) for c in (match["where"] or "1 = 1").split(" AND ")]
-    found = [dict(d) for d in documents if all(check(d) for check in conditions)]
+    where = _where(match["where"] or "1 = 1", parameters)
+    found = [dict(d) for d in documents if where(d)]
     if match["order"]:
         order = match["order"]
 
@@ -167,6 +234,17 @@ class InMemoryDocumentStore:
         if (self._partition(container, body), str(body["id"])) in self._items[container]:
             raise DocumentConflict(container)
         return self._stored(container, body)
+
+    def create_all(self, container: str, partition_key: str, bodies: Sequence[Document]) -> list[bool]:
+        self.requests += 2 * -(-len(bodies) // 100)  # a query and a batch per 100, as the adapter
+        created = []
+        for body in bodies:
+            assert self._partition(container, body) == partition_key
+            fresh = (partition_key, str(body["id"])) not in self._items[container]
+            if fresh:
+                self._stored(container, body)
+            created.append(fresh)
+        return created
 
     def replace(self, container: str, body: Document, etag: str) -> Versioned:
         self.requests += 1
@@ -445,3 +523,44 @@ class FakeSuppressionGroups:
         self.requests += 1
         if self.fail_next:
             raise self.fail_next.pop(0)
+
+
+class MemoryRootKey:
+    """The proof key's port in memory: versions that rotate and can be disabled, and counted vault calls."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self._ec = ec
+        self._versions: list[tuple[Any, Any, bool]] = []  # (RootKeyVersion, private key, enabled)
+        self.calls = 0
+        self.rotate()
+
+    def rotate(self) -> str:
+        from core.jws import public_jwk
+        from functions.proof.ports import RootKeyVersion
+
+        key = self._ec.generate_private_key(self._ec.SECP256R1())
+        version = RootKeyVersion(uuid.uuid4().hex, public_jwk(key.public_key()), datetime.now(UTC))
+        self._versions.append((version, key, True))
+        return version.kid
+
+    def disable(self, kid: str) -> None:
+        self._versions = [(v, k, enabled and v.kid != kid) for v, k, enabled in self._versions]
+
+    def signing_version(self) -> Any:
+        self.calls += 1
+        return next(v for v, _, enabled in reversed(self._versions) if enabled)
+
+    def published_versions(self) -> list[Any]:
+        self.calls += 1
+        return [v for v, _, enabled in self._versions if enabled]
+
+    def sign_digest(self, version: Any, digest: bytes) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
+
+        self.calls += 1
+        key = next(k for v, k, enabled in self._versions if v.kid == version.kid and enabled)
+        r, s = decode_dss_signature(key.sign(digest, self._ec.ECDSA(Prehashed(hashes.SHA256()))))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")

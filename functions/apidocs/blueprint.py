@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from urllib.parse import urlsplit
 
 import azure.functions as func
 
+from bootstrap import services
 from core.http import RequestContext, json_response, resource, route_prefix
 from core.openapi import API, Endpoint
 from functions.health.blueprint import app_version
@@ -16,7 +18,8 @@ bp = func.Blueprint()
 
 @cache
 def openapi_document() -> str:
-    return json.dumps(API.document(route_prefix(), app_version()))
+    public = urlsplit(services().settings.get("PUBLIC_API_URL"))
+    return json.dumps(API.document(route_prefix(), app_version(), f"{public.scheme}://{public.netloc}"))
 
 
 def get_openapi(ctx: RequestContext) -> func.HttpResponse:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import azure.functions as func
 
 from bootstrap import services
@@ -15,15 +13,11 @@ from functions.audit.models import AuditPageView, AuditQueryParams, AuditRecordV
 AUDITOR_ROLE = "Privacy.Auditor"
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
 def read_audit(ctx: RequestContext) -> func.HttpResponse:
     staff = services().staff_tokens.principal_from_header(ctx.header("authorization"))
     require_role(staff, AUDITOR_ROLE)
     params = ctx.query_model(AuditQueryParams)
-    query = AuditQuery(actor=params.actor, target=params.target, since=_utc(params.since), until=_utc(params.until))
+    query = AuditQuery(actor=params.actor, target=params.target, since=params.since, until=params.until)
     page = services().audit.search(query, params.page_size, params.continuation)
     filters = sorted(name for name in ("actor", "target", "since", "until") if getattr(params, name) is not None)
     services().audit.record(staff.subject, "audit.read", "audit", {"filters": filters, "count": len(page.items)})

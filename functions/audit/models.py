@@ -7,14 +7,14 @@ from typing import Any
 
 from pydantic import Field
 
-from core.models import Body, View
+from core.models import Body, QueryTime, View
 
 
 class AuditQueryParams(Body):
     actor: str | None = Field(default=None, max_length=128, description="Staff subject (token sub).")
     target: str | None = Field(default=None, max_length=200, description="What was acted on, e.g. dsr:<request id>.")
-    since: datetime | None = Field(default=None, description="ISO 8601, inclusive; without an offset it means UTC.")
-    until: datetime | None = Field(default=None, description="ISO 8601, exclusive.")
+    since: QueryTime | None = Field(default=None, description="RFC 3339 with its offset, inclusive.")
+    until: QueryTime | None = Field(default=None, description="RFC 3339 with its offset, exclusive.")
     page_size: int = Field(default=50, ge=1, le=200)
     continuation: str | None = Field(default=None, max_length=4000)
 

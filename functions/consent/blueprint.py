@@ -24,13 +24,15 @@ from functions.consent.models import (
     UseAnswerView,
 )
 from functions.consent.queries import IDEMPOTENCY_HEADER
+from functions.proof.errors import ProofKeyUnavailable
 
 bp = func.Blueprint()
-RECORDING_ERRORS = (PolicyVersionOutdated, NoPolicyPublished, 503)
+RECORDING_ERRORS = (PolicyVersionOutdated, NoPolicyPublished, ProofKeyUnavailable, 503)
 
 resource(
     bp,
     name="my_consents",
+    cors=lambda: services().banner_cors,
     route="me/consents",
     handlers={
         "GET": Endpoint(
@@ -57,6 +59,7 @@ resource(
 resource(
     bp,
     name="my_consent_proof",
+    cors=lambda: services().banner_cors,
     route="me/consents/proof",
     handlers={
         "GET": Endpoint(
@@ -82,7 +85,7 @@ resource(
             replay_status=200,
             security="user",
             tag="consent",
-            errors=(VisitorAlreadyLinked, NoPolicyPublished, 503),
+            errors=(VisitorAlreadyLinked, NoPolicyPublished, ProofKeyUnavailable, 503),
         ),
     },
 )

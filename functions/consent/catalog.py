@@ -48,6 +48,11 @@ class PolicyVersion:
     renew_purposes: tuple[str, ...]
     sequence: int
 
+    @property
+    def revision(self) -> int:
+        """The version's place in publication order (1, 2, ...): a number a banner can compare."""
+        return self.sequence
+
 
 @dataclass(frozen=True)
 class Catalog:
@@ -66,6 +71,10 @@ class Catalog:
 
     def version(self, version: str) -> PolicyVersion | None:
         return next((v for v in self.versions if v.version == version), None)
+
+    def revision_of(self, version: str | None) -> int | None:
+        found = self.version(version) if version is not None else None
+        return found.revision if found else None
 
     def cookie_purposes(self) -> dict[str, Purpose]:
         """Cookie category name → its purpose."""

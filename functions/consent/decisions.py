@@ -44,7 +44,7 @@ def current_version_or_conflict(catalog: Catalog, shown_version: str) -> PolicyV
     if shown_version != current.version:
         if catalog.version(shown_version) is None:
             raise InvalidValues([FieldError("policyVersion", "is not a published version")])
-        raise PolicyVersionOutdated(current.version)
+        raise PolicyVersionOutdated(current.version, current.revision)
     return current
 
 

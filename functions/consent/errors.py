@@ -14,9 +14,10 @@ class PolicyVersionOutdated(DomainError):
 
     message = "A newer privacy-policy version is in force; show it and ask again."
 
-    def __init__(self, current_version: str) -> None:
+    def __init__(self, current_version: str, current_revision: int) -> None:
         super().__init__()
         self.current_version = current_version
+        self.current_revision = current_revision
 
 
 class PolicyVersionExists(DomainError):

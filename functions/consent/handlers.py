@@ -7,12 +7,13 @@ import azure.functions as func
 from bootstrap import services
 from core.auth import Principal, require_role
 from core.http import RequestContext, model_response
-from functions.consent.catalog import Purpose
+from functions.consent.catalog import Catalog, Purpose
 from functions.consent.decisions import checked_decisions, current_version_or_conflict, event_context, may_use
 from functions.consent.ledger import EventKind, Source
 from functions.consent.ledger_repository import Recorded
 from functions.consent.linking import link_visitor_to_user
 from functions.consent.models import (
+    CatalogView,
     ConsentCheckQuery,
     DecisionsRequest,
     LinkVisitorRequest,
@@ -49,6 +50,7 @@ def _record(ctx: RequestContext, subject_id: str, body: DecisionsRequest, source
     version = current_version_or_conflict(catalog, body.policy_version)
     decisions = checked_decisions(catalog, body.decisions, source)
     context = event_context(source, version, caller_of(ctx, body.jurisdiction), svc.clock.now())
+    svc.consent_receipts.ready()
     decided = {purpose: d.granted for purpose, d in decisions.items()}
     svc.opt_outs.before(subject_id, decided)  # SendGrid's unsubscribe group follows the ledger
     recorded = svc.ledger.record(subject_id, EventKind.DECISION, decisions, context, idempotency_key(ctx))
@@ -61,6 +63,7 @@ def _recorded_response(recorded: Recorded) -> func.HttpResponse:
         event_seq=recorded.event_seq,
         replayed=recorded.replayed,
         state=state_view(recorded.state, services().catalog.current()),
+        receipt=services().consent_receipts.issue(recorded.event),
     )
     return model_response(view, status=200 if recorded.replayed else 201)
 
@@ -77,7 +80,7 @@ def record_my_consents(ctx: RequestContext) -> func.HttpResponse:
 
 def get_my_proof(ctx: RequestContext) -> func.HttpResponse:
     events, verification = services().ledger.history(user_subject(_user(ctx)))
-    return model_response(proof_view(events, verification))
+    return model_response(proof_view(events, verification, services().seal_inclusion.latest(events)))
 
 
 def link_visitor(ctx: RequestContext) -> func.HttpResponse:
@@ -85,6 +88,7 @@ def link_visitor(ctx: RequestContext) -> func.HttpResponse:
     principal = _user(ctx)
     body = ctx.json_body(LinkVisitorRequest)
     svc = services()
+    svc.consent_receipts.ready()
     recorded = link_visitor_to_user(
         svc.ledger,
         svc.catalog.current(),
@@ -109,7 +113,13 @@ def check_use(ctx: RequestContext) -> func.HttpResponse:
 
 
 def get_catalog(ctx: RequestContext) -> func.HttpResponse:
-    return model_response(catalog_view(services().catalog.current()))
+    # Public and the same for everyone: a minute in caches, as long as an instance keeps it and more.
+    ctx.response_headers["Cache-Control"] = "public, max-age=60"
+    return model_response(_catalog_view(services().catalog.current()))
+
+
+def _catalog_view(catalog: Catalog) -> CatalogView:
+    return catalog_view(catalog, services().privacy_policy_url)
 
 
 def publish_purpose(ctx: RequestContext) -> func.HttpResponse:
@@ -118,7 +128,7 @@ def publish_purpose(ctx: RequestContext) -> func.HttpResponse:
     purpose = Purpose.from_content(body.model_dump(by_alias=True))
     catalog = services().catalog.publish_purpose(purpose)
     services().audit.record(staff.subject, "purpose.published", f"purpose:{purpose.id}")
-    return model_response(catalog_view(catalog), status=201)
+    return model_response(_catalog_view(catalog), status=201)
 
 
 def publish_policy_version(ctx: RequestContext) -> func.HttpResponse:
@@ -132,7 +142,7 @@ def publish_policy_version(ctx: RequestContext) -> func.HttpResponse:
         services().audit.record(staff.subject, "policy-version.published", f"policy-version:{body.version}", details)
     if body.notice is not None:  # again on a repeat: the same notice is one notice, mailed once
         _publish_change_notice(staff, body)
-    return model_response(catalog_view(catalog), status=201 if created else 200)
+    return model_response(_catalog_view(catalog), status=201 if created else 200)
 
 
 def _publish_change_notice(staff: Principal, body: PublishVersionRequest) -> None:
@@ -159,4 +169,4 @@ def get_subject_proof(ctx: RequestContext) -> func.HttpResponse:
     subject_id = subject_from_path(ctx.route_param("subjectId"))
     events, verification = services().ledger.history(subject_id)
     services().audit.record(staff.subject, "consent-proof.read", subject_id, {"valid": verification.valid})
-    return model_response(proof_view(events, verification))
+    return model_response(proof_view(events, verification, services().seal_inclusion.latest(events)))

@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from core.jws import canonical_json
+
 GENESIS_HASH = "0" * 64
 EVENT_ID_WIDTH = 12
 # A retry key is remembered for this long after its event, whatever comes after it. Within that
@@ -154,8 +156,7 @@ class ConsentEvent:
         )
 
     def computed_hash(self) -> str:
-        canonical = json.dumps(self.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return content_hash(self.content())
 
     def sealed(self) -> ConsentEvent:
         return replace(self, hash=self.computed_hash())
@@ -194,6 +195,11 @@ class ConsentEvent:
             proof_salt=doc.get("proofSalt"),
             stored_commitments={"ip": doc.get("ipCommitment"), "ua": doc.get("userAgentCommitment")},
         )
+
+
+def content_hash(content: Mapping[str, Any]) -> str:
+    """An event's hash: SHA-256 of the canonical JSON of its content (anyone can recompute it)."""
+    return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
 def event_id(seq: int) -> str:
@@ -423,6 +429,7 @@ class ChainVerification:
     event_count: int
     head_hash: str
     problems: tuple[ChainProblem, ...]
+    checkpoint: tuple[int, str] | None = None  # (seq, hash): the events up to seq were removed by retention
 
 
 def verify_chain(
@@ -456,4 +463,6 @@ def verify_chain(
             expected_seq += 1
         if head_seq == expected_seq - 1 and head_seq > 0 and head_hash != prev_hash:
             problems.append(ChainProblem(head_seq, "head-mismatch"))
-    return ChainVerification(valid=not problems, event_count=count, head_hash=prev_hash, problems=tuple(problems))
+    return ChainVerification(
+        valid=not problems, event_count=count, head_hash=prev_hash, problems=tuple(problems), checkpoint=checkpoint
+    )

@@ -40,6 +40,7 @@ class Recorded:
     state: ConsentState
     event_seq: int
     replayed: bool  # the idempotency key was seen before: nothing new was written
+    event: ConsentEvent  # the event recorded (or, for a replay, recorded before)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class ConsentLedger:
                     # The stored state lacks events we just folded in (an earlier attempt died
                     # between its event and its state write): store them before answering.
                     state = self._save_state(state, etag)
-                return Recorded(state, seen.seq, replayed=True)
+                return Recorded(state, seen.seq, replayed=True, event=self.event(subject_id, seen.seq))
             if state.decisions_in_window(now) >= MAX_DECISIONS_PER_WINDOW:
                 raise TooManyDecisions()
             if precondition is not None:
@@ -112,8 +113,14 @@ class ConsentLedger:
                 _back_off(attempt)
                 continue
             saved = self._save_state(state.apply(event), etag)
-            return Recorded(saved, event.seq, replayed=False)
+            return Recorded(saved, event.seq, replayed=False, event=event)
         raise ConsentBusy()
+
+    def event(self, subject_id: str, seq: int) -> ConsentEvent:
+        found = self._store.read(CONSENT_EVENTS, event_id(seq), subject_id)
+        if found is None:  # the state names it, so it was written: only a rewritten ledger lacks it
+            raise LookupError("a recorded event is missing from the ledger")
+        return ConsentEvent.from_document(found.body)
 
     def _fold_next(self, state: ConsentState) -> ConsentState:
         """Apply the event that took the place after ``state`` (it exists: our create conflicted)."""

@@ -38,7 +38,7 @@ def link_visitor_to_user(
     if (seen := user.state.key_use(key, now)) is not None and visitor.state.linked_to == user_id:
         # Linked already: what is carried now would differ (the first link made the user's decisions
         # newer), but the key is ours and names this very link, so this is its replay.
-        return Recorded(user.state, seen.seq, replayed=True)
+        return Recorded(user.state, seen.seq, replayed=True, event=ledger.event(user_id, seen.seq))
     carried = {
         purpose: Decision(granted=p.granted, source=Source.LINK)
         for purpose, p in visitor.state.purposes.items()
@@ -57,7 +57,7 @@ def link_visitor_to_user(
         )
     done = ledger.link_event(user_id, visitor_id)
     if done is not None:
-        return Recorded(ledger.load(user_id).state, done.seq, replayed=True)
+        return Recorded(ledger.load(user_id).state, done.seq, replayed=True, event=done)
     return ledger.record(
         user_id,
         EventKind.VISITOR_LINKED,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from core.models import Body, HttpsLink, View
+from core.models import Body, HttpsLink, Text, Title, View
+from functions.proof.models import ConsentReceiptView, SealInclusionView
 
 PurposeId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9.-]{1,63}$")]
 PolicyVersionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
@@ -57,10 +58,8 @@ class ChangeNoticeRequest(Body):
     """A notice of the change, in the service and by mail: to everyone, or only to the people whose
     consent the new version asks to renew."""
 
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)] = Field(
-        description="What changed, in a few sentences."
-    )
+    title: Title
+    summary: Text = Field(description="What changed, in a few sentences.")
     audience: Literal["everyone", "renewal"] = "everyone"
     link: HttpsLink | None = None
 
@@ -90,6 +89,9 @@ class RecordedView(View):
     event_seq: int
     replayed: bool
     state: ConsentStateView
+    receipt: ConsentReceiptView = Field(
+        description="The signed receipt of the event recorded (of the first, on a replay)."
+    )
 
 
 class EventView(View):
@@ -106,6 +108,9 @@ class EventView(View):
     actor: str | None = None  # the staff member who recorded it on the person's emailed request
     prev_hash: str
     hash: str
+    content: dict[str, Any] = Field(
+        description="Exactly what the event's hash covers: hash = SHA-256 of this JSON, keys sorted, no spaces, UTF-8."
+    )
 
 
 class ChainProblemView(View):
@@ -113,16 +118,30 @@ class ChainProblemView(View):
     problem: str
 
 
+class CheckpointView(View):
+    """Retention removed the chain's events up to ``seq``; the first event kept continues from ``hash``."""
+
+    seq: int
+    hash: str
+
+
 class VerificationView(View):
     valid: bool
     event_count: int
     head_hash: str
     problems: list[ChainProblemView]
+    checkpoint: CheckpointView | None = Field(
+        default=None,
+        description="Set when retention removed the chain's first events: the chain is checked from here.",
+    )
 
 
 class ProofView(View):
     events: list[EventView]
     verification: VerificationView
+    seal: SealInclusionView | None = Field(
+        description="The latest sealed head of this chain and its inclusion proof; null until a seal covers the chain."
+    )
 
 
 class UseAnswerView(View):
@@ -142,11 +161,51 @@ class PurposeView(View):
 
 class PolicyVersionView(View):
     version: str
+    revision: int = Field(description="1, 2, ... in publication order: a banner compares revisions, not names.")
     text_hash: str
     published_at: datetime
     renew_purposes: list[str]
 
 
+class CookieCategoryView(View):
+    """A banner's texts for one cookie category, from the purpose the ledger records decisions under."""
+
+    category: CookieCategory
+    purpose_id: str
+    title: str
+    description: str
+    always_on: bool
+
+
 class CatalogView(View):
+    model_config = ConfigDict(
+        title="Catalog",
+        json_schema_extra={
+            "examples": [
+                {
+                    "currentVersion": {
+                        "version": "2026-11",
+                        "revision": 1,
+                        "textHash": "sha256:9f2c...",
+                        "publishedAt": "2026-11-01T00:00:00Z",
+                        "renewPurposes": [],
+                    },
+                    "policyUrl": "https://softwareengineeringconcepts.com/privacy-policy",
+                    "cookieCategories": [
+                        {
+                            "category": "analytics",
+                            "purposeId": "cookie.analytics",
+                            "title": "Analytics cookies",
+                            "description": "Cookies that measure visits and page views (Google Analytics).",
+                            "alwaysOn": False,
+                        }
+                    ],
+                    "purposes": [],
+                }
+            ]
+        },
+    )
     current_version: PolicyVersionView | None
+    policy_url: str = Field(description="Where the policy in force can be read.")
+    cookie_categories: list[CookieCategoryView] = Field(description="In the order a banner shows them.")
     purposes: list[PurposeView]

@@ -8,19 +8,23 @@ from bootstrap import services
 from core.http import BANNER_BODY_LIMIT, resource
 from core.openapi import Endpoint, Header
 from functions.consent.errors import NoPolicyPublished, PolicyVersionOutdated
-from functions.consent.models import VisitorId
+from functions.consent.models import ProofView, VisitorId
 from functions.consent.queries import IDEMPOTENCY_HEADER
 from functions.cookies.errors import CookiePurposesMissing
-from functions.cookies.handlers import read_preferences, save_preferences
-from functions.cookies.models import CookieChoiceRequest, CookiePreferencesView
+from functions.cookies.handlers import read_preferences, read_proof, save_preferences
+from functions.cookies.models import CookieChoiceRequest, CookiePreferencesView, CookieReadQuery
+from functions.proof.errors import ProofKeyUnavailable
 
 bp = func.Blueprint()
 
 GPC_HEADER = Header(
     "Sec-GPC",
-    "Set by the browser, never by a script: 1 = the Global Privacy Control signal; marketing stays off "
-    "unless gpcOverride.",
-    {"type": "string", "enum": ["1"]},
+    "Set by the browser, never by a script (fetch cannot send a Sec- header; a signal the page sees in "
+    "navigator.globalPrivacyControl travels as the body's gpc field): 1 = the Global Privacy Control "
+    "signal (marketing stays off unless gpcOverride); any other value is no signal, as the GPC "
+    "specification says.",
+    {"type": "string"},
+    set_by_browser=True,
 )
 VISITOR = {"visitorId": VisitorId}
 
@@ -37,7 +41,8 @@ resource(
             response=CookiePreferencesView,
             tag="cookies",
             path=VISITOR,
-            errors=(CookiePurposesMissing, NoPolicyPublished, 503),
+            query=CookieReadQuery,
+            errors=(CookiePurposesMissing, NoPolicyPublished, ProofKeyUnavailable, 503),
             headers=(GPC_HEADER,),
         ),
         "PUT": Endpoint(
@@ -47,8 +52,23 @@ resource(
             response=CookiePreferencesView,
             tag="cookies",
             path=VISITOR,
-            errors=(PolicyVersionOutdated, CookiePurposesMissing, NoPolicyPublished, 503),
+            errors=(PolicyVersionOutdated, CookiePurposesMissing, NoPolicyPublished, ProofKeyUnavailable, 503),
             headers=(GPC_HEADER, IDEMPOTENCY_HEADER),
+        ),
+    },
+)
+resource(
+    bp,
+    name="cookie_proof",
+    route="cookies/{visitorId}/proof",
+    cors=lambda: services().banner_cors,
+    handlers={
+        "GET": Endpoint(
+            read_proof,
+            "A visitor's own consent history, with its hash chain verified",
+            response=ProofView,
+            tag="cookies",
+            path=VISITOR,
         ),
     },
 )

@@ -99,7 +99,7 @@ def banner_decisions(
     """The banner's choices as ledger decisions, with the GPC signal applied to marketing."""
     purpose_ids = cookie_purpose_ids(catalog)
     if gpc_override and not gpc:
-        raise InvalidValues([FieldError("gpcOverride", "only applies when Sec-GPC: 1 is sent")])
+        raise InvalidValues([FieldError("gpcOverride", "only applies with the GPC signal (Sec-GPC: 1 or gpc: true)")])
     decisions = {}
     for category in CHOICE_CATEGORIES:
         granted = choices[category]

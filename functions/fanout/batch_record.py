@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import datetime
+
+from pydantic import Field, computed_field
 
 from core.models import StoredDocument, UtcDateTime, VersionedDocument
 from functions.fanout.lifecycle import BatchStatus, DeliveryStatus
@@ -43,6 +45,14 @@ class Batch(VersionedDocument):
     # replayed event changes nothing (kept in the same document, so both change in one write).
     deliveries: dict[str, Delivery] = Field(default_factory=dict)
     event_ids: list[str] = Field(default_factory=list)
+    recorded_at: UtcDateTime | None = None  # when it was composed and stored
+
+    @computed_field  # type: ignore[prop-decorator]  # stored: retention counts a batch's time from it
+    @property
+    def last_activity_at(self) -> datetime | None:
+        """The latest of its recording, sending and SendGrid's last report on it."""
+        moments = [m for m in (self.recorded_at, self.claimed_at, self.sent_at, self.last_event_at) if m is not None]
+        return max(moments, default=None)
 
 
 class BatchSummary(StoredDocument):

@@ -132,6 +132,7 @@ class FanOut:
             recipients=people,
             size=len(people),
             last_recipient_id=people[-1].id,
+            recorded_at=self._clock.now(),
         )
         return self._batches.create(batch) or self._batches.get(message.mailing_id, bid)
 

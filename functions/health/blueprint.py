@@ -69,7 +69,7 @@ resource(
             "Up, version, and whether Cosmos DB and Storage answer",
             response=HealthView,
             tag="operations",
-            errors=(503,),
+            view_statuses={503: "Degraded: a dependency does not answer"},
         )
     },
 )

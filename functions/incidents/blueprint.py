@@ -12,8 +12,8 @@ import azure.functions as func
 from bootstrap import services
 from core.errors import DomainError, InvalidValues, NotFound
 from core.http import Handler, resource
-from core.models import Body
-from core.openapi import Endpoint
+from core.models import EMAIL_MAX_LENGTH, Body
+from core.openapi import HTML, Endpoint
 from functions.fanout.models import UnreachedQuery, UnreachedView
 from functions.incidents import handlers as h
 from functions.incidents.errors import (
@@ -26,18 +26,23 @@ from functions.incidents.errors import (
 )
 from functions.incidents.lifecycle import SELECTION_QUEUE
 from functions.incidents.models import (
+    RECIPIENTS_PER_CALL,
     AssessmentRequest,
+    AuthorityReportView,
     DelayRequest,
     DeliveryView,
     FilingRequest,
-    FormatQuery,
     IncidentId,
     IncidentListView,
+    IncidentNoticeActionView,
+    IncidentNoticeRequest,
     IncidentRequest,
     IncidentView,
-    NoticeRequest,
+    NoticeId,
+    PreviewQuery,
     RecipientsAddedView,
     RecipientsRequest,
+    ReportQuery,
     SelectionRequest,
 )
 from functions.incidents.selection import SelectionMessage
@@ -48,6 +53,8 @@ log = logging.getLogger("privacy.incidents")
 TAG = "incidents"
 ROLE = "(role Privacy.Incident)"
 INCIDENT = {"incidentId": IncidentId}
+# A call takes up to 1,000 addresses of up to 254 characters: each quoted and followed by ", ".
+RECIPIENTS_BODY_LIMIT = RECIPIENTS_PER_CALL * (EMAIL_MAX_LENGTH + 4) + 1024
 
 
 def _staff_endpoint(handler: Handler, summary: str, **options: Any) -> Endpoint:
@@ -130,15 +137,22 @@ INCIDENT_ACTIONS: tuple[tuple[str, str, Handler, str, type[Body], int, tuple[typ
         202,
         (),
     ),
-    (
-        "incident_notices",
-        "notices",
-        h.draft_notice,
-        "Draft a notice to the affected people (one phase)",
-        NoticeRequest,
-        201,
-        (),
-    ),
+)
+resource(
+    bp,
+    name="incident_notices",
+    route="staff/incidents/{incidentId}/notices",
+    handlers={
+        "POST": _staff_endpoint(
+            h.draft_notice,
+            "Draft a notice to the affected people (one phase)",
+            request=IncidentNoticeRequest,
+            response=IncidentNoticeActionView,
+            status=201,
+            path=INCIDENT,
+            errors=(NotFound, 503),
+        )
+    },
 )
 for name, route, handler, summary, body, status, refusals in INCIDENT_ACTIONS:
     resource(
@@ -161,6 +175,7 @@ resource(
     bp,
     name="incident_recipients",
     route="staff/incidents/{incidentId}/recipients",
+    body_limit=RECIPIENTS_BODY_LIMIT,
     handlers={
         "POST": _staff_endpoint(
             h.add_recipients,
@@ -180,13 +195,15 @@ resource(
         "GET": _staff_endpoint(
             h.authority_report,
             "What GDPR Art. 33(3) asks, to file with the supervisory authority (format=json or html)",
-            query=FormatQuery,
+            response=AuthorityReportView,
+            alternatives=(HTML,),
+            query=ReportQuery,
             path=INCIDENT,
             errors=(NotFound,),
         )
     },
 )
-NOTICE = {"incidentId": IncidentId, "noticeId": IncidentId}
+NOTICE = {"incidentId": IncidentId, "noticeId": NoticeId}
 resource(
     bp,
     name="incident_notice",
@@ -195,8 +212,8 @@ resource(
         "PUT": _staff_endpoint(
             h.revise_notice,
             "Revise a draft notice",
-            request=NoticeRequest,
-            response=IncidentView,
+            request=IncidentNoticeRequest,
+            response=IncidentNoticeActionView,
             path=NOTICE,
             errors=(NotFound, NoticeNotEditable, 503),
         )
@@ -210,9 +227,10 @@ resource(
         "GET": _staff_endpoint(
             h.preview_notice,
             "The notice as a recipient reads it (format=html or text)",
-            query=FormatQuery,
+            query=PreviewQuery,
             path=NOTICE,
-            media_type="text/html",
+            media_type=HTML,
+            alternatives=("text/plain",),
             errors=(NotFound,),
         )
     },
@@ -241,7 +259,7 @@ for name, route, handler, summary, refusals in (
             "POST": _staff_endpoint(
                 handler,
                 summary,
-                response=IncidentView,
+                response=IncidentNoticeActionView,
                 status=202 if route == "send" else 200,
                 path=NOTICE,
                 errors=(NotFound, *refusals, 503),

@@ -2,37 +2,40 @@
 
 from __future__ import annotations
 
-import uuid
 from itertools import islice
 
 import azure.functions as func
 
 from bootstrap import services
+from core import problems
 from core.auth import Principal, require_role
-from core.http import RequestContext, json_response, model_response
+from core.http import RequestContext, model_response
 from functions.fanout import reports
 from functions.fanout.models import UnreachedPersonView, UnreachedQuery, UnreachedView
 from functions.incidents import reporting
-from functions.incidents.errors import IncidentNotFound, NoticeNotFound
+from functions.incidents.errors import NoticeNotFound
 from functions.incidents.incident_record import BreachTime, Incident, Notice, NoticeContent
 from functions.incidents.lifecycle import INCIDENT_ROLE
 from functions.incidents.models import (
+    ID,
     AssessmentRequest,
+    AuthorityReportView,
     DelayRequest,
     DeliveryView,
     FilingRequest,
-    FormatQuery,
     IncidentListView,
+    IncidentNoticeRequest,
     IncidentRequest,
-    NoticeRequest,
+    PreviewQuery,
     RecipientsAddedView,
     RecipientsRequest,
+    ReportQuery,
     SelectionRequest,
 )
 from functions.incidents.notice_mail import render
 from functions.incidents.pages import authority_report_page
 from functions.incidents.staff import IncidentFacts, Selection
-from functions.incidents.views import delivery_view, incident_view
+from functions.incidents.views import delivery_view, incident_view, notice_action_view
 
 
 def _staff(ctx: RequestContext) -> Principal:
@@ -41,15 +44,30 @@ def _staff(ctx: RequestContext) -> Principal:
     return principal
 
 
+def _path_id(ctx: RequestContext, name: str, what: str) -> str:
+    """Ids as the service writes them (uuid4); anything else is a 422 and never reaches Cosmos. An
+    id of the right form that names nothing is a 404."""
+    value = ctx.route_param(name)
+    if not ID.fullmatch(value):
+        raise problems.validation_failed([problems.FieldError(f"path/{name}", f"must be {what} id (a UUID)")])
+    return value
+
+
 def _incident_id(ctx: RequestContext) -> str:
-    try:
-        return str(uuid.UUID(ctx.route_param("incidentId")))
-    except ValueError:
-        raise IncidentNotFound() from None
+    return _path_id(ctx, "incidentId", "an incident")
 
 
-def _notice(incident: Incident, ctx: RequestContext) -> Notice:
-    notice = incident.notice(ctx.route_param("noticeId"))
+def _notice_id(ctx: RequestContext) -> str:
+    return _path_id(ctx, "noticeId", "a notice")
+
+
+def _ids(ctx: RequestContext) -> tuple[str, str]:
+    """Both path ids, each checked, before anything is read."""
+    return _incident_id(ctx), _notice_id(ctx)
+
+
+def _notice(incident: Incident, notice_id: str) -> Notice:
+    notice = incident.notice(notice_id)
     if notice is None:
         raise NoticeNotFound()
     return notice
@@ -60,6 +78,13 @@ def _answer(
 ) -> func.HttpResponse:
     services().audit.record(staff.subject, action, f"incident:{incident.id}")
     return model_response(incident_view(incident), status=status)
+
+
+def _answer_notice(
+    ctx: RequestContext, staff: Principal, action: str, incident: Incident, notice_id: str, status: int = 200
+) -> func.HttpResponse:
+    services().audit.record(staff.subject, action, f"incident:{incident.id}")
+    return model_response(notice_action_view(incident, notice_id), status=status)
 
 
 def _facts(body: IncidentRequest) -> IncidentFacts:
@@ -134,12 +159,14 @@ def record_filing(ctx: RequestContext) -> func.HttpResponse:
 
 def authority_report(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx)
-    incident = services().incident_staff.get(_incident_id(ctx))
+    incident_id = _incident_id(ctx)
+    page = ctx.query_model(ReportQuery).format == "html"
+    incident = services().incident_staff.get(incident_id)
     report = reporting.authority_report(incident, services().inventory_categories)
     services().audit.record(staff.subject, "incident.authority-report-read", f"incident:{incident.id}")
-    if ctx.query_model(FormatQuery).format == "html":
+    if page:
         return authority_report_page(report)
-    return json_response(report)
+    return model_response(AuthorityReportView.model_validate(report))
 
 
 def add_recipients(ctx: RequestContext) -> func.HttpResponse:
@@ -160,50 +187,53 @@ def select_recipients(ctx: RequestContext) -> func.HttpResponse:
     return _answer(ctx, staff, "incident.selection-started", incident, status=202)
 
 
-def _content(body: NoticeRequest) -> NoticeContent:
+def _content(body: IncidentNoticeRequest) -> NoticeContent:
     return NoticeContent.model_validate(body.content.model_dump())
 
 
 def draft_notice(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx)
-    body = ctx.json_body(NoticeRequest)
+    body = ctx.json_body(IncidentNoticeRequest)
     incident = services().incident_staff.draft_notice(_incident_id(ctx), body.subject, _content(body), staff.subject)
-    return _answer(ctx, staff, "incident.notice-drafted", incident, status=201)
+    drafted = incident.notices[-1].id  # drafting appends the notice
+    return _answer_notice(ctx, staff, "incident.notice-drafted", incident, drafted, status=201)
 
 
 def revise_notice(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx)
-    body = ctx.json_body(NoticeRequest)
-    notice_id = ctx.route_param("noticeId")
+    incident_id, notice_id = _ids(ctx)
+    body = ctx.json_body(IncidentNoticeRequest)
     incident = services().incident_staff.revise_notice(
-        _incident_id(ctx), notice_id, body.subject, _content(body), staff.subject
+        incident_id, notice_id, body.subject, _content(body), staff.subject
     )
-    return _answer(ctx, staff, "incident.notice-revised", incident)
+    return _answer_notice(ctx, staff, "incident.notice-revised", incident, notice_id)
 
 
 def preview_notice(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx)
-    incident = services().incident_staff.get(_incident_id(ctx))
-    mail = render(incident, _notice(incident, ctx), services().inventory_categories)
+    incident_id, notice_id = _ids(ctx)
+    text = ctx.query_model(PreviewQuery).format == "text"
+    incident = services().incident_staff.get(incident_id)
+    mail = render(incident, _notice(incident, notice_id), services().inventory_categories)
     services().audit.record(staff.subject, "incident.notice-previewed", f"incident:{incident.id}")
     ctx.response_headers["Cache-Control"] = "no-store"
-    if ctx.query_model(FormatQuery).format == "text":
+    if text:
         return func.HttpResponse(mail.text, mimetype="text/plain", charset="utf-8")
     return func.HttpResponse(mail.html, mimetype="text/html", charset="utf-8")
 
 
 def approve_notice(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx)
-    notice_id = ctx.route_param("noticeId")
-    incident = services().incident_staff.approve_notice(_incident_id(ctx), notice_id, staff.subject)
-    return _answer(ctx, staff, "incident.notice-approved", incident)
+    incident_id, notice_id = _ids(ctx)
+    incident = services().incident_staff.approve_notice(incident_id, notice_id, staff.subject)
+    return _answer_notice(ctx, staff, "incident.notice-approved", incident, notice_id)
 
 
 def send_notice(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx)
-    notice_id = ctx.route_param("noticeId")
-    incident = services().incident_staff.send_notice(_incident_id(ctx), notice_id, staff.subject)
-    return _answer(ctx, staff, "incident.notice-sent", incident, status=202)
+    incident_id, notice_id = _ids(ctx)
+    incident = services().incident_staff.send_notice(incident_id, notice_id, staff.subject)
+    return _answer_notice(ctx, staff, "incident.notice-sent", incident, notice_id, status=202)
 
 
 def delivery(ctx: RequestContext) -> func.HttpResponse:
@@ -217,9 +247,10 @@ def delivery(ctx: RequestContext) -> func.HttpResponse:
 
 def unreached(ctx: RequestContext) -> func.HttpResponse:
     staff = _staff(ctx)
-    incident = services().incident_staff.get(_incident_id(ctx))
-    notice = _notice(incident, ctx)
+    incident_id, notice_id = _ids(ctx)
     query = ctx.query_model(UnreachedQuery)
+    incident = services().incident_staff.get(incident_id)
+    notice = _notice(incident, notice_id)
     people = reports.unreached(services().mail_batches, notice.id)
     found = list(islice((p for p in people if p.recipient_id > query.after), query.limit + 1))
     page = found[: query.limit]

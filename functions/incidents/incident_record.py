@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from core.models import LogEntry, StoredDocument, UtcDateTime, VersionedDocument
-from functions.incidents.lifecycle import IncidentStatus, NoticeStatus
+from functions.incidents.lifecycle import IncidentNoticeStatus, IncidentStatus
 
 
 class BreachTime(StoredDocument):
@@ -75,7 +75,7 @@ class Notice(StoredDocument):
     phase: int  # Art. 33(4): information may be given in phases, each an approved notice of its own
     subject: str
     content: NoticeContent
-    status: NoticeStatus = NoticeStatus.DRAFT
+    status: IncidentNoticeStatus = IncidentNoticeStatus.DRAFT
     author: str
     created_at: UtcDateTime
     approved_by: str | None = None
@@ -85,6 +85,7 @@ class Notice(StoredDocument):
     batches: int = 0
     recipients: int = 0
     rejected_batches: int = 0
+    record: str | None = None  # once sent: the signed record of what went out (notice_record.py)
 
 
 class ClockWarning(StoredDocument):
@@ -117,6 +118,23 @@ class Incident(VersionedDocument):
     selection_running: bool = False
     warnings: list[ClockWarning] = Field(default_factory=list)
     log: list[LogEntry] = Field(default_factory=list)
+    # Retention rules done with the incident (its people deleted, their addresses cleared): kept here
+    # so that a change to the incident keeps them too.
+    purged_at: dict[str, UtcDateTime] = Field(default_factory=dict)
+
+    @computed_field  # type: ignore[prop-decorator]  # stored: retention counts the people's addresses from it
+    @property
+    def notified_at(self) -> datetime | None:
+        """When the affected people were last notified, once no notice to them is still to come: the
+        last notice's sending, or, with none written, the decision not to notify them (Art. 34(3)).
+        None while a notice is drafted, approved or being sent, or notices are still to be written."""
+        if any(n.status != IncidentNoticeStatus.SENT for n in self.notices):
+            return None
+        if self.notices:
+            return max(n.sent_at for n in self.notices if n.sent_at is not None)
+        if self.assessment is not None and not self.assessment.notify_people:
+            return self.assessment.decided_at
+        return None
 
     def notice(self, notice_id: str) -> Notice | None:
         return next((n for n in self.notices if n.id == notice_id), None)

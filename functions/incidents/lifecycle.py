@@ -13,7 +13,7 @@ class IncidentStatus(StrEnum):
     CLOSED = "closed"
 
 
-class NoticeStatus(StrEnum):
+class IncidentNoticeStatus(StrEnum):
     DRAFT = "draft"
     APPROVED = "approved"
     DISPATCHING = "dispatching"

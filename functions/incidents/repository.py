@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from core.containers import INCIDENT_RECIPIENTS, INCIDENTS
 from core.ports import DocumentConflict, DocumentStore
@@ -42,12 +42,23 @@ class IncidentRepository:
     # ---- affected people
 
     def add_recipient(self, recipient: Recipient) -> bool:
-        """Records an affected person once; False when they were recorded already (by any route)."""
+        """Records an affected person once; False when they were recorded already (by any route). A
+        person recorded again after retention removed their address gets it back, so that a later
+        notice (a further phase) reaches them."""
         try:
             self._store.create(INCIDENT_RECIPIENTS, recipient.to_document())
         except DocumentConflict:
+            stored = self.recipient(recipient.incident_id, recipient.id)
+            if stored is not None and stored.email is None and recipient.email is not None:
+                self._recipients.change(recipient.id, recipient.incident_id, _address(recipient.email))
             return False
         return True
+
+    def add_recipients(self, incident_id: str, recipients: Sequence[Recipient]) -> int:
+        """Records each affected person of one incident once, a hundred to a request; how many were
+        new (the others were recorded already, by any route)."""
+        created = self._store.create_all(INCIDENT_RECIPIENTS, incident_id, [r.to_document() for r in recipients])
+        return sum(created)
 
     def recipient(self, incident_id: str, recipient_id: str) -> Recipient | None:
         return self._recipients.get(recipient_id, incident_id)
@@ -56,11 +67,13 @@ class IncidentRepository:
         return self._recipients.change(recipient_id, incident_id, change)
 
     def recipients_after(self, incident_id: str, after: str, limit: int) -> list[Recipient]:
-        """The next ``limit`` recipients in id order after ``after`` (a batch's worth, never more)."""
+        """The next ``limit`` recipients with an address in id order after ``after`` (a batch's worth,
+        never more)."""
         documents = self._store.query(
             INCIDENT_RECIPIENTS,
             incident_id,
-            f"SELECT TOP {int(limit)} * FROM c WHERE c.incidentId = @incident AND c.id > @after ORDER BY c.id",  # noqa: S608
+            f"SELECT TOP {int(limit)} * FROM c WHERE c.incidentId = @incident AND c.id > @after "  # noqa: S608
+            "AND IS_STRING(c.email) ORDER BY c.id",
             {"@incident": incident_id, "@after": after},
         )
         return [self._recipients.load(d) for d in documents]
@@ -85,3 +98,11 @@ class IncidentRepository:
                 {"@incident": incident_id},
             )
         )
+
+
+def _address(email: str) -> Callable[[Recipient], None]:
+    def give_back(recipient: Recipient) -> None:
+        if recipient.email is None:
+            recipient.email = email
+
+    return give_back

@@ -32,7 +32,7 @@ from functions.incidents.incident_record import (
     Notice,
     NoticeContent,
 )
-from functions.incidents.lifecycle import SELECTION_QUEUE, NoticeStatus
+from functions.incidents.lifecycle import SELECTION_QUEUE, IncidentNoticeStatus
 from functions.incidents.mailing import KIND
 from functions.incidents.recipient_record import Recipient
 from functions.incidents.repository import IncidentRepository
@@ -165,11 +165,13 @@ class IncidentStaff:
     def add_recipients(self, incident_id: str, emails: list[str], actor: str) -> tuple[int, int]:
         """An explicit list of affected people; each address once, however often it is sent."""
         self._incidents.require(incident_id)
-        added = sum(
-            self._incidents.add_recipient(
-                Recipient(id=keyed_hash(self._pepper, email), incident_id=incident_id, email=email, source="upload")
-            )
-            for email in emails
+        by_id = {keyed_hash(self._pepper, email): email for email in emails}  # an address sent twice: once
+        added = self._incidents.add_recipients(
+            incident_id,
+            [
+                Recipient(id=recipient_id, incident_id=incident_id, email=email, source="upload")
+                for recipient_id, email in by_id.items()
+            ],
         )
         total = self._incidents.count_recipients(incident_id)
         now = self._clock.now()
@@ -219,7 +221,7 @@ class IncidentStaff:
 
         def revise(incident: Incident) -> None:
             notice = self._notice(incident, notice_id)
-            if notice.status != NoticeStatus.DRAFT:
+            if notice.status != IncidentNoticeStatus.DRAFT:
                 raise NoticeNotEditable()
             notice.subject, notice.content = subject, content
             incident.note(now, actor, "notice-revised", notice_id)
@@ -239,14 +241,14 @@ class IncidentStaff:
 
         def approve(incident: Incident) -> None:
             notice = self._notice(incident, notice_id)
-            if notice.status != NoticeStatus.DRAFT:
+            if notice.status != IncidentNoticeStatus.DRAFT:
                 raise NoticeNotEditable()
             if actor == notice.author:
                 raise SecondApproverRequired()
             missing = self.missing(incident, notice)
             if missing:
                 raise NoticeIncomplete(missing)
-            notice.status, notice.approved_by, notice.approved_at = NoticeStatus.APPROVED, actor, now
+            notice.status, notice.approved_by, notice.approved_at = IncidentNoticeStatus.APPROVED, actor, now
             incident.note(now, actor, "notice-approved", notice_id)
 
         return self._incidents.change(incident_id, approve)
@@ -259,13 +261,13 @@ class IncidentStaff:
         def start(incident: Incident) -> None:
             nonlocal started
             notice = self._notice(incident, notice_id)
-            if notice.status in (NoticeStatus.DISPATCHING, NoticeStatus.SENT):
+            if notice.status in (IncidentNoticeStatus.DISPATCHING, IncidentNoticeStatus.SENT):
                 return
-            if notice.status != NoticeStatus.APPROVED:
+            if notice.status != IncidentNoticeStatus.APPROVED:
                 raise NoticeNotApproved()
             if incident.recipients == 0:
                 raise NoRecipients()
-            notice.status, notice.dispatch_started_at = NoticeStatus.DISPATCHING, now
+            notice.status, notice.dispatch_started_at = IncidentNoticeStatus.DISPATCHING, now
             incident.note(now, actor, "notice-sending", notice_id)
             started = True
 

@@ -6,16 +6,23 @@ from functions.fanout.reports import MailingDelivery
 from functions.incidents import contents
 from functions.incidents.deadline_watch import stopped
 from functions.incidents.incident_record import Incident
-from functions.incidents.models import ClockView, IncidentView, NoticeDeliveryView, NoticeView
+from functions.incidents.models import (
+    ClockView,
+    IncidentNoticeActionView,
+    IncidentNoticeView,
+    IncidentView,
+    NoticeDeliveryView,
+)
 from functions.incidents.reporting import incident_clocks
 
 
 def incident_view(incident: Incident) -> IncidentView:
     delay = incident.law_enforcement_delay
     notices = [
-        NoticeView.model_validate(
+        IncidentNoticeView.model_validate(
             {
                 **notice.model_dump(),
+                "incident_id": incident.id,
                 "missing": contents.missing_parts(
                     notice.content.model_dump(by_alias=True), delay is not None, incident.breach_time is not None
                 ),
@@ -62,6 +69,13 @@ def incident_view(incident: Incident) -> IncidentView:
         notices=notices,
         warnings=[f"{w.clock} {w.kind} {w.at.isoformat()}" for w in incident.warnings],
     )
+
+
+def notice_action_view(incident: Incident, notice_id: str) -> IncidentNoticeActionView:
+    """The incident, with the notice an action was on named by itself as well."""
+    view = incident_view(incident)
+    (notice,) = (n for n in view.notices if n.id == notice_id)
+    return IncidentNoticeActionView(**dict(view), notice=notice)
 
 
 def delivery_view(report: MailingDelivery, phase: int) -> NoticeDeliveryView:

@@ -1,7 +1,7 @@
 """The data inventory (``declarations/inventory.json``) as typed, checked values.
 
 It is read once per process; a mistake in it (an unknown category, a retained location without a
-legal basis, a duplicate id, a retention period shorter than the legal minimum it names) stops the
+legal basis, a duplicate id, a retention period other than the one the law it names sets) stops the
 app at start with the location's name.
 """
 
@@ -61,8 +61,13 @@ class _Counted(_Declared):
 
 
 class LegalMinimum(_Counted):
-    """The shortest period a law allows, with the law named: ``source`` says whether its own text was
-    read (verified) or only a secondary source that quotes or explains it (secondary)."""
+    """The period a law obliges us to keep the items for, with the law named: ``source`` says whether its
+    own text was read (verified) or only a secondary source that quotes or explains it (secondary).
+
+    Where such an obligation is the basis of keeping the items (GDPR Art. 6(1)(c)), the rule keeps them
+    exactly that long: never shorter, which would break the law, and never longer, because once the
+    obligation ends nothing else justifies them (storage limitation, GDPR Art. 5(1)(e)). An item that
+    must outlive the period (an invoice in an open tax audit) is put on legal hold instead."""
 
     citation: str
     source: Literal["verified", "secondary"]
@@ -87,20 +92,29 @@ class RetentionRule(_Counted):
     def _lawful(self) -> RetentionRule:
         if self.action == "clear" and not self.fields:
             raise ValueError(f"retention rule {self.id}: clear needs the fields it clears")
-        if self.legal_minimum is not None and not self.period.at_least(self.legal_minimum.period):
-            raise ValueError(
-                f"retention rule {self.id}: {self.period.words()} is shorter than the legal minimum "
-                f"({self.legal_minimum.citation})"
-            )
+        self._as_the_law_sets(self.period)
         return self
 
-    def with_period(self, period: Period) -> RetentionRule:
-        """The rule with another length (an app setting); refused below the legal minimum, naming the rule."""
-        if self.legal_minimum is not None and not period.at_least(self.legal_minimum.period):
+    def _as_the_law_sets(self, period: Period) -> None:
+        """Refuses, naming the rule, a period other than the one the law it names sets (LegalMinimum)."""
+        law = self.legal_minimum
+        if law is None:
+            return
+        if not period.at_least(law.period):
             raise ValueError(
                 f"retention rule {self.id}: {period.words()} is shorter than the legal minimum of "
-                f"{self.legal_minimum.period.words()} ({self.legal_minimum.citation})"
+                f"{law.period.words()} ({law.citation})"
             )
+        if period != law.period:
+            raise ValueError(
+                f"retention rule {self.id}: {period.words()} is longer than the law requires "
+                f"({law.period.words()}: {law.citation}); a period set by law is kept exactly, and an item "
+                "needed longer is put on legal hold"
+            )
+
+    def with_period(self, period: Period) -> RetentionRule:
+        """The rule with another length (an app setting); a rule whose period a law sets takes no other."""
+        self._as_the_law_sets(period)
         amount = {"days": period.amount} if period.unit == "days" else {"years": period.amount}
         return self.model_copy(update=amount)
 

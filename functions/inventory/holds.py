@@ -2,8 +2,9 @@
 
 GDPR Art. 17(3)(e): erasure does not apply "to the extent that processing is necessary ... for the
 establishment, exercise or defence of legal claims". Staff place a hold on a subject (a product
-user, an address, a website visitor) or on one data-subject request; while it is in force nothing it
-covers is purged by retention or erased by a request. The holds themselves are kept by the retention
+user, an address, a website visitor), on one data-subject request or on one breach incident (its
+record, the people it affected and the mail sent to them); while it is in force nothing it covers is
+purged by retention or erased by a request. The holds themselves are kept by the retention
 capability; this is the read-only snapshot every location is given.
 """
 
@@ -18,11 +19,12 @@ class Hold:
     id: str
     reason: str
     ends_at: datetime | None
-    # What it covers: a subject (any of these), or one request.
+    # What it covers: a subject (any of these), one request, or one incident.
     user_id: str | None = None
     subject_key: str | None = None  # keyed hash of an address
     visitor_id: str | None = None
     request_id: str | None = None
+    incident_id: str | None = None
 
     def words(self) -> str:
         """How the hold reads in an erasure plan or certificate (the reason is staff's own words)."""
@@ -38,6 +40,7 @@ class HeldSet:
     user_ids: frozenset[str] = field(init=False)
     subject_keys: frozenset[str] = field(init=False)
     request_ids: frozenset[str] = field(init=False)
+    incident_ids: frozenset[str] = field(init=False)
     consent_subjects: frozenset[str] = field(init=False)  # "user:<id>" and "visitor:<id>" of the consent ledger
 
     def __post_init__(self) -> None:
@@ -46,6 +49,7 @@ class HeldSet:
         object.__setattr__(self, "user_ids", users)
         object.__setattr__(self, "subject_keys", frozenset(h.subject_key for h in self.holds if h.subject_key))
         object.__setattr__(self, "request_ids", frozenset(h.request_id for h in self.holds if h.request_id))
+        object.__setattr__(self, "incident_ids", frozenset(h.incident_id for h in self.holds if h.incident_id))
         object.__setattr__(self, "consent_subjects", frozenset(f"user:{u}" for u in users) | visitors)
 
     def __bool__(self) -> bool:
@@ -70,9 +74,18 @@ class HeldSet:
         )
 
     @property
-    def audit_targets(self) -> frozenset[str]:
-        """Audit records about held things (``dsr:<request>``, ``user:<id>``, ``visitor:<id>``) stay too."""
-        return frozenset(f"dsr:{r}" for r in self.request_ids) | self.consent_subjects
+    def subjects_held(self) -> bool:
+        """Whether any hold names a person (by user id or address), not only a request."""
+        return bool(self.user_ids or self.subject_keys)
+
+    def audit_targets(self, subject_requests: frozenset[str] = frozenset()) -> frozenset[str]:
+        """Audit records about held things stay too: each hold's own (``hold:<id>``, however long it has
+        been in force), the held requests' and those of held subjects (``dsr:<request>``, given as
+        ``subject_requests``: only the requests know whose they are), held incidents'
+        (``incident:<id>``) and held subjects' (``user:<id>``, ``visitor:<id>``)."""
+        requests = frozenset(f"dsr:{r}" for r in self.request_ids | subject_requests)
+        incidents = frozenset(f"incident:{i}" for i in self.incident_ids)
+        return requests | incidents | frozenset(f"hold:{h.id}" for h in self.holds) | self.consent_subjects
 
 
 NO_HOLDS = HeldSet()

@@ -1,7 +1,8 @@
 """Retention periods as values: how long, counted from which clock, and when an item's time is up.
 
 A period is a number of days from the moment its clock names (an item's creation, its last use, the
-closing of an account or request, a withdrawal, an expiry, an invalidation), or a number of years
+closing of an account or request, a withdrawal, an expiry, an invalidation, the notification of the
+people something concerns), or a number of years
 counted from the end of the calendar year that moment falls in (tax law counts that way), in the
 time zone of the law's calendar. Pure values: no I/O, testable with plain dates.
 """
@@ -13,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-Clock = Literal["created", "last-activity", "closed", "withdrawn", "expired", "invalidated"]
+Clock = Literal["created", "last-activity", "closed", "withdrawn", "expired", "invalidated", "notified"]
 Unit = Literal["days", "years"]
 
 # How each clock reads in a sentence: "395 days after it was recorded".
@@ -24,6 +25,7 @@ CLOCK_WORDS: dict[str, str] = {
     "withdrawn": "after the withdrawal of consent or the end of the account",
     "expired": "after its expiry",
     "invalidated": "after the product reported it invalid",
+    "notified": "after the people concerned were notified",
 }
 
 CLOCK_NOUNS: dict[str, str] = {
@@ -33,6 +35,7 @@ CLOCK_NOUNS: dict[str, str] = {
     "withdrawn": "withdrawal",
     "expired": "expiry",
     "invalidated": "invalidation",
+    "notified": "notification",
 }
 
 

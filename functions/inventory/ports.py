@@ -124,6 +124,11 @@ class RequestRecords(Protocol):
         """How many are due and the oldest clock start; ``held`` None counts held ones too."""
         ...
 
+    def held_by_subject(self, held: HeldSet) -> frozenset[str]:
+        """The ids of the requests whose subject a hold names (by the keyed hash of the address or by
+        user id), whatever their state."""
+        ...
+
     def purge(self, purge: RequestPurge, request_id: str, at: datetime) -> bool:
         """Notes the archive deleted, closes the unconfirmed request (forgetting its address and link)
         or deletes the closed one; False when there was nothing left to do (done before, or the

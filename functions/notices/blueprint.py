@@ -43,13 +43,14 @@ from functions.notices.models import (
     TransparencyReportView,
     UnsubscribeQuery,
 )
+from functions.proof.errors import ProofKeyUnavailable
 
 bp = func.Blueprint()
 log = logging.getLogger("privacy.notices")
 TAG = "notices"
 NOTICE = {"noticeId": NoticeId}
 DISCLOSURE = {"disclosureId": NoticeId}
-OPT_OUT_ERRORS = (NoPolicyPublished, IdempotencyKeyReused, TooManyDecisions, 503)
+OPT_OUT_ERRORS = (NoPolicyPublished, IdempotencyKeyReused, TooManyDecisions, ProofKeyUnavailable, 503)
 
 
 def _staff(handler: Handler, summary: str, role: str, **options: Any) -> Endpoint:
@@ -62,6 +63,7 @@ resource(
     bp,
     name="notices_active",
     route="notices/active",
+    cors=lambda: services().banner_cors,  # the website's banner shows them from the browser
     handlers={
         "GET": Endpoint(
             h.active_notices,
@@ -116,6 +118,7 @@ resource(
             response=NoticeView,
             status=201,
             replay_status=200,
+            headers=(IDEMPOTENCY_HEADER,),
         ),
     },
 )
@@ -250,6 +253,7 @@ resource(
             query=UnsubscribeQuery,
             tag=TAG,
             media_type="text/html",
+            page=True,
             errors=(400,),
         ),
         "POST": Endpoint(
@@ -258,6 +262,7 @@ resource(
             query=UnsubscribeQuery,
             tag=TAG,
             media_type="text/html",
+            page=True,
             errors=(400,),
         ),
     },
@@ -282,6 +287,7 @@ resource(
             status=201,
             replay_status=200,
             headers=(IDEMPOTENCY_HEADER,),
+            errors=(IdempotencyKeyReused,),
         ),
     },
 )
@@ -336,6 +342,7 @@ resource(
     bp,
     name="privacy_facts",
     route="privacy-facts",
+    cors=lambda: services().banner_cors,  # the privacy page reads them from the browser
     handlers={
         "GET": Endpoint(
             public.get_privacy_facts,

@@ -23,7 +23,7 @@ from functions.consent.errors import IdempotencyKeyReused
 from functions.notices.board import Draft, NoticeBoard
 from functions.notices.errors import AlreadyNotified, DisclosureNotFound
 from functions.notices.lifecycle import Audience, Instrument, NoticeKind, Outcome
-from functions.notices.notice_record import Disclosure
+from functions.notices.notice_record import PEOPLE_NOTIFIED, Disclosure
 
 log = logging.getLogger("privacy.notices")
 ENTRY_NAMESPACE = uuid.UUID("0b8f5a1e-2c4d-4e0f-9a77-5d3c2b1a0e99")
@@ -167,7 +167,7 @@ class DisclosureRegister:
         def told(e: Disclosure) -> None:
             if e.notice_id is None:
                 e.notice_id = published.notice.id
-                e.note(now, actor, "people-notified", f"notice {published.notice.id}")
+                e.note(now, actor, PEOPLE_NOTIFIED, f"notice {published.notice.id}")
 
         return self._entries.change(entry.id, entry.id, told)
 

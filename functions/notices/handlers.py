@@ -34,7 +34,8 @@ PUBLIC_CACHE = "public, max-age=60"  # the board changes rarely; a minute late i
 
 
 def _opted_out(purpose: str, result: OptedOut) -> func.HttpResponse:
-    view = OptOutView(purpose=purpose, withdrawn=result.withdrawn, event_seq=result.event_seq)
+    receipt = services().consent_receipts.issue(result.event) if result.event else None
+    view = OptOutView(purpose=purpose, withdrawn=result.withdrawn, event_seq=result.event_seq, receipt=receipt)
     return model_response(view, status=201 if result.withdrawn else 200)
 
 
@@ -117,6 +118,7 @@ def device_push_opt_out(ctx: RequestContext) -> func.HttpResponse:
     """The product saw push notifications turned off in the device's settings."""
     body = ctx.json_body(DeviceOptOutRequest)
     key = f"device:{idempotency_key(ctx)}"
+    services().consent_receipts.ready()
     result = services().opt_outs.withdraw(f"user:{body.user_id}", body.purpose, Source.DEVICE, key)
     return _opted_out(body.purpose, result)
 
@@ -133,6 +135,7 @@ def staff_opt_out(ctx: RequestContext) -> func.HttpResponse:
     subject_id = subject_from_path(ctx.route_param("subjectId"))
     body = ctx.json_body(StaffOptOutRequest)
     key = f"staff:{idempotency_key(ctx)}"
+    services().consent_receipts.ready()
     result = services().opt_outs.withdraw(subject_id, body.purpose, Source.STAFF, key, actor=staff.subject)
     services().audit.record(
         staff.subject, "opt-out.recorded", subject_id, {"purpose": body.purpose, "reason": body.reason}

@@ -4,26 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from core.models import Body, HttpsLink, UtcDateTime, View
+from core.models import Body, HttpsLink, ShortText, Text, Title, UtcDateTime, View
 from functions.consent.models import PurposeId
 from functions.notices.ids import UUID
 from functions.notices.lifecycle import Audience, Instrument, NoticeKind, Outcome
 from functions.notices.notice_record import MailingStatus, NoticeStatus
+from functions.proof.models import ConsentReceiptView
 from functions.retention.models import RetentionRuleView
 
 NoticeId = Annotated[str, StringConstraints(pattern=f"^{UUID.pattern}$")]
 UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@|:-]{1,128}$")]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 PushToken = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 OptOutPurpose = Literal["marketing-email", "push-notifications"]
 MAX_SUBJECTS = 10_000  # people named by one disclosure notice
 
 
 class NoticeRequest(Body):
+    # The validator below, as the document states it.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [{"properties": {"inService": {"const": True}}}, {"properties": {"byEmail": {"const": True}}}]
+        }
+    )
+
     kind: Literal["business-transfer", "policy-change", "subprocessor-change"]
     title: Title
     text: Text
@@ -80,6 +85,10 @@ class OptOutView(View):
     purpose: str
     withdrawn: bool = Field(description="False: it was withdrawn already and nothing new was recorded.")
     event_seq: int
+    receipt: ConsentReceiptView | None = Field(
+        description="The signed receipt of the withdrawal recorded (of the first, on a retry); "
+        "null when it was withdrawn already."
+    )
 
 
 class DeviceOptOutRequest(Body):
@@ -129,6 +138,16 @@ class MarketingSyncView(View):
 
 
 class DisclosureRequest(Body):
+    # The validator below, as the document states it: no gag, or a gag with its reason.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"gagUntil": {"type": "null"}}},
+                {"properties": {"gagReason": {"type": "string"}}, "required": ["gagReason"]},
+            ]
+        }
+    )
+
     authority: ShortText = Field(description="Who asked: the court, agency or authority.")
     instrument: Instrument
     legal_basis: ShortText = Field(description="The statute or order, e.g. its docket number.")

@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from core.models import LogEntry, StoredDocument, UtcDateTime, VersionedDocument
 from functions.notices.lifecycle import Audience, Instrument, NoticeKind, Outcome
+
+PEOPLE_NOTIFIED = "people-notified"  # the log action of a disclosure whose people were told
 
 
 class NoticeStatus(StrEnum):
@@ -95,6 +97,12 @@ class Disclosure(VersionedDocument):
     notice_id: str | None = None  # set when the people were told
     gag_warning_sent: bool = False
     log: list[LogEntry] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]  # stored: retention counts the entry's time from it
+    @property
+    def notified_at(self) -> datetime | None:
+        """When the people concerned were told (at once, or when the gag ended); None until then."""
+        return next((e.at for e in self.log if e.action == PEOPLE_NOTIFIED), None)
 
     def note(self, at: datetime, actor: str, action: str, detail: str = "") -> None:
         self.log.append(LogEntry(at=at, actor=actor, action=action, detail=detail))

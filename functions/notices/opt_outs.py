@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from core.ports import Clock
 from functions.consent.catalog_repository import CatalogRepository
 from functions.consent.decisions import NOBODY, event_context
-from functions.consent.ledger import Decision, EventKind, Source
+from functions.consent.ledger import ConsentEvent, Decision, EventKind, Source
 from functions.consent.ledger_repository import ConsentLedger
 from functions.fanout.ports import OptOutEvent
 from functions.notices.devices import Devices
@@ -34,6 +34,7 @@ GROUP_EVENTS = frozenset({"group_unsubscribe", "group_resubscribe"})
 class OptedOut:
     withdrawn: bool  # False: it was withdrawn already, nothing was written
     event_seq: int
+    event: ConsentEvent | None = None  # the event recorded (or, for a retry, recorded before); None if none was
 
 
 class OptOuts:
@@ -85,7 +86,7 @@ class OptOuts:
         self.after(subject_id, decided)
         if not recorded.replayed:
             log.info("opt-out recorded purpose=%s source=%s", purpose, source.value)
-        return OptedOut(not recorded.replayed, recorded.event_seq)
+        return OptedOut(not recorded.replayed, recorded.event_seq, recorded.event)
 
     def before(self, subject_id: str, decided: Mapping[str, bool]) -> None:
         """Before a decision is recorded: the marketing sync will look at this subject."""

@@ -18,6 +18,7 @@ from functions.requests.dispatch import StepMessage
 from functions.requests.errors import (
     AlreadyExtended,
     CannotDeny,
+    ExportNotReady,
     ExtensionTooLate,
     InvalidLink,
     LinkAlreadyUsed,
@@ -35,12 +36,15 @@ from functions.requests.models import (
     Accepted,
     CertificateCheck,
     CertificateDocument,
+    DeletionCertificate,
+    ExportLinkView,
     MySubmitRequest,
     PlanView,
     PoisonView,
     ReasonRequest,
     RequestId,
     RequestListView,
+    RequestStatusView,
     RequestView,
     StaffRequestPage,
     StaffRequestQuery,
@@ -48,6 +52,7 @@ from functions.requests.models import (
     SubmitRequest,
     UnderThirteenRequest,
     UserId,
+    VerifyForm,
     VerifyQuery,
     VerifyRequest,
 )
@@ -94,12 +99,14 @@ resource(
             query=VerifyQuery,
             tag=PEOPLE,
             media_type="text/html",
+            page=True,
             errors=(400,),
         ),
         "POST": Endpoint(
             people.verify,
             "Confirm a request with the signed, single-use token from the mail (JSON, or the page's form)",
             request=VerifyRequest,
+            form=VerifyForm,
             response=RequestView,
             tag=PEOPLE,
             errors=LINK,
@@ -108,8 +115,42 @@ resource(
 )
 resource(
     bp,
+    name="dsr_status",
+    route="requests/{requestId}/status",
+    cors=lambda: services().banner_cors,
+    handlers={
+        "GET": Endpoint(
+            people.status_of,
+            "A request's status and due date, by the reference its mails carry",
+            response=RequestStatusView,
+            tag=PEOPLE,
+            path=REQUEST,
+            errors=(NotFound,),
+        )
+    },
+)
+resource(
+    bp,
+    name="dsr_export_link",
+    route="me/requests/{requestId}/export",
+    cors=lambda: services().banner_cors,
+    handlers={
+        "GET": Endpoint(
+            people.export_link,
+            "A fresh download link for the signed-in user's own ready archive",
+            response=ExportLinkView,
+            security="user",
+            tag=PEOPLE,
+            path=REQUEST,
+            errors=(NotFound, ExportNotReady),
+        )
+    },
+)
+resource(
+    bp,
     name="dsr_mine",
     route="me/requests",
+    cors=lambda: services().banner_cors,
     handlers={
         "POST": Endpoint(
             people.submit_mine,
@@ -134,6 +175,7 @@ resource(
         "GET": Endpoint(
             people.get_certificate,
             "A deletion certificate (holds none of the erased data)",
+            response=DeletionCertificate,
             tag=PEOPLE,
             path=REQUEST,
             errors=(NotFound,),

@@ -65,3 +65,7 @@ class StepRunning(DomainError):
 
 class NotAnErasure(DomainError):
     message = "Plans exist for erasure requests only."
+
+
+class ExportNotReady(DomainError):
+    message = "The archive of this request is not ready, or was already deleted."

@@ -14,18 +14,20 @@ from core.pages import problem_page
 from core.problem_types import PROBLEM_TYPES
 from functions.requests import pages
 from functions.requests.certificate import is_authentic
-from functions.requests.errors import CertificateNotFound, InvalidLink, NoEmailOnFile, RequestNotFound
+from functions.requests.errors import CertificateNotFound, InvalidLink, NoEmailOnFile
 from functions.requests.models import (
+    REQUEST_ID,
     USER_ID,
     Accepted,
     CertificateCheck,
     CertificateDocument,
+    ExportLinkView,
     MySubmitRequest,
     RequestListView,
+    RequestStatusView,
     SubmitRequest,
     UnderThirteenRequest,
     VerifyRequest,
-    canonical_request_id,
 )
 from functions.requests.views import request_view
 
@@ -37,11 +39,11 @@ FORM = "application/x-www-form-urlencoded"
 
 
 def request_id_from_path(ctx: RequestContext) -> str:
-    """Request ids are UUIDs; anything else cannot name a request (404, and no odd id reaches Cosmos)."""
-    try:
-        return canonical_request_id(ctx.route_param("requestId"))
-    except ValueError:
-        raise RequestNotFound() from None
+    """Request ids are UUIDs as the service writes them; anything else is a 422 (no odd id reaches Cosmos)."""
+    request_id = ctx.route_param("requestId")
+    if not REQUEST_ID.fullmatch(request_id):
+        raise problems.validation_failed([problems.FieldError("path/requestId", "must be a request id (a UUID)")])
+    return request_id
 
 
 def submit(ctx: RequestContext) -> func.HttpResponse:
@@ -66,6 +68,21 @@ def list_mine(ctx: RequestContext) -> func.HttpResponse:
     principal = services().user_tokens.principal_from_header(ctx.header("authorization"))
     mine = services().request_intake.requests_of(principal.subject)
     return model_response(RequestListView(requests=[request_view(r) for r in mine]))
+
+
+def status_of(ctx: RequestContext) -> func.HttpResponse:
+    """The reference from the mail → status and due date (no address, no data)."""
+    request = services().request_intake.status(request_id_from_path(ctx))
+    ctx.response_headers["Cache-Control"] = "no-store"
+    return model_response(RequestStatusView.model_validate(request))
+
+
+def export_link(ctx: RequestContext) -> func.HttpResponse:
+    """A fresh download link for the signed-in user's own ready archive."""
+    principal = services().user_tokens.principal_from_header(ctx.header("authorization"))
+    link = services().export_downloads.link_for(principal.subject, request_id_from_path(ctx))
+    ctx.response_headers["Cache-Control"] = "no-store"
+    return model_response(ExportLinkView(url=link.url, expires_at=link.expires_at))
 
 
 def verify_page(ctx: RequestContext) -> func.HttpResponse:
@@ -102,7 +119,7 @@ def get_certificate(ctx: RequestContext) -> func.HttpResponse:
 
 def check_certificate(ctx: RequestContext) -> func.HttpResponse:
     document = ctx.json_body(CertificateDocument)
-    valid = is_authentic(document.model_dump(by_alias=True), services().signing_keys)
+    valid = is_authentic(document.model_dump(by_alias=True), services().key_set, services().signing_keys)
     return model_response(CertificateCheck(valid=valid, certificate_id=document.certificate_id if valid else None))
 
 

@@ -75,6 +75,10 @@ class RequestIntake:
         intake = Intake(RequestType.ERASURE, email, "OTHER", True, UNDER_13, user_id=user_id, parent_email=parent_email)
         return self.submit(intake)
 
+    def status(self, request_id: str) -> DsrRequest:
+        """A request by the reference its mails carry: what the privacy page shows of it."""
+        return self._requests.require(request_id)
+
     def requests_of(self, user_id: str) -> list[DsrRequest]:
         return self._requests.for_user(user_id)
 

@@ -38,7 +38,7 @@ def _how_it_runs(request: DsrRequest, config: RequestConfig) -> str:
         return (
             "Once the request is confirmed, we collect your data from every system that holds it into one "
             f"archive and email you a download link; the link works for {config.export_link_hours} hours and the "
-            f"archive is deleted {config.export_retention_days} days after it is ready."
+            f"archive is deleted {config.export_retention_days} days after we email you the link."
         )
     review = (
         " A member of our privacy team reviews it before anything is deleted." if config.erasure_needs_approval else ""
@@ -79,7 +79,7 @@ def access_ready(request: DsrRequest, link: str, config: RequestConfig) -> MailT
         f"Your copy of your personal data is ready (request {request.id}).\n\n"
         f"Download it within {config.export_link_hours} hours:\n\n{link}\n\n"
         f"The link stops working after {config.export_link_hours} hours, and the archive itself is deleted "
-        f"{config.export_retention_days} days after it was made. README.txt in the archive explains each file: "
+        f"{config.export_retention_days} days after this email. README.txt in the archive explains each file: "
         "why we hold it, who holds it, how long it is kept, and your rights.",
         "dsr-access-done",
     )

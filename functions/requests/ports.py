@@ -12,8 +12,9 @@ class Profiles(Protocol):
 
     def parent_email_of(self, user_id: str) -> str | None: ...
 
-    def user_for_email_key(self, subject_key: str) -> str | None:
-        """The user whose profile holds the address with this keyed hash."""
+    def user_for_email(self, email: str | None, subject_key: str) -> str | None:
+        """The user whose profile holds the address (``subject_key`` is its keyed hash; ``email`` may be
+        gone from a closed request)."""
         ...
 
     def stripe_customer_of(self, user_id: str) -> str | None: ...

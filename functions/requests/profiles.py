@@ -1,4 +1,10 @@
-"""Profiles on the product's ``profiles`` container (point reads; one cross-partition lookup by keyed hash)."""
+"""Profiles on the product's ``profiles`` container (point reads; cross-partition lookups by address).
+
+What the product stores on a profile (README, "For product backends"): ``userId``, ``email`` and, where
+it can, ``emailHash`` (the keyed hash of the address, core.pseudonyms.keyed_hash). An address leads to
+its user by the hash when the profile carries one, else by the address itself, so a person is found
+however the product stores them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from dataclasses import dataclass
 
 from core.containers import PROFILES
 from core.ports import DocumentStore
+from core.pseudonyms import keyed_hash
 
 
 @dataclass(frozen=True)
@@ -16,8 +23,9 @@ class Addressed:
 
 
 class ProductProfiles:
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, pepper: str) -> None:
         self._store = store
+        self._pepper = pepper
 
     def _field(self, user_id: str, name: str) -> str | None:
         found = self._store.read(PROFILES, user_id, user_id)
@@ -34,11 +42,32 @@ class ProductProfiles:
         return self._field(user_id, "stripeCustomerId")
 
     def email_key_of(self, user_id: str) -> str | None:
-        return self._field(user_id, "emailHash")
+        """The stored keyed hash, or the hash of the stored address where the product keeps none."""
+        found = self._store.read(PROFILES, user_id, user_id)
+        if found is None:
+            return None
+        stored, email = found.body.get("emailHash"), found.body.get("email")
+        if isinstance(stored, str) and stored:
+            return stored
+        return keyed_hash(self._pepper, email) if isinstance(email, str) and email.strip() else None
 
     def user_for_email_key(self, subject_key: str) -> str | None:
+        """By the keyed hash alone (all a mail event names): only profiles that store ``emailHash``."""
         found = self._store.query_across_partitions(
             PROFILES, "SELECT c.userId FROM c WHERE c.emailHash = @key", {"@key": subject_key}
+        )
+        return next((str(d["userId"]) for d in found), None)
+
+    def user_for_email(self, email: str | None, subject_key: str) -> str | None:
+        """The user an address belongs to: by its keyed hash, else (a profile without ``emailHash``) by
+        the address, compared as the hash compares it (trimmed, any case). ``email`` None: the hash only."""
+        by_key = self.user_for_email_key(subject_key)
+        if by_key is not None or email is None or not email.strip():
+            return by_key
+        found = self._store.query_across_partitions(
+            PROFILES,
+            "SELECT c.userId FROM c WHERE LOWER(c.email) = @email",
+            {"@email": email.strip().lower()},
         )
         return next((str(d["userId"]) for d in found), None)
 

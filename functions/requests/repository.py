@@ -156,6 +156,16 @@ class RequestRepository:
         oldest = self._store.query_value(DSR_REQUESTS, f"SELECT VALUE MIN(c.{clock}) FROM c WHERE {where}", parameters)  # noqa: S608
         return int(count or 0), moment(oldest)
 
+    def held_by_subject(self, held: HeldSet) -> frozenset[str]:
+        if not held.subjects_held:
+            return frozenset()
+        found = self._store.query_across_partitions(
+            DSR_REQUESTS,
+            "SELECT c.id FROM c WHERE ARRAY_CONTAINS(@heldKeys, c.subjectKey) OR ARRAY_CONTAINS(@heldUsers, c.userId)",
+            {"@heldKeys": sorted(held.subject_keys), "@heldUsers": sorted(held.user_ids)},
+        )
+        return frozenset(str(d["id"]) for d in found)
+
     def purge(self, purge: RequestPurge, request_id: str, at: datetime) -> bool:
         done = False
 
@@ -181,7 +191,9 @@ class RequestRepository:
         return done
 
     def _archives_due(self, cutoff: datetime, held: HeldSet | None) -> list[DueRequest]:
-        """Archives made before ``cutoff``: few (they live days), so read whole and filtered here."""
+        """Archives of requests closed before ``cutoff`` (the rule's clock is the closing, when the link
+        was mailed: the person's time to download never starts before they are told): few (they live
+        days), so read whole and filtered here."""
         due = [
             DueRequest(r.id, r.closed_at, r.archive_blob)
             for r in self.archived_exports()

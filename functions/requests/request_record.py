@@ -93,6 +93,10 @@ class DsrRequest(VersionedDocument):
         return str(self.certificate["certificateId"]) if self.certificate else None
 
     @property
+    def export_ready(self) -> bool:
+        return self.type == RequestType.ACCESS and self.archive_blob is not None
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 

@@ -22,7 +22,7 @@ class SubjectResolver:
 
     def resolve(self, request: DsrRequest) -> Resolved:
         """Read-only lookups: by the keyed hash of the address, the profile, and the address at Stripe."""
-        user_id = request.user_id or self._profiles.user_for_email_key(request.subject_key)
+        user_id = request.user_id or self._profiles.user_for_email(request.email, request.subject_key)
         customers = set(request.stripe_customer_ids)
         if user_id is not None and (customer := self._profiles.stripe_customer_of(user_id)):
             customers.add(customer)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import TYPE_CHECKING
 
 import azure.functions as func
@@ -37,13 +36,8 @@ def audit(staff: Principal, action: str, target: str, **details: object) -> None
 def staff_list(ctx: RequestContext) -> func.HttpResponse:
     staff = officer(ctx)
     query = ctx.query_model(StaffRequestQuery)
-    due = (
-        query.due_before.replace(tzinfo=UTC)
-        if query.due_before and query.due_before.tzinfo is None
-        else query.due_before
-    )
     found, continuation = services().request_staff.find(
-        query.status, query.type, due, query.email, query.user_id, query.page_size, query.continuation
+        query.status, query.type, query.due_before, query.email, query.user_id, query.page_size, query.continuation
     )
     # The filters' names only: an address searched for is personal data.
     used = sorted(k for k in ("status", "type", "due_before", "email", "user_id") if getattr(query, k) is not None)

@@ -16,11 +16,12 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from core.errors import DomainError, StillChanging
-from core.keyring import KeyRing
 from core.ports import MailUnavailable
 from functions.inventory.declaration import Inventory
 from functions.inventory.locations import Outcome, StoredLocation
 from functions.inventory.ports import ArchiveStore, LegalHolds
+from functions.proof.errors import ProofKeyUnavailable
+from functions.proof.signer import DocumentSigner
 from functions.requests import certificate
 from functions.requests.dispatch import StepMessage, steps_of
 from functions.requests.export_readme import ExportedFile, export_readme
@@ -41,7 +42,7 @@ from functions.requests.resolve import SubjectResolver
 log = logging.getLogger("privacy.requests")
 
 # Domain errors that a later attempt may overcome; any other one fails the step at once.
-TRANSIENT = (MailUnavailable, StillChanging)
+TRANSIENT = (MailUnavailable, StillChanging, ProofKeyUnavailable)
 
 
 class _NotThisMessage(Exception):
@@ -55,7 +56,7 @@ class StepWorker:
         locations: dict[str, StoredLocation],
         resolver: SubjectResolver,
         archives: ArchiveStore,
-        keys: KeyRing,
+        signer: DocumentSigner,
         inventory: Inventory,
         holds: LegalHolds,
     ) -> None:
@@ -64,7 +65,7 @@ class StepWorker:
         self._locations = locations
         self._resolver = resolver
         self._archives = archives
-        self._keys = keys
+        self._signer = signer
         self._inventory = inventory
         self._holds = holds
 
@@ -220,7 +221,7 @@ class StepWorker:
     def _deliver(self, request: DsrRequest) -> DsrRequest:
         now = self._parts.clock.now()
         if request.type == RequestType.ERASURE and request.certificate is None:
-            issued = certificate.issue(request, self._inventory, now, self._keys)
+            issued = certificate.issue(request, self._inventory, now, self._signer)
 
             def certify(r: DsrRequest) -> None:
                 r.certificate = r.certificate or issued  # a retry keeps the first certificate

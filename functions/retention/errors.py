@@ -14,7 +14,7 @@ class RunNotFound(NotFound):
 
 
 class HoldTargetNotFound(DomainError):
-    message = "The request to hold does not exist."
+    message = "The request or incident to hold does not exist."
 
 
 class HoldNotInForce(DomainError):

@@ -1,6 +1,6 @@
 """A legal hold as it is stored in ``legal-holds``: what it covers, why, until when, who placed and
-released it. It names a subject by ids only (a user id, the keyed hash of an address, a visitor id)
-or one request; never an address."""
+released it. It names a subject by ids only (a user id, the keyed hash of an address, a visitor id),
+one request or one incident; never an address."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pydantic import PrivateAttr, computed_field
 from core.models import StoredDocument, UtcDateTime
 from functions.inventory.holds import Hold
 
-HoldKind = Literal["subject", "request"]
+HoldKind = Literal["subject", "request", "incident"]
 
 
 class LegalHold(StoredDocument):
@@ -22,6 +22,7 @@ class LegalHold(StoredDocument):
     subject_key: str | None = None
     visitor_id: str | None = None
     request_id: str | None = None
+    incident_id: str | None = None
     reason: str
     ends_at: UtcDateTime | None = None
     placed_by: str
@@ -67,4 +68,5 @@ class LegalHold(StoredDocument):
             subject_key=self.subject_key,
             visitor_id=self.visitor_id,
             request_id=self.request_id,
+            incident_id=self.incident_id,
         )

@@ -8,8 +8,9 @@ from typing import Annotated, Literal, Self
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from core.models import Body, EmailAddress, View
-from functions.requests.models import RequestIdPath, UserId
+from core.models import Body, EmailAddress, UtcDateTime, View
+from functions.incidents.models import IncidentId
+from functions.requests.models import RequestId, UserId
 
 VisitorId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 HoldId = Annotated[str, StringConstraints(pattern=r"^hold-[0-9a-f]{24}$")]
@@ -39,20 +40,20 @@ class PlaceHoldRequest(Body):
             "examples": [
                 {"subject": {"userId": "usr_demo_ada"}, "reason": "Litigation 2026-17: keep all records."},
                 {"requestId": "0f8c2b9e-4d1a-4c3e-9b7a-2f6d5e4c3b2a", "reason": "Complaint to the authority."},
+                {"incidentId": "5d1c7e2a-8b3f-4a6e-9c0d-1e2f3a4b5c6d", "reason": "Claims after the breach."},
             ]
         }
     )
     subject: HoldSubject | None = None
-    request_id: RequestIdPath | None = None
+    request_id: RequestId | None = None
+    incident_id: IncidentId | None = None
     reason: str = Field(min_length=3, max_length=2000, description="For staff and auditors; never sent to the person.")
-    ends_at: datetime | None = Field(default=None, description="ISO 8601 with an offset; absent: until released.")
+    ends_at: UtcDateTime | None = Field(default=None, description="ISO 8601 with an offset; absent: until released.")
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
-        if (self.subject is None) == (self.request_id is None):
-            raise ValueError("name either a subject or a requestId")
-        if self.ends_at is not None and self.ends_at.tzinfo is None:
-            raise ValueError("endsAt must carry its offset")
+        if sum(v is not None for v in (self.subject, self.request_id, self.incident_id)) != 1:
+            raise ValueError("name exactly one of a subject, a requestId and an incidentId")
         return self
 
 
@@ -75,6 +76,7 @@ class HoldView(View):
     subject_key: str | None = Field(description="The keyed hash of an address the hold was placed by.")
     visitor_id: str | None
     request_id: str | None
+    incident_id: str | None
     reason: str
     status: Literal["in-force", "released", "ended"]
     ends_at: datetime | None
@@ -140,7 +142,9 @@ class DryRunView(View):
 class PeriodView(View):
     amount: int
     unit: Literal["days", "years"]
-    clock: str = Field(alias="from", description="created, last-activity, closed, withdrawn, expired, invalidated")
+    clock: str = Field(
+        alias="from", description="created, last-activity, closed, withdrawn, expired, invalidated, notified"
+    )
     year_end: bool
     time_zone: str
     text: str

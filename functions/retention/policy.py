@@ -1,10 +1,10 @@
 """The retention periods in force: the inventory's declared periods, with the ones app settings change.
 
-``RETENTION_PERIODS`` gives any rule another length (``navigation-events=180d,orders=10y``), in the
-unit its declaration counts in; a rule that names its own setting (export archives:
+``RETENTION_PERIODS`` gives a rule another length (``navigation-events=180d,language-data=180d``), in
+the unit its declaration counts in; a rule that names its own setting (export archives:
 ``EXPORT_RETENTION_DAYS``) is set there instead. A rule the inventory does not declare, a length in
-the wrong unit, or one shorter than the legal minimum the declaration names, stops the app at start
-with a message that names the rule. Everything downstream (the purge, the public table, the export's
+the wrong unit, or any length but the law's for a rule whose period a law sets (invoices), stops the
+app at start with a message that names the rule. Everything downstream (the purge, the public table, the export's
 README, the mails) reads the result, so they all say the same.
 """
 

@@ -9,7 +9,9 @@ from typing import Protocol
 class Accounts(Protocol):
     """The product's profiles: a subject placed on hold by address or by user id is held by both."""
 
-    def user_for_email_key(self, subject_key: str) -> str | None: ...
+    def user_for_email(self, email: str | None, subject_key: str) -> str | None:
+        """The user whose profile holds the address, found as data-subject requests find it."""
+        ...
 
     def email_key_of(self, user_id: str) -> str | None:
         """The keyed hash of the address on the user's profile."""
@@ -22,6 +24,12 @@ class RequestUnderHold:
     subject_key: str
     user_id: str | None
     archive: str | None  # its export archive, while it exists
+
+
+class HeldIncidents(Protocol):
+    """Breach incidents as legal holds see them."""
+
+    def exists(self, incident_id: str) -> bool: ...
 
 
 class HeldRequests(Protocol):

@@ -17,7 +17,7 @@ from functions.retention.errors import HoldEndInPast, HoldNotInForce, HoldTarget
 from functions.retention.follow_up import HoldFollowUp
 from functions.retention.hold_record import HoldKind, LegalHold
 from functions.retention.parts import RetentionParts
-from functions.retention.ports import Accounts, HeldRequests
+from functions.retention.ports import Accounts, HeldIncidents, HeldRequests
 from functions.retention.run_records import RunReport
 
 log = logging.getLogger("privacy.retention")
@@ -32,6 +32,7 @@ class HoldTarget:
     email: str | None = None  # turned into its keyed hash at once; never stored
     visitor_id: str | None = None
     request_id: str | None = None
+    incident_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class RetentionStaff:
         follow_up: HoldFollowUp,
         accounts: Accounts,
         requests: HeldRequests,
+        incidents: HeldIncidents,
         pepper: str,
     ) -> None:
         self._parts = parts
@@ -65,6 +67,7 @@ class RetentionStaff:
         self._follow_up = follow_up
         self._accounts = accounts
         self._requests = requests
+        self._incidents = incidents
         self._pepper = pepper
 
     def place_hold(
@@ -84,9 +87,10 @@ class RetentionStaff:
             placed_at=now,
             **self._ids(target),
         )
-        covered = "|".join(
-            str(v) for v in (draft.kind, draft.user_id, draft.subject_key, draft.visitor_id, draft.request_id)
-        )
+        ids = [draft.kind, draft.user_id, draft.subject_key, draft.visitor_id, draft.request_id]
+        if draft.incident_id:  # only when set: holds of the other kinds keep the ids they always had
+            ids.append(draft.incident_id)
+        covered = "|".join(str(v) for v in ids)
         ends = ends_at.astimezone(UTC).isoformat() if ends_at else ""  # one instant, however it was written
         hold, created = self._holds.place(draft, f"{covered}|{reason}|{ends}")
         try:
@@ -96,14 +100,21 @@ class RetentionStaff:
         return hold, created
 
     def _ids(self, target: HoldTarget) -> dict[str, str | None]:
+        """What the hold names. A request or incident must exist; a user id need not have a profile: a
+        user's orders, consent proof or dialogue input may outlive the profile (or come before it), and
+        a hold must be able to keep them."""
         if target.kind == "request":
             found = self._requests.target(target.request_id or "")
             if found is None:
                 raise HoldTargetNotFound()
             return {"request_id": found.request_id}
+        if target.kind == "incident":
+            if not self._incidents.exists(target.incident_id or ""):
+                raise HoldTargetNotFound()
+            return {"incident_id": target.incident_id}
         if target.email is not None:
             key = keyed_hash(self._pepper, target.email)
-            return {"subject_key": key, "user_id": self._accounts.user_for_email_key(key)}
+            return {"subject_key": key, "user_id": self._accounts.user_for_email(target.email, key)}
         if target.user_id is not None:
             return {"user_id": target.user_id, "subject_key": self._accounts.email_key_of(target.user_id)}
         return {"visitor_id": target.visitor_id}

@@ -37,8 +37,10 @@ def place_hold(ctx: RequestContext) -> func.HttpResponse:
     if body.subject is not None:
         s = body.subject
         target = HoldTarget("subject", user_id=s.user_id, email=s.email, visitor_id=s.visitor_id)
-    else:
+    elif body.request_id is not None:
         target = HoldTarget("request", request_id=body.request_id)
+    else:
+        target = HoldTarget("incident", incident_id=body.incident_id)
     hold, created = services().retention_staff.place_hold(target, body.reason, body.ends_at, staff.subject)
     audit(staff, "legal-hold.placed", f"hold:{hold.id}", kind=hold.kind, new=created, endsAt=bool(hold.ends_at))
     return model_response(hold_view(hold, services().clock.now()), status=201 if created else 200)

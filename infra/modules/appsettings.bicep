@@ -55,6 +55,15 @@ param staffJwksUri string
 @description('Comma-separated browser origins allowed to call the banner endpoints (CORS_ALLOWED_ORIGINS).')
 param corsAllowedOrigins string
 
+@description('Where people read the privacy policy in force (PRIVACY_POLICY_URL).')
+param privacyPolicyUrl string
+
+@description('The website\'s own domain when the API is served under it, so the API sets the visitor cookie (VISITOR_COOKIE_DOMAIN). Empty: the banner sets it.')
+param visitorCookieDomain string
+
+@description('Name of the visitor id cookie (VISITOR_COOKIE_NAME).')
+param visitorCookieName string
+
 @description('Days a cookie decision stays valid (COOKIE_CONSENT_MAX_AGE_DAYS).')
 @minValue(1)
 @maxValue(395)
@@ -70,6 +79,17 @@ param stripeApiBase string
 
 @description('SendGrid API host (SENDGRID_API_HOST).')
 param sendgridApiHost string
+
+@description('Vault key that certifies the short-lived signing keys (PROOF_KEY_NAME).')
+param proofKeyName string
+
+@description('Hours a short-lived signing key may sign (PROOF_SIGNING_KEY_HOURS).')
+@minValue(1)
+@maxValue(48)
+param proofSigningKeyHours int
+
+@description('Blob endpoint of the seals storage account (PROOF_SEALS_BLOB_ENDPOINT).')
+param proofSealsBlobEndpoint string
 
 @description('Key Vault secret whose enabled versions are the signing key ring (SIGNING_KEY_SECRET_NAME).')
 @minLength(1)
@@ -141,7 +161,7 @@ param dsrMaxOpenPerEmail int = 3
 @minLength(11)
 param retentionSchedule string = '0 30 2 * * *'
 
-@description('Retention periods that differ from declarations/inventory.json, e.g. navigation-events=180d,orders=10y (RETENTION_PERIODS); empty = as declared.')
+@description('Retention periods that differ from declarations/inventory.json, e.g. navigation-events=180d,language-data=180d (RETENTION_PERIODS); a rule whose period a law sets (orders) takes no other; empty = as declared.')
 param retentionPeriods string = ''
 
 @description('Seconds one purge run works before leaving the rest to the next run; below functionTimeout (RETENTION_TIME_BUDGET_SECONDS).')
@@ -184,6 +204,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     STAFF_JWT_AUDIENCE: staffJwtAudience
     STAFF_JWKS_URI: staffJwksUri
     CORS_ALLOWED_ORIGINS: corsAllowedOrigins
+    PRIVACY_POLICY_URL: privacyPolicyUrl
+    VISITOR_COOKIE_DOMAIN: visitorCookieDomain
+    VISITOR_COOKIE_NAME: visitorCookieName
     COOKIE_CONSENT_MAX_AGE_DAYS: string(cookieConsentMaxAgeDays)
     CATALOG_CACHE_SECONDS: string(catalogCacheSeconds)
     STRIPE_API_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=stripe-api-key)'
@@ -193,6 +216,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY: sendgridEventWebhookPublicKey
     SENDGRID_MARKETING_GROUP_ID: sendgridMarketingGroupId
     SIGNING_KEY_SECRET_NAME: signingKeySecretName
+    PROOF_KEY_NAME: proofKeyName
+    PROOF_SIGNING_KEY_HOURS: string(proofSigningKeyHours)
+    PROOF_SEALS_BLOB_ENDPOINT: proofSealsBlobEndpoint
     KEY_VAULT_URI: keyVaultUri
     PUBLIC_API_URL: publicApiUrl
     MAIL_FROM: mailFrom

@@ -36,6 +36,14 @@ param secretsOfficerPrincipalType string
 @description('Resource id of the Log Analytics workspace that receives the vault audit log.')
 param workspaceId string
 
+@description('Name of the EC P-256 key that certifies the app\'s short-lived signing keys (PROOF_KEY_NAME). Its private half never leaves the vault.')
+@minLength(1)
+@maxLength(127)
+param proofKeyName string
+
+@description('How long after creation a new version of the proof key is made (ISO 8601 duration). Older enabled versions stay published, so what they signed still verifies.')
+param proofKeyRotateAfter string
+
 // Key Vault Secrets Officer: manage secrets (set, rotate, delete), no access to keys or certificates.
 var secretsOfficerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 var ipRules = [for range in allowedIpRanges: {
@@ -65,6 +73,48 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
       defaultAction: networkDefaultAction
       ipRules: ipRules
       virtualNetworkRules: []
+    }
+  }
+}
+
+// The proof key: signs only (sign and verify), never exported. Key Vault makes a new version by the
+// rotation policy; the app signs with the newest and publishes every enabled one.
+resource proofKey 'Microsoft.KeyVault/vaults/keys@2023-07-01' = {
+  parent: vault
+  name: proofKeyName
+  properties: {
+    kty: 'EC'
+    curveName: 'P-256'
+    keyOps: [
+      'sign'
+      'verify'
+    ]
+    attributes: {
+      enabled: true
+      exportable: false
+    }
+    rotationPolicy: {
+      attributes: {
+        expiryTime: 'P2Y'
+      }
+      lifetimeActions: [
+        {
+          action: {
+            type: 'rotate'
+          }
+          trigger: {
+            timeAfterCreate: proofKeyRotateAfter
+          }
+        }
+        {
+          action: {
+            type: 'notify'
+          }
+          trigger: {
+            timeBeforeExpiry: 'P30D'
+          }
+        }
+      ]
     }
   }
 }

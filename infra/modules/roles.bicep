@@ -10,6 +10,15 @@ param storageAccountName string
 @description('Name of the Key Vault that holds the app secrets.')
 param keyVaultName string
 
+@description('Name of the vault key that certifies the app\'s signing keys.')
+param proofKeyName string
+
+@description('Name of the storage account with the immutable container of ledger seals.')
+param sealsAccountName string
+
+@description('Name of the container of ledger seals.')
+param sealsContainerName string
+
 @description('Name of the Application Insights component the app sends telemetry to.')
 param appInsightsName string
 
@@ -41,6 +50,77 @@ resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing 
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: keyVaultName
+}
+
+resource proofKey 'Microsoft.KeyVault/vaults/keys@2023-07-01' existing = {
+  parent: vault
+  name: proofKeyName
+}
+
+resource sealsAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: sealsAccountName
+}
+
+resource sealsBlobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' existing = {
+  parent: sealsAccount
+  name: 'default'
+}
+
+resource sealsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: sealsBlobService
+  name: sealsContainerName
+}
+
+// Least privilege for public proof, narrower than any built-in role: read the proof key and sign with it
+// (no encrypt, decrypt, wrap, create or delete); read and create seal blobs (no delete, and the container's
+// immutability policy refuses overwrites).
+resource proofKeySignerRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(resourceGroup().id, 'proof-key-signer')
+  properties: {
+    roleName: 'Proof key signer (${resourceGroup().name})'
+    description: 'Read a Key Vault key and sign digests with it; nothing else.'
+    type: 'CustomRole'
+    assignableScopes: [
+      resourceGroup().id
+    ]
+    permissions: [
+      {
+        actions: []
+        notActions: []
+        dataActions: [
+          'Microsoft.KeyVault/vaults/keys/read'
+          'Microsoft.KeyVault/vaults/keys/sign/action'
+        ]
+        notDataActions: []
+      }
+    ]
+  }
+}
+
+resource sealWriterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(resourceGroup().id, 'ledger-seal-writer')
+  properties: {
+    roleName: 'Ledger seal writer (${resourceGroup().name})'
+    description: 'Read blobs and create new ones in a container; no delete.'
+    type: 'CustomRole'
+    assignableScopes: [
+      resourceGroup().id
+    ]
+    permissions: [
+      {
+        actions: [
+          'Microsoft.Storage/storageAccounts/blobServices/containers/read'
+        ]
+        notActions: []
+        dataActions: [
+          'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'
+          'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'
+          'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'
+        ]
+        notDataActions: []
+      }
+    ]
+  }
 }
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -99,5 +179,27 @@ resource cosmosDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAss
     roleDefinitionId: '${cosmosAccount.id}/sqlRoleDefinitions/${cosmosDataContributorRoleId}'
     principalId: principalId
     scope: '${cosmosAccount.id}/dbs/${cosmosDatabaseName}'
+  }
+}
+
+resource proofKeySigner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(proofKey.id, principalId, proofKeySignerRole.id)
+  scope: proofKey
+  properties: {
+    roleDefinitionId: proofKeySignerRole.id
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    description: 'The app certifies its short-lived signing keys with the proof key.'
+  }
+}
+
+resource sealWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(sealsContainer.id, principalId, sealWriterRole.id)
+  scope: sealsContainer
+  properties: {
+    roleDefinitionId: sealWriterRole.id
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    description: 'The app writes each seal once; nobody changes it.'
   }
 }

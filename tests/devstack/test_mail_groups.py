@@ -9,11 +9,10 @@ unsubscribe link or the spam button: the suppression is recorded and the signed 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from http.client import HTTPConnection, HTTPResponse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
@@ -30,6 +29,9 @@ from tests.devstack.mail_harness import (
     valid_payload,
 )
 from tests.devstack.test_mail_events import batches, sent_id, settled, verifies
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 ServerFactory = Callable[..., Server]
 AUTH = {"Authorization": "Bearer SG.test"}
@@ -393,26 +395,22 @@ def test_the_form_refuses_what_the_api_refuses(server_factory: ServerFactory) ->
 
 
 @pytest.mark.browser
-def test_a_recipient_reports_spam_from_the_outbox_page_in_a_browser(server_factory: ServerFactory) -> None:
-    from playwright.sync_api import expect, sync_playwright
-
-    from tests.browser.test_pages import CHROMIUM_FLAGS
+def test_a_recipient_reports_spam_from_the_outbox_page_in_a_browser(
+    server_factory: ServerFactory, browser: Browser
+) -> None:
+    from playwright.sync_api import expect
 
     server = server_factory()
     mail_id = sent_id(server, to_everyone("ada@example.com", "bob@example.com"))
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Chromium is needed for the browser tests: `make setup` installs it (Debian package chromium)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{server.url}/mails/{mail_id}")
-            page.select_option("select[name=email]", "bob@example.com")
-            page.select_option("select[name=kind]", "spamreport")
-            page.click("button[type=submit]")
-            expect(page.locator("p.done")).to_have_text("Recorded the spam report.")
-            assert page.url == f"{server.url}/mails/{mail_id}?done=spamreport"
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.goto(f"{server.url}/mails/{mail_id}")
+        page.select_option("select[name=email]", "bob@example.com")
+        page.select_option("select[name=kind]", "spamreport")
+        page.click("button[type=submit]")
+        expect(page.locator("p.done")).to_have_text("Recorded the spam report.")
+        assert page.url == f"{server.url}/mails/{mail_id}?done=spamreport"
+    finally:
+        page.close()
     [report] = json.loads(http("GET", server.url + "/v3/suppression/spam_reports", headers=AUTH)[2])
     assert report["email"] == "bob@example.com"

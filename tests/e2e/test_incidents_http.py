@@ -103,8 +103,10 @@ def test_an_incident_from_awareness_to_the_last_batch(
         headers=author,
     )
     assert drafted.status_code == 201, drafted.text
-    notice_id = drafted.json()["notices"][0]["id"]
-    assert drafted.json()["notices"][0]["missing"] == ["advice"]
+    notice = drafted.json()["notice"]  # the answer names the notice it drafted
+    assert drafted.json()["notices"] == [notice]
+    assert (notice["incidentId"], notice["missing"]) == (incident_id, ["advice"])
+    notice_id = notice["id"]
     approve = f"/staff/incidents/{incident_id}/notices/{notice_id}/approve"
     incomplete = api.post(approve, headers=approver)
     assert incomplete.status_code == 422
@@ -116,6 +118,7 @@ def test_an_incident_from_awareness_to_the_last_batch(
         headers=author,
     )
     assert revised.status_code == 200, revised.text
+    assert (revised.json()["notice"]["id"], revised.json()["notice"]["missing"]) == (notice_id, [])
     assert api.post(approve, headers=author).status_code == 409  # the author alone cannot approve
     assert api.post(approve, headers=approver).status_code == 200
     preview = api.get(

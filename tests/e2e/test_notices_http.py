@@ -19,6 +19,8 @@ from core.pseudonyms import keyed_hash
 from devstack.devkeys import DevIdentityProvider
 from devstack.stack import LocalStack
 from functions.fanout.lifecycle import EVENTS_QUEUE
+from functions.proof.receipts import RECEIPT_TYPE
+from functions.proof.trust import PublishedKeys, verify_document
 
 pytestmark = pytest.mark.e2e
 MARKETING = "marketing-email"
@@ -200,10 +202,16 @@ def test_staff_record_an_emailed_opt_out_and_push_tokens_follow(
         f"/staff/subjects/user:{user_id}/opt-outs", json=body, headers={**officer, "Idempotency-Key": "ticket-4711"}
     )
     assert recorded.status_code == 201, recorded.text
+    # The withdrawal answers its signed receipt, as every recorded decision does.
+    keys = PublishedKeys.from_jwks(api.get("/proof/jwks.json").json())
+    receipt = verify_document(recorded.json()["receipt"]["jws"], keys, RECEIPT_TYPE).claims
+    assert receipt == recorded.json()["receipt"]["claims"]
+    assert (receipt["piiPrincipalId"], receipt["collectionMethod"]) == (f"user:{user_id}", "staff")
+    assert [(p["purposeId"], p["consentStatus"]) for p in receipt["purposes"]] == [("push-notifications", "refused")]
     repeated = api.post(
         f"/staff/subjects/user:{user_id}/opt-outs", json=body, headers={**officer, "Idempotency-Key": "ticket-4711"}
     )
-    assert (repeated.status_code, repeated.json()["withdrawn"]) == (200, False)
+    assert (repeated.status_code, repeated.json()["withdrawn"], repeated.json()["receipt"]) == (200, False, None)
     event = ledger_events(api, user(identity, user_id))[-1]
     assert (event["source"], event["actor"]) == ("staff", "agent-7")
     devices = list(

@@ -352,9 +352,12 @@ def test_no_address_reaches_the_logs(local_stack: LocalStack) -> None:
 def test_odd_ids_in_paths_are_refused_cleanly(
     api: httpx.Client, officer: dict[str, str], local_stack: LocalStack
 ) -> None:
-    assert api.get("/staff/requests/not-a-uuid", headers=officer).status_code == 404
-    assert api.get("/certificates/%23hash", headers=officer).status_code == 404
+    malformed = api.get("/staff/requests/not-a-uuid", headers=officer)
+    assert malformed.status_code == 422
+    assert malformed.json()["errors"] == [{"path": "path/requestId", "message": "must be a request id (a UUID)"}]
+    assert api.get("/certificates/%23hash", headers=officer).status_code == 422
     assert api.get(f"/certificates/{uuid.uuid4()}").status_code == 404
+    assert api.get("/certificates/verify").status_code == 405  # the check's route, as documented
     key = {"x-functions-key": local_stack.function_key}
     odd = api.post("/accounts/a%23b/under-13", json={}, headers=key)
     assert odd.status_code == 422

@@ -116,6 +116,40 @@ def test_staff_hold_a_subject_once_however_often_they_press_and_release_it_once(
     assert email not in json.dumps(audit)
 
 
+def test_staff_hold_an_incident_that_exists_and_a_user_without_a_profile(
+    api: httpx.Client, officer: dict[str, str], identity: tuple[DevIdentityProvider, DevIdentityProvider]
+) -> None:
+    """An incident must exist (like a request); a user id need not have a profile, because the user's
+    orders or consent proof may outlive it, and a hold must be able to keep them."""
+    security = {"Authorization": f"Bearer {identity[1].token('sec-7', ['Privacy.Incident'])}"}
+    opened = api.post(
+        "/staff/incidents",
+        json={
+            "title": "Backup copied",
+            "awareAt": "2027-01-01T00:00:00Z",
+            "description": "An outsider copied a backup.",
+            "contactPoint": "dpo@example.com",
+        },
+        headers=security,
+    )
+    assert opened.status_code == 201, opened.text
+    incident_id = opened.json()["id"]
+    body = {"incidentId": incident_id, "reason": "Claims after the breach"}
+    placed = api.post("/staff/legal-holds", json=body, headers=officer)
+    assert placed.status_code == 201, placed.text
+    assert (placed.json()["kind"], placed.json()["incidentId"]) == ("incident", incident_id)
+    assert api.post("/staff/legal-holds", json=body, headers=officer).status_code == 200  # the same hold
+    nobody = f"usr_{uuid.uuid4().hex[:12]}"
+    user_hold = api.post(
+        "/staff/legal-holds", json={"subject": {"userId": nobody}, "reason": "Orders in dispute"}, headers=officer
+    )
+    assert user_hold.status_code == 201, user_hold.text
+    assert (user_hold.json()["userId"], user_hold.json()["subjectKey"]) == (nobody, None)
+    for hold in (placed.json(), user_hold.json()):
+        released = api.post(f"/staff/legal-holds/{hold['id']}/release", json={"reason": "Done"}, headers=officer)
+        assert released.status_code == 200
+
+
 def test_a_dry_run_and_a_run_on_demand_are_reported_to_staff(
     api: httpx.Client, officer: dict[str, str], local_stack: LocalStack
 ) -> None:
@@ -157,8 +191,25 @@ def test_a_dry_run_and_a_run_on_demand_are_reported_to_staff(
         ({"subject": {"email": "mallory@@example"}, "reason": "Address"}, 422, "validation-failed"),
         ({"subject": {"userId": "u1"}, "reason": "Late", "endsAt": "2001-01-01T00:00:00Z"}, 422, "hold-end-in-past"),
         ({"subject": {"userId": "u1"}, "reason": "Naive", "endsAt": "2099-01-01T00:00:00"}, 422, "validation-failed"),
+        # Year 10000 in UTC: no datetime holds it, so it is refused at the edge, never a 500.
+        (
+            {"subject": {"userId": "u1"}, "reason": "Overflow", "endsAt": "9999-12-31T23:59:59-01:00"},
+            422,
+            "validation-failed",
+        ),
         ({"requestId": "0f8c2b9e-4d1a-4c3e-9b7a-2f6d5e4c3b2a", "reason": "Nobody"}, 422, "hold-target-not-found"),
         ({"requestId": "../../etc", "reason": "Path"}, 422, "validation-failed"),
+        (
+            {"incidentId": "5d1c7e2a-8b3f-4a6e-9c0d-1e2f3a4b5c6d", "reason": "No such breach"},
+            422,
+            "hold-target-not-found",
+        ),
+        ({"incidentId": "../../etc", "reason": "Path"}, 422, "validation-failed"),
+        (
+            {"incidentId": "5d1c7e2a-8b3f-4a6e-9c0d-1e2f3a4b5c6d", "subject": {"userId": "u1"}, "reason": "Both"},
+            422,
+            "validation-failed",
+        ),
     ],
 )
 def test_a_bad_hold_is_refused_with_its_problem_and_writes_nothing(

@@ -616,7 +616,7 @@ def test_parameter_files_use_main_and_set_every_required_parameter(path: Path) -
 # ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("script", ["deploy.sh", "checkov.sh"])
+@pytest.mark.parametrize("script", ["deploy.sh", "checkov.sh", "schemathesis.sh"])
 def test_scripts_are_strict_bash(script: str) -> None:
     path = ROOT / "scripts" / script
     assert "set -euo pipefail" in path.read_text(encoding="utf-8")

@@ -19,6 +19,7 @@ from tests.fakes import (
     InMemoryArchives,
     InMemoryDocumentStore,
     InMemoryWorkQueue,
+    MemoryRootKey,
     MovableClock,
     RecordingMailer,
 )
@@ -155,4 +156,5 @@ def _services(world: RetentionWorld, settings: dict[str, str]) -> Services:
         contacts=world.contacts,
         archives=world.archives,
         signing_keys=StaticKeyRing(KEYS),
+        root_key=MemoryRootKey(),
     )

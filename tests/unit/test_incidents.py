@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,12 +27,15 @@ from functions.incidents.errors import (
     SecondApproverRequired,
 )
 from functions.incidents.incident_record import BreachTime, NoticeContent
-from functions.incidents.lifecycle import NoticeStatus
+from functions.incidents.lifecycle import IncidentNoticeStatus
+from functions.incidents.notice_mail import render
+from functions.incidents.notice_record import NOTICE_RECORD_TYPE
 from functions.incidents.staff import IncidentFacts
 from tests.fakes import (
     FakeSuppressionGroups,
     InMemoryDocumentStore,
     InMemoryWorkQueue,
+    MemoryRootKey,
     MovableClock,
     RecordingBulkMailer,
     RecordingMailer,
@@ -68,6 +72,7 @@ class World:
                 "SUBJECT_HASH_PEPPER": "pepper",
                 "INCIDENT_STAFF_EMAIL": "security@example.test",
                 "INCIDENT_UNCONFIRMED_GRACE_SECONDS": "600",
+                "PUBLIC_API_URL": "https://privacy.example.test/api",
             }
         )
         self.services = Services.with_edges(
@@ -79,6 +84,7 @@ class World:
             bulk_mailer=self.bulk,
             event_signatures=SendGridEventSignatures(base64.b64encode(public).decode()),
             suppression_groups=FakeSuppressionGroups(),
+            root_key=MemoryRootKey(),
         )
         self.message_ids = 0
 
@@ -174,7 +180,8 @@ def test_the_author_alone_cannot_approve(world: World) -> None:
     incident = staff.draft_notice(incident_id, "About your data", NoticeContent(**COMPLETE), "sec-1")
     with pytest.raises(SecondApproverRequired):
         staff.approve_notice(incident_id, incident.notices[0].id, "sec-1")
-    assert staff.approve_notice(incident_id, incident.notices[0].id, "dpo-2").notices[0].status == NoticeStatus.APPROVED
+    approved = staff.approve_notice(incident_id, incident.notices[0].id, "dpo-2")
+    assert approved.notices[0].status == IncidentNoticeStatus.APPROVED
 
 
 def test_2500_people_take_exactly_three_requests_and_a_replay_sends_nothing(world: World) -> None:
@@ -190,11 +197,31 @@ def test_2500_people_take_exactly_three_requests_and_a_replay_sends_nothing(worl
     assert all(r.custom_args["mailing_id"] == notice_id and r.category == "breach-notice" for r in world.bulk.requests)
     assert all(r.transactional and r.custom_args["incident_id"] == incident_id for r in world.bulk.requests)
     incident = world.services.incident_staff.get(incident_id)
-    assert incident.notice(notice_id).status == NoticeStatus.SENT  # type: ignore[union-attr]
+    assert incident.notice(notice_id).status == IncidentNoticeStatus.SENT  # type: ignore[union-attr]
     replay = DispatchMessage("incident", incident_id, notice_id, 0, "")
     world.services.fan_out.run(replay, "a-replayed-message")
     world.drain()
     assert len(world.bulk.requests) == 3
+
+
+def test_a_sent_notice_carries_a_signed_record_of_what_went_out_without_an_address(world: World) -> None:
+    incident_id = world.open()
+    notice_id = world.approved_notice(incident_id, 1200)
+    world.services.incident_staff.send_notice(incident_id, notice_id, "sec-1")
+    world.drain()
+    incident = world.services.incident_staff.get(incident_id)
+    notice = incident.notice(notice_id)
+    assert notice is not None
+    assert notice.record is not None
+    claims = world.services.key_set.verify(notice.record, NOTICE_RECORD_TYPE).claims  # GDPR Art. 33(5), 34
+    mail = render(incident, notice, world.services.inventory_categories)
+    assert claims["incidentId"] == incident_id
+    assert claims["noticeId"] == notice_id
+    assert (claims["batches"], claims["recipients"], claims["rejectedBatches"]) == (2, 1200, 0)
+    assert claims["textSha256"] == hashlib.sha256(mail.text.encode()).hexdigest()
+    assert claims["htmlSha256"] == hashlib.sha256(mail.html.encode()).hexdigest()
+    addresses = {a.email for r in world.bulk.requests for a in r.recipients}
+    assert not any(address in json.dumps(claims) for address in addresses)
 
 
 def test_a_crash_after_the_request_left_is_settled_by_its_events_without_a_second_send(world: World) -> None:

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
-from core.containers import DSR_REQUESTS
+from core.containers import AUDIT, DSR_REQUESTS
+from core.pseudonyms import keyed_hash
 from devstack.demo_data import DemoPerson, seed_person
+from functions.audit.models import AuditQueryParams
 from functions.requests.dispatch import StepMessage
 from functions.requests.intake import Intake
 from functions.requests.lifecycle import STEPS_QUEUE, WEBSITE, RequestType, Status, StepStatus
+from functions.requests.models import StaffRequestQuery
 from functions.requests.request_record import DsrRequest
 from functions.retention.errors import HoldEndInPast, HoldNotInForce, HoldTargetNotFound
+from functions.retention.models import PlaceHoldRequest
 from functions.retention.staff import HoldTarget
 from tests.unit.retention_world import PEPPER, RetentionWorld, retention_world
 
@@ -87,6 +93,29 @@ def test_a_hold_names_an_existing_request_and_an_end_in_the_future(world: Retent
         staff.place_hold(HoldTarget("request", request_id="0f8c2b9e-4d1a-4c3e-9b7a-2f6d5e4c3b2a"), "x" * 5, None, "d")
     with pytest.raises(HoldEndInPast):
         staff.place_hold(HoldTarget("subject", user_id="u1"), "Case", world.clock.now() - timedelta(days=1), "d")
+
+
+@pytest.mark.parametrize(
+    ("model", "data"),
+    [
+        (PlaceHoldRequest, {"subject": {"userId": "u1"}, "reason": "Overflow", "endsAt": "9999-12-31T23:59:59-01:00"}),
+        (PlaceHoldRequest, {"subject": {"userId": "u1"}, "reason": "Underflow", "endsAt": "0001-01-01T00:00:00+01:00"}),
+    ],
+)
+def test_a_time_outside_the_years_utc_can_hold_is_a_validation_error_not_a_crash(
+    model: type[BaseModel], data: dict[str, object]
+) -> None:
+    """The shared UTC types turn a time that overflows on conversion (year 10000 or year 0 in UTC)
+    into a ValueError, which the edge answers as a 422 problem (never a 500)."""
+    with pytest.raises(ValidationError, match="between the years 1 and 9999"):
+        model.model_validate(data, strict=False)
+
+
+def test_a_query_bound_past_the_years_utc_can_hold_is_the_end_of_time() -> None:
+    """A filter's bound is no stored time: beyond year 9999 in UTC it means "no bound", not a crash."""
+    end_of_time = datetime.max.replace(tzinfo=UTC)
+    assert StaffRequestQuery.model_validate({"dueBefore": "9999-12-31T23:59:59-01:00"}).due_before == end_of_time
+    assert AuditQueryParams.model_validate({"since": "9999-12-31T23:59:59-01:00"}).since == end_of_time
 
 
 def test_a_hold_by_address_covers_the_user_and_stores_no_address(world: RetentionWorld) -> None:
@@ -225,3 +254,170 @@ def test_an_erasure_with_a_step_running_when_its_hold_ends_is_resumed_by_the_nex
     assert world.services.request_staff.get(request.id).awaiting_holds == []
     assert world.services.legal_holds.require(placed).followed_up is True
     assert world.payments.deletes == [("cus_erin", f"erasure-{request.id}-cus_erin")]
+
+
+def audit_record(world: RetentionWorld, target: str, age: timedelta) -> str:
+    at = world.clock.now() - age
+    record_id = uuid.uuid4().hex
+    record = {"id": record_id, "month": at.strftime("%Y-%m"), "at": at.isoformat(), "actor": "dpo-1"}
+    world.store.create(AUDIT, {**record, "action": "request.read", "target": target, "details": {}})
+    return record_id
+
+
+def test_audit_records_of_a_held_subjects_requests_and_of_a_long_hold_stay_while_it_is_in_force(
+    world: RetentionWorld,
+) -> None:
+    """The audit trail's three years end for everything but what a hold covers: the requests of a
+    subject held by address or user id (their records stay, so does who read them) and the records
+    of the hold itself, however long it has been in force."""
+    someone = person(world)
+    by_address = world.services.request_intake.submit(Intake(RequestType.ACCESS, someone.email, "GDPR", False, WEBSITE))
+    placed = hold(world, HoldTarget("subject", email=someone.email))
+    four_years = timedelta(days=4 * 365)
+    kept = {
+        audit_record(world, f"dsr:{by_address.id}", four_years),
+        audit_record(world, f"hold:{placed}", four_years),
+    }
+    gone = audit_record(world, "dsr:someone-else", four_years)
+    world.services.retention_run.run()
+    remaining = {record["id"] for record in world.store.all(AUDIT)}
+    assert kept <= remaining
+    assert gone not in remaining
+    world.services.retention_staff.release_hold(placed, "dpo-1", "Settled")
+    world.services.retention_run.run()
+    assert not kept & {record["id"] for record in world.store.all(AUDIT)}
+
+
+def profile_without_hash(world: RetentionWorld, user_id: str, email: str, closed_days_ago: int) -> str:
+    """A profile as the README tells product backends to write it: no emailHash, the address as typed."""
+    customer = world.new_customer(email.lower())
+    closed = (world.clock.now() - timedelta(days=closed_days_ago)).isoformat()
+    profile = {"id": user_id, "userId": user_id, "email": email, "stripeCustomerId": customer, "closedAt": closed}
+    world.store.upsert("profiles", profile)
+    return customer
+
+
+def test_a_hold_by_address_finds_a_profile_without_email_hash_and_keeps_the_account(world: RetentionWorld) -> None:
+    held_customer = profile_without_hash(world, "usr_held", "Held.Person@Example.com", closed_days_ago=90)
+    free_customer = profile_without_hash(world, "usr_free", "free@example.com", closed_days_ago=90)
+    hold(world, HoldTarget("subject", email="held.person@example.com"))
+    (held,) = world.services.legal_holds.in_force().holds
+    assert held.user_id == "usr_held"
+    world.services.retention_run.run()
+    profiles = {p["userId"] for p in world.store.all("profiles")}
+    assert "usr_held" in profiles
+    assert held_customer in world.payments.customers
+    # Without emailHash the hold clause is still true, so the free account is purged (Cosmos drops a row
+    # where NOT ARRAY_CONTAINS meets an undefined field, and so does the fake).
+    assert "usr_free" not in profiles
+    assert free_customer not in world.payments.customers
+
+
+def test_a_hold_by_user_id_takes_the_address_key_from_a_profile_without_email_hash(world: RetentionWorld) -> None:
+    profile_without_hash(world, "usr_held", "Held.Person@Example.com", closed_days_ago=1)
+    hold(world, HoldTarget("subject", user_id="usr_held"))
+    (held,) = world.services.legal_holds.in_force().holds
+    assert held.subject_key == keyed_hash(PEPPER, "held.person@example.com")
+
+
+def test_a_request_by_address_finds_a_profile_without_email_hash(world: RetentionWorld) -> None:
+    """The same lookup as holds: requests and holds find a person however the product stores them."""
+    profile_without_hash(world, "usr_asks", "Asks.Person@Example.com", closed_days_ago=1)
+    request = verified_erasure(world, "asks.person@example.com")
+    assert world.services.request_staff.erasure_plan(request.id).resolved.user_id == "usr_asks"
+
+
+def expired_items(world: RetentionWorld, user_id: str) -> dict[str, str]:
+    """One item past its period in each product location (and a push token due to be cleared)."""
+    now, items = world.clock.now(), {}
+    for container, fields in (
+        ("language-data", {"at": now - timedelta(days=400), "text": "hello"}),
+        ("devices", {"lastSeenAt": now - timedelta(days=300)}),
+        (
+            "devices.invalid-push-tokens",
+            {"lastSeenAt": now, "pushToken": "t", "pushTokenInvalidAt": now - timedelta(days=2)},
+        ),
+        ("orders", {"issuedAt": now - timedelta(days=365 * 10), "billingName": "Erin Example"}),
+    ):
+        item_id = uuid.uuid4().hex
+        document = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in fields.items()}
+        world.store.create(container.split(".")[0], {"id": item_id, "userId": user_id, **document})
+        items[container] = item_id
+    return items
+
+
+def closed_request(world: RetentionWorld, subject_key: str, user_id: str | None, closed_days_ago: int) -> DsrRequest:
+    closed = world.clock.now() - timedelta(days=closed_days_ago)
+    request = DsrRequest(
+        id=str(uuid.uuid4()),
+        type=RequestType.ACCESS,
+        status=Status.COMPLETED,
+        jurisdiction="GDPR",
+        subject_key=subject_key,
+        email=None,
+        user_id=user_id,
+        received_at=closed - timedelta(days=3),
+        due_at=closed + timedelta(days=27),
+        max_due_at=closed + timedelta(days=87),
+        source="website" if user_id is None else "dashboard",
+    )
+    request.note(closed, "worker", "completed")
+    writer = world.archives.open_archive(subject_key, request.id)
+    writer.add_text("README.txt", "an export")
+    request.archive_blob = writer.close()
+    world.store.create(DSR_REQUESTS, request.to_document())
+    return request
+
+
+def present(world: RetentionWorld, location: str, item_id: str) -> bool:
+    found = next((i for i in world.store.all(location.split(".")[0]) if i["id"] == item_id), None)
+    if location == "devices.invalid-push-tokens":
+        return found is not None and "pushToken" in found
+    return found is not None
+
+
+@pytest.mark.parametrize("by", ["email", "user_id"])
+def test_a_held_subject_keeps_dialogues_devices_orders_requests_and_archives_past_their_periods(
+    world: RetentionWorld, by: str
+) -> None:
+    """GDPR Art. 17(3)(e): nothing a hold covers is purged, in any location; the same items of someone
+    not held go, and the held ones go once the hold is released."""
+    held, free = person(world), person(world, "frank@example.com")
+    subject_key = keyed_hash(PEPPER, held.email)
+    items = {who.user_id: expired_items(world, who.user_id) for who in (held, free)}
+    requests = {
+        who.user_id: [
+            closed_request(world, keyed_hash(PEPPER, who.email), None, closed_days_ago=1200),  # by address
+            closed_request(world, f"other-{who.user_id}", who.user_id, closed_days_ago=1200),  # signed in
+            closed_request(world, keyed_hash(PEPPER, who.email), None, closed_days_ago=10),  # its archive is due
+        ]
+        for who in (held, free)
+    }
+    target = HoldTarget("subject", email=held.email) if by == "email" else HoldTarget("subject", user_id=held.user_id)
+    placed = hold(world, target)
+    assert world.services.legal_holds.require(placed).subject_key == subject_key
+    world.services.retention_run.run()
+    for location, item_id in items[held.user_id].items():
+        assert present(world, location, item_id), location
+    for location, item_id in items[free.user_id].items():
+        assert not present(world, location, item_id), location
+    kept = {r["id"] for r in world.store.all(DSR_REQUESTS)}
+    assert {r.id for r in requests[held.user_id]} <= kept
+    assert not {r.id for r in requests[free.user_id][:2]} & kept
+    assert requests[held.user_id][2].archive_blob in world.archives.archives
+    assert requests[free.user_id][2].archive_blob not in world.archives.archives
+    world.services.retention_staff.release_hold(placed, "dpo-1", "Settled")
+    world.services.retention_run.run()
+    assert not any(present(world, location, item_id) for location, item_id in items[held.user_id].items())
+    assert requests[held.user_id][2].archive_blob not in world.archives.archives
+
+
+def test_a_hold_on_a_user_without_a_profile_keeps_what_outlived_the_profile(world: RetentionWorld) -> None:
+    """A user id is held whether or not a profile exists: orders (kept for tax law), dialogue input and
+    devices may outlive the profile (or come before it), and are what a claim may need."""
+    ghost = "usr_profile_gone"
+    items = expired_items(world, ghost)
+    placed = hold(world, HoldTarget("subject", user_id=ghost), "Orders in dispute")
+    assert world.services.legal_holds.require(placed).subject_key is None  # no address known to hash
+    world.services.retention_run.run()
+    assert all(present(world, location, item_id) for location, item_id in items.items())

@@ -52,6 +52,7 @@ from tests.fakes import (
     InMemoryArchives,
     InMemoryDocumentStore,
     InMemoryWorkQueue,
+    MemoryRootKey,
     MovableClock,
     RecordingBulkMailer,
     RecordingMailer,
@@ -97,6 +98,7 @@ class World:
             payments=FakePayments(),
             contacts=FakeContacts(),
             archives=InMemoryArchives(),
+            root_key=MemoryRootKey(),
         )
         seed = json.loads(SEED.read_text())
         for purpose in seed["purposes"]:
@@ -327,6 +329,9 @@ def test_a_push_opt_out_disables_every_device_and_invalid_tokens_are_deleted() -
     assert result.withdrawn
     event = world.events(user)[-1]
     assert (event.context.source, event.context.actor) == (Source.STAFF, "agent-7")
+    assert result.event == event  # what its receipt is signed from
+    again = world.services.opt_outs.withdraw(f"user:{user}", PUSH_PURPOSE, Source.STAFF, "ticket-9", actor="agent-7")
+    assert (again.withdrawn, again.event) == (False, None)  # withdrawn already: nothing recorded, no receipt
     devices = list(world.store.query(DEVICES, user, "SELECT * FROM c WHERE c.userId = @user", {"@user": user}))
     assert len(devices) == 2
     assert all(d["pushDisabled"] for d in devices)

@@ -42,6 +42,7 @@ from tests.fakes import (
     InMemoryArchives,
     InMemoryDocumentStore,
     InMemoryWorkQueue,
+    MemoryRootKey,
     MovableClock,
     QueuedMessage,
     RecordingMailer,
@@ -116,6 +117,7 @@ def world() -> World:
         contacts=parts.contacts,
         archives=parts.archives,
         signing_keys=StaticKeyRing(KEYS),
+        root_key=MemoryRootKey(),
     )
     return parts
 
@@ -187,7 +189,7 @@ def test_an_erasure_runs_each_step_once_and_certifies_what_it_did(world: World) 
     assert world.contacts.deletes == ["contact-erin"]
     assert someone.email in world.contacts.suppressed
     assert done.certificate is not None
-    assert is_authentic(done.certificate, StaticKeyRing(KEYS))
+    assert is_authentic(done.certificate, world.services.key_set, StaticKeyRing(KEYS))
     counts = {s["location"]: s["counts"] for s in done.certificate["steps"]}
     assert counts["navigation-events"] == {"found": 3, "deleted": 3, "remaining": 0}
     assert counts["sendgrid-contact"] == {"contactsDeleted": 1, "suppressed": 1}

@@ -8,14 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.keyring import StaticKeyRing
+from core.keyring import StaticKeyRing, sign
 from functions.inventory.declaration import DECLARATION, RETAIN, Inventory, inventory
 from functions.inventory.locations import KINDS, build_locations
-from functions.requests.certificate import is_authentic, issue
+from functions.proof.keyset import KeySet
+from functions.proof.signer import DocumentSigner
+from functions.requests.certificate import LEGACY_PURPOSE, is_authentic, issue
 from functions.requests.errors import InvalidLink, LinkExpired
 from functions.requests.lifecycle import STEPS_QUEUE, RequestType, Status, StepStatus
 from functions.requests.links import LinkClaims, make_token, read_token
 from functions.requests.request_record import DsrRequest, Step
+from tests.fakes import MemoryRootKey, MovableClock
 
 NOW = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 RING = StaticKeyRing("k1:unit-test-secret")
@@ -62,14 +65,28 @@ def _completed_erasure() -> DsrRequest:
 
 
 def test_certificates_verify_and_detect_any_change() -> None:
-    certificate = issue(_completed_erasure(), inventory(), NOW, RING)
-    assert is_authentic(certificate, RING)
-    assert not is_authentic({**certificate, "completedAt": "2020-01-01"}, RING)
-    assert not is_authentic({**certificate, "signature": "k1.x"}, RING)
-    assert not is_authentic({**certificate, "signature": "k1.sïgnätürë"}, RING)
-    assert not is_authentic({k: v for k, v in certificate.items() if k != "signature"}, RING)
-    rotated = StaticKeyRing("k1:unit-test-secret,k2:newer-secret")
-    assert is_authentic(certificate, rotated)  # old certificates stay checkable after a rotation
+    root = MemoryRootKey()
+    signer = DocumentSigner(root, MovableClock(NOW), "https://privacy.example.test/api", timedelta(hours=6))
+    keys = KeySet(root)
+    certificate = issue(_completed_erasure(), inventory(), NOW, signer)
+    assert certificate["signature"].count(".") == 2  # a compact JWS
+    assert is_authentic(certificate, keys, RING)
+    assert not is_authentic({**certificate, "completedAt": "2020-01-01"}, keys, RING)
+    assert not is_authentic({**certificate, "signature": "k1.x"}, keys, RING)
+    assert not is_authentic({**certificate, "signature": "k1.sïgnätürë"}, keys, RING)
+    assert not is_authentic({**certificate, "signature": "a.b.c"}, keys, RING)
+    assert not is_authentic({k: v for k, v in certificate.items() if k != "signature"}, keys, RING)
+    root.rotate()
+    assert is_authentic(certificate, KeySet(root), RING)  # old certificates stay checkable after a rotation
+
+
+def test_certificates_signed_with_the_key_ring_before_still_verify() -> None:
+    legacy = {"certificateId": "req-0", "type": "erasure", "steps": []}
+    canonical = json.dumps(legacy, sort_keys=True, separators=(",", ":")).encode()
+    signed = {**legacy, "signature": sign(RING, canonical, LEGACY_PURPOSE)}
+    keys = KeySet(MemoryRootKey())
+    assert is_authentic(signed, keys, RING)
+    assert not is_authentic({**signed, "certificateId": "req-9"}, keys, RING)
 
 
 def test_the_inventory_covers_every_category_and_justifies_what_it_keeps() -> None:

@@ -12,12 +12,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.containers import ContainerSpec
+from core.containers import DSR_REQUESTS, ContainerSpec, database_spec
 from core.settings import Settings, SettingsError
 from functions.inventory.declaration import DECLARATION, Inventory, inventory
+from functions.inventory.holds import NO_HOLDS
 from functions.inventory.periods import Period, stored_cutoff
+from functions.requests.lifecycle import RequestType, Status
+from functions.requests.repository import RequestRepository
+from functions.requests.request_record import DsrRequest
 from functions.retention.policy import effective_inventory
 from functions.retention.table import markdown_table, retention_table
+from tests.fakes import InMemoryDocumentStore
 
 ROOT = Path(__file__).resolve().parents[2]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -124,6 +129,16 @@ def test_a_declared_period_below_its_legal_minimum_stops_the_app_naming_the_rule
         Inventory.model_validate(document)
 
 
+def test_a_declared_period_longer_than_the_law_sets_stops_the_app_naming_the_rule() -> None:
+    """§ 147(3),(4) AO, § 14b(1) UStG (BEG IV, secondary source) are why invoices are kept: eight years
+    from the end of their calendar year. Once that obligation ends nothing else justifies them (GDPR
+    Art. 5(1)(e)), so a longer period is as wrong as a shorter one; an invoice needed longer is held."""
+    document = declared()
+    rule_of(document, "orders")["years"] = 10
+    with pytest.raises(ValueError, match=r"retention rule orders: 10 years .* longer than the law requires"):
+        Inventory.model_validate(document)
+
+
 def test_rules_that_wait_for_others_come_after_them() -> None:
     document = declared()
     rule_of(document, "profiles")["after"] = ["orders"]
@@ -144,6 +159,35 @@ def test_no_location_of_personal_data_sits_in_a_container_ttl_may_empty() -> Non
         Inventory.model_validate(document)
 
 
+def test_an_export_archive_is_counted_from_the_mail_with_its_link_as_declared() -> None:
+    """The declaration's clock (closed) is the one the purge counts from: an archive made ten days ago
+    whose request completed, its link mailed, three days ago still has four of its seven days."""
+    assert inventory().rule("export-archives").clock == "closed"
+    store = InMemoryDocumentStore({c.id: c.partition_key.lstrip("/") for c in database_spec().containers})
+    requests = RequestRepository(store)
+    now = datetime(2027, 6, 15, tzinfo=UTC)
+    made = now - timedelta(days=10)
+    for closed, name in ((now - timedelta(days=3), "mailed-late"), (now - timedelta(days=8), "mailed-early")):
+        request = DsrRequest(
+            id=name,
+            type=RequestType.ACCESS,
+            status=Status.COMPLETED,
+            jurisdiction="GDPR",
+            subject_key="key",
+            email=None,
+            received_at=made,
+            due_at=made + timedelta(days=30),
+            max_due_at=made + timedelta(days=90),
+            source="website",
+            archive_blob=f"key/{name}.zip",
+        )
+        request.note(made, "worker", "exported")
+        request.note(closed, "worker", "completed")
+        store.create(DSR_REQUESTS, request.to_document())
+    cutoff = inventory().rule("export-archives").period.cutoff(now)
+    assert [due.request_id for due in requests.due("archive", cutoff, NO_HOLDS, 10)] == ["mailed-early"]
+
+
 # ---- app settings ----------------------------------------------------------------------------------
 
 
@@ -152,10 +196,17 @@ def effective(**settings: str) -> Inventory:
 
 
 def test_a_setting_changes_a_period_in_the_unit_its_rule_is_counted_in() -> None:
-    changed = effective(RETENTION_PERIODS="navigation-events=180d, orders=10y")
+    changed = effective(RETENTION_PERIODS="navigation-events=180d, language-data=200d")
     assert changed.rule("navigation-events").period.amount == 180
-    assert changed.rule("orders").period == INVOICES.with_amount(10)
-    assert changed.rule("language-data") == inventory().rule("language-data")
+    assert changed.rule("language-data").period.amount == 200
+    assert changed.rule("devices") == inventory().rule("devices")
+
+
+def test_a_rule_whose_period_a_law_sets_takes_only_the_laws_period_from_a_setting() -> None:
+    """Invoices: § 147(3),(4) AO, § 14b(1) UStG as amended by BEG IV (secondary source), eight years
+    from the end of the calendar year. Naming that same period changes nothing; any other is refused
+    (shorter breaks the law, longer keeps what nothing justifies: GDPR Art. 5(1)(e))."""
+    assert effective(RETENTION_PERIODS="orders=8y").rule("orders").period == INVOICES
 
 
 def test_rules_with_their_own_setting_take_it() -> None:
@@ -169,6 +220,7 @@ def test_rules_with_their_own_setting_take_it() -> None:
     [
         ({"RETENTION_PERIODS": "navigation-event=180d"}, "RETENTION_PERIODS names navigation-event, which is not"),
         ({"RETENTION_PERIODS": "orders=7y"}, "retention rule orders: 7 years .* shorter than the legal minimum"),
+        ({"RETENTION_PERIODS": "orders=10y"}, "retention rule orders: 10 years .* longer than the law requires"),
         ({"RETENTION_PERIODS": "orders=4000d"}, "orders is counted in years; give it as orders=<n>y"),
         ({"RETENTION_PERIODS": "export-archives=3d"}, "already set by app setting EXPORT_RETENTION_DAYS"),
         ({"RETENTION_PERIODS": "devices=9d,devices=10d"}, "already set by a second entry"),

@@ -1,5 +1,6 @@
 """The audit trail of staff reads and actions: never part of a data-subject request (it is about our
-staff's work), deleted by retention once its period is over, except records about held things."""
+staff's work), deleted by retention once its period is over, except records about held things: a
+hold itself, a held request, any request of a held subject, a held subject's consent proof."""
 
 from __future__ import annotations
 
@@ -29,12 +30,13 @@ class AuditTrailLocation(StoredLocation):
         return Outcome()  # retained (GDPR Art. 5(2)); not a step of any request
 
     def _selection(self, scope: PurgeScope) -> Selection:
+        subject_requests = self.systems.request_records.held_by_subject(scope.holds)
         return Selection(
             str(self.declaration.container),
             f"c.{scope.rule.field or 'at'}",
             scope.cutoff,
             held=("NOT ARRAY_CONTAINS(@heldTargets, c.target)",),
-            held_parameters={"@heldTargets": sorted(scope.holds.audit_targets)},
+            held_parameters={"@heldTargets": sorted(scope.holds.audit_targets(subject_requests))},
         )
 
     def purge(self, scope: PurgeScope, bookmark: dict[str, Any], limit: int, time_left: TimeLeft) -> PurgeStep:

@@ -1,6 +1,10 @@
 """A product container in Cosmos DB, partitioned by user id: items are deleted, or anonymized where a
 law keeps the record (invoices) but not the person's identity. Retention deletes items past their
-period, or clears the fields a rule names (a push token reported invalid)."""
+period, or clears the fields a rule names (a push token reported invalid).
+
+The retention half works on any container (its partition key is read from the container's
+declaration), so kinds of our own records build on it and say only what a hold keeps of theirs
+(``_held``) and what else an item must meet to be due (``_only``)."""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from core.ports import Document, DocumentChanged
+from core.containers import database_spec
+from core.ports import Document, DocumentChanged, DocumentStore
 from functions.inventory.accounts import done_by
 from functions.inventory.declaration import ANONYMIZE
 from functions.inventory.locations import (
@@ -83,23 +88,41 @@ class CosmosLocation(StoredLocation):
         total = deleted if found is None else found
         return Outcome(counts={"found": total, "deleted": total - remaining, "remaining": remaining})
 
+    # ---- retention -----------------------------------------------------------------------------
+
+    @property
+    def _partition(self) -> str:
+        """The field the container is partitioned by (``userId`` for product containers)."""
+        return database_spec().container(str(self.declaration.container)).partition_key.lstrip("/")
+
+    def _held(self, scope: PurgeScope) -> tuple[tuple[str, ...], dict[str, Any]]:
+        """Clauses (and their parameters) that leave out what holds keep: a product item is its user's."""
+        return ("NOT ARRAY_CONTAINS(@heldUsers, c.userId)",), {"@heldUsers": sorted(scope.holds.user_ids)}
+
+    def _only(self, scope: PurgeScope) -> tuple[str, ...]:
+        """Fixed clauses an item must also meet to be due under ``scope.rule`` (none for product items)."""
+        return ()
+
     def _selection(self, scope: PurgeScope, waiting: bool = True) -> Selection:
         """Items past the cutoff and not held; with ``waiting``, only those the rules it comes after
         are done with (a dry run counts them all: a run does those rules first)."""
         rule, container = scope.rule, self.declaration.container
         if container is None or rule.field is None:
             raise ValueError(f"retention rule {rule.id} needs the location's container and the item's field")
+        held, held_parameters = self._held(scope)
         return Selection(
             container,
             f"c.{rule.field}",
             scope.cutoff,
-            clauses=tuple(done_by(needed) for needed in rule.after) if waiting else (),
-            held=("NOT ARRAY_CONTAINS(@heldUsers, c.userId)",),
-            held_parameters={"@heldUsers": sorted(scope.holds.user_ids)},
+            clauses=(*(done_by(needed) for needed in rule.after if waiting), *self._only(scope)),
+            held=held,
+            held_parameters=held_parameters,
         )
 
     def purge(self, scope: PurgeScope, bookmark: dict[str, Any], limit: int, time_left: TimeLeft) -> PurgeStep:
-        keys, chunk = f"{KEYS_ONLY}, c.{scope.rule.field}", self.chunk(scope, bookmark, limit, time_left)
+        account = ("c.userId",) if scope.rule.ends_account else ()  # whose consent proof's clock it starts
+        keys = ", ".join(dict.fromkeys(("c.id", f"c.{self._partition}", f"c.{scope.rule.field}", *account)))
+        chunk = self.chunk(scope, bookmark, limit, time_left)
         return purge_remaining(
             self.systems.store, [self._selection(scope)], keys, chunk, lambda item: self._purge(scope, item)
         )
@@ -109,23 +132,24 @@ class CosmosLocation(StoredLocation):
 
     def _purge(self, scope: PurgeScope, item: Document) -> bool:
         rule, container = scope.rule, str(self.declaration.container)
-        user_id, item_id = str(item["userId"]), str(item["id"])
+        partition, item_id = str(item[self._partition]), str(item["id"])
         if rule.action == "clear":
-            return self._clear(container, item_id, user_id, rule.fields)
+            return clear_fields(self.systems.store, container, item_id, partition, rule.fields)
         if rule.ends_account:
             ended = moment(item.get(rule.field or "")) or scope.now
-            self.systems.ledger.note_account_end(f"user:{user_id}", ended)
-        return self.systems.store.delete(container, item_id, user_id)
+            self.systems.ledger.note_account_end(f"user:{item['userId']}", ended)
+        return self.systems.store.delete(container, item_id, partition)
 
-    def _clear(self, container: str, item_id: str, user_id: str, fields: tuple[str, ...]) -> bool:
-        store = self.systems.store
-        for _ in range(MAX_CLEAR_ATTEMPTS):
-            found = store.read(container, item_id, user_id)
-            if found is None:
-                return False
-            try:
-                store.replace(container, {k: v for k, v in found.body.items() if k not in fields}, found.etag)
-                return True
-            except DocumentChanged:  # the product wrote meanwhile: read it again
-                continue
-        raise DocumentChanged(container)
+
+def clear_fields(store: DocumentStore, container: str, item_id: str, partition: str, fields: tuple[str, ...]) -> bool:
+    """Removes ``fields`` from one item, etag-guarded; False when the item is gone."""
+    for _ in range(MAX_CLEAR_ATTEMPTS):
+        found = store.read(container, item_id, partition)
+        if found is None:
+            return False
+        try:
+            store.replace(container, {k: v for k, v in found.body.items() if k not in fields}, found.etag)
+            return True
+        except DocumentChanged:  # its owner wrote meanwhile: read it again
+            continue
+    raise DocumentChanged(container)

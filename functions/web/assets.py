@@ -1,0 +1,87 @@
+"""The website's files as the function app serves them: the banner script (its CSS inlined), the
+privacy page's script and style sheet, each under a versioned name, with its SRI hash.
+
+``web/releases.json`` records, for each file, every released version and the integrity of its bytes.
+A served file must match the integrity recorded for its version (a unit test checks it), so a change
+to a file without a new version, which long-cached copies would never pick up, cannot pass.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+RELEASES = WEB / "releases.json"
+CSS_PLACEHOLDER = "CSS_TEXT"
+SCRIPT = "text/javascript"
+STYLE = "text/css"
+
+
+@dataclass(frozen=True)
+class Asset:
+    name: str  # banner.js
+    version: str
+    media_type: str
+    body: bytes
+
+    @property
+    def file_name(self) -> str:
+        """The versioned name it is served under: banner-1.0.0.js."""
+        stem, _, extension = self.name.rpartition(".")
+        return f"{stem}-{self.version}.{extension}"
+
+    @property
+    def integrity(self) -> str:
+        return "sha384-" + base64.b64encode(hashlib.sha384(self.body).digest()).decode()
+
+
+def compact_css(css: str) -> str:
+    """Whitespace out: the style sheets hold no strings in which it would matter."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    css = re.sub(r"\s+", " ", css)
+    return re.sub(r"\s*([{};,>])\s*", r"\1", css).strip()
+
+
+def compact_js(source: str) -> str:
+    """Comments and indentation out. The sources keep to block comments, never inside strings."""
+    source = re.sub(r"/\*.*?\*/", "", source, flags=re.S)
+    lines = (line.strip() for line in source.splitlines())
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def _build(name: str) -> bytes:
+    text = (WEB / name).read_text(encoding="utf-8")
+    if name.endswith(".css"):
+        return compact_css(text).encode()
+    script = compact_js(text)
+    if name == "banner.js":  # one file for websites to include: its style sheet travels inside
+        css = json.dumps(compact_css((WEB / "banner.css").read_text(encoding="utf-8")), ensure_ascii=False)
+        script = script.replace(CSS_PLACEHOLDER, css, 1)
+    return script.encode()
+
+
+def releases() -> dict[str, dict[str, str]]:
+    loaded: dict[str, dict[str, str]] = json.loads(RELEASES.read_text(encoding="utf-8"))
+    return {name: versions for name, versions in loaded.items() if not name.startswith("$")}
+
+
+@cache
+def assets() -> dict[str, Asset]:
+    """Versioned file name → the asset, the current version of each file (the last one recorded)."""
+    found = {}
+    for name, versions in releases().items():
+        version = list(versions)[-1]
+        media_type = STYLE if name.endswith(".css") else SCRIPT
+        asset = Asset(name, version, media_type, _build(name))
+        found[asset.file_name] = asset
+    return found
+
+
+def current(name: str) -> Asset:
+    return next(asset for asset in assets().values() if asset.name == name)
