@@ -14,12 +14,12 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from core.canonical import canonical_json
+
+if TYPE_CHECKING:  # cryptography loads where a signature is made or checked, not on the app's import
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 ES256 = "ES256"
 MAX_TOKEN_LENGTH = 64 * 1024  # far above any document signed here; a bound on what is parsed
@@ -43,11 +43,6 @@ def b64url_decode(text: str) -> bytes:
         raise JwsError("not base64url") from None
 
 
-def canonical_json(value: Any) -> bytes:
-    """The one JSON form signed here: sorted keys, no spaces, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
 def signing_input(header: Mapping[str, Any], payload: bytes) -> bytes:
     return f"{b64url(canonical_json(dict(header)))}.{b64url(payload)}".encode("ascii")
 
@@ -62,6 +57,10 @@ def digest(signed: bytes) -> bytes:
 
 
 def sign_es256(key: ec.EllipticCurvePrivateKey, header: Mapping[str, Any], payload: bytes) -> str:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
     signed = signing_input({**header, "alg": ES256}, payload)
     r, s = decode_dss_signature(key.sign(signed, ec.ECDSA(hashes.SHA256())))
     return compact(signed, r.to_bytes(_COORDINATE_BYTES, "big") + s.to_bytes(_COORDINATE_BYTES, "big"))
@@ -104,6 +103,11 @@ def parse(token: str) -> ParsedJws:
 
 
 def verify_es256(parsed: ParsedJws, jwk: Mapping[str, Any]) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
     key = public_key_from_jwk(jwk)
     r = int.from_bytes(parsed.signature[:_COORDINATE_BYTES], "big")
     s = int.from_bytes(parsed.signature[_COORDINATE_BYTES:], "big")
@@ -133,6 +137,8 @@ def public_key_from_jwk(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
     xb, yb = b64url_decode(x), b64url_decode(y)
     if len(xb) != _COORDINATE_BYTES or len(yb) != _COORDINATE_BYTES:
         raise JwsError("not an EC P-256 public key")
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     try:
         return ec.EllipticCurvePublicNumbers(
             int.from_bytes(xb, "big"), int.from_bytes(yb, "big"), ec.SECP256R1()

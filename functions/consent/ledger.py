@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from core.jws import canonical_json
+from core.canonical import canonical_json
 
 GENESIS_HASH = "0" * 64
 EVENT_ID_WIDTH = 12

@@ -4,6 +4,8 @@ batch went, the signed record of what went out (``notice_record.py``)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.ports import Clock
 from functions.fanout.batch_record import Addressee, BatchSummary
 from functions.fanout.lifecycle import BatchStatus
@@ -13,7 +15,9 @@ from functions.incidents.lifecycle import IncidentNoticeStatus
 from functions.incidents.notice_mail import CATEGORY, render
 from functions.incidents.notice_record import NOTICE_RECORD_TYPE, sent_notice_claims
 from functions.incidents.repository import IncidentRepository
-from functions.proof.signer import DocumentSigner
+
+if TYPE_CHECKING:  # the signer (and cryptography) load when the first notice is signed, not on import
+    from functions.proof.signer import DocumentSigner
 
 KIND = "incident"
 

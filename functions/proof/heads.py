@@ -7,7 +7,7 @@ such hashes. The head hash commits to every event before it, so one sealed head 
 
 from __future__ import annotations
 
-from core.jws import canonical_json
+from core.canonical import canonical_json
 from core.merkle import leaf_hash
 
 LEAF_FORMAT = 'RFC 6962 leaf hash of the canonical JSON {"headHash","seq","subjectId"} of a chain head'

@@ -20,6 +20,7 @@ import logging
 import secrets
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from core.containers import CONSENT_SEALS, CONSENT_STATE
 from core.jws import parse
@@ -28,7 +29,9 @@ from core.ports import Clock, DocumentConflict, DocumentStore
 from functions.proof.heads import LEAF_FORMAT, head_leaf
 from functions.proof.ports import AppendOnlyStore
 from functions.proof.seal_record import LEDGER, SealRecord, seal_blob_name, seal_id
-from functions.proof.signer import DocumentSigner
+
+if TYPE_CHECKING:
+    from functions.proof.signer import DocumentSigner
 
 log = logging.getLogger("privacy.proof")
 SEAL_TYPE = "consent-ledger-seal"

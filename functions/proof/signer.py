@@ -14,15 +14,17 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
-from core.jws import ES256, canonical_json, compact, digest, public_jwk, sign_es256, signing_input, thumbprint
+from core.canonical import canonical_json
+from core.jws import ES256, compact, digest, public_jwk, sign_es256, signing_input, thumbprint
 from core.ports import Clock
 from functions.proof.errors import ProofKeyUnavailable
 from functions.proof.ports import RootKey
 from functions.proof.trust import CERTIFICATE_HEADER, key_certificate_claims
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 log = logging.getLogger("privacy.proof")
 CLOCK_SKEW = timedelta(minutes=5)  # the certificate's window starts this much early
@@ -48,6 +50,8 @@ class DocumentSigner:
         self._renewing = False
 
     def _certify(self) -> SigningKey:
+        from cryptography.hazmat.primitives.asymmetric import ec  # loaded with the first signature
+
         key = ec.generate_private_key(ec.SECP256R1())
         jwk = public_jwk(key.public_key())
         now = int(self._clock.now().timestamp())

@@ -14,7 +14,7 @@ def _import_app(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SUBJECT_HASH_PEPPER"} | extra_env
     code = (
         "import function_app, sys; "
-        "print(sorted(m for m in ('stripe', 'sendgrid', 'azure.storage.blob') if m in sys.modules))"
+        "print(sorted(m for m in ('stripe', 'sendgrid', 'azure.storage.blob', 'cryptography') if m in sys.modules))"
     )
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
