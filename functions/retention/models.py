@@ -96,6 +96,13 @@ class ReleasedView(View):
     erasures_resumed: list[str] = Field(description="Erasures the hold had kept back, now running again.")
 
 
+class FailedItemView(View):
+    item: str = Field(description="The item's keyed reference: the same in every report, never its id.")
+    error: str = Field(description="The error's class, never its message.")
+    tries: int
+    parked: bool = Field(description="Failed too often: tried again weekly.")
+
+
 class RuleReportView(View):
     rule: str
     location: str
@@ -105,6 +112,8 @@ class RuleReportView(View):
     held: int
     skipped: int
     errors: list[str] = Field(description="The classes of the errors met, never their messages.")
+    failed: list[FailedItemView] = Field(description="Items this run could not purge; the rest of the rule went on.")
+    failing: int = Field(description="Items on record as failing when the rule stopped, waiting for their next try.")
     finished: bool
     duration_ms: int
 

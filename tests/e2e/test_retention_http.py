@@ -171,6 +171,7 @@ def test_a_dry_run_and_a_run_on_demand_are_reported_to_staff(
     (report,) = finished()
     assert report["outcome"] == "finished", report
     assert [r["rule"] for r in report["rules"]][:2] == ["stripe-customer", "sendgrid-contact"]
+    assert all(r["failed"] == [] and r["failing"] == 0 for r in report["rules"])  # staff see what failed
     one = api.get(f"/staff/retention/runs/{report['id']}", headers=officer)
     assert one.json() == report
 

@@ -25,6 +25,7 @@ from functions.inventory.purging import FAILURE_STREAK, MAX_TRIES
 from functions.retention import blueprint
 from functions.retention.config import RetentionConfig
 from functions.retention.errors import RetentionRunFailed
+from functions.retention.models import RuleReportView
 from functions.retention.purge import RetentionRun
 from functions.retention.run_records import RuleCursor, RuleReport
 from functions.retention.staff import HoldTarget
@@ -378,6 +379,8 @@ def test_a_customer_stripe_always_refuses_is_reported_and_never_holds_the_others
     stored = str(world.store.all("retention"))
     assert failed.item in stored
     assert not any(secret in stored for secret in (refused.user, refused.email, refused.customer))
+    shown = RuleReportView.model_validate(first).model_dump(by_alias=True)  # what staff read
+    assert (shown["failing"], [f["item"] for f in shown["failed"]]) == (1, [failed.item])
     # Tried again by each later run, MAX_TRIES in all, then only once a week.
     tries = [failed.tries] + [run_next_day().failed[0].tries for _ in range(MAX_TRIES - 1)]
     assert tries == list(range(1, MAX_TRIES + 1))
