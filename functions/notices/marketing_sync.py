@@ -80,7 +80,10 @@ class MarketingSync:
 
     def run(self) -> SyncResult:
         """Syncs every pending mark, a thousand at a time, under a lease: one run at a time, so no
-        address goes to SendGrid twice from two runs; a run that finds the lease taken leaves."""
+        address goes to SendGrid twice from two runs; a run that finds the lease taken leaves.
+
+        A mark made while this run holds the lease may have woken a run that left at once: after
+        releasing, this run looks again and, if a mark waits, wakes the next run itself."""
         if self._group_id is None:
             log.warning("marketing sync skipped: SENDGRID_MARKETING_GROUP_ID is not set")
             return SyncResult(remaining=True)
@@ -102,7 +105,7 @@ class MarketingSync:
                     break
         finally:
             self._release(lease)
-        if total.remaining:  # out of time: the next message goes on
+        if total.remaining or self._pending():  # out of time, or marked meanwhile: the next run goes on
             self._queue.send(MARKETING_SYNC_QUEUE, {"pending": True})
         log.info(
             "marketing sync suppressed=%d released=%d without_address=%d",
@@ -184,6 +187,10 @@ class MarketingSync:
     def _release(self, etag: str) -> None:
         with contextlib.suppress(DocumentChanged):  # expired and taken by another run meanwhile: theirs
             self._store.delete(MARKETING_SYNC, LEASE_ID, LEASE_ID, etag=etag)
+
+    def _pending(self) -> bool:
+        sql = "SELECT TOP 1 c.id FROM c WHERE c.id != @lease"
+        return any(True for _ in self._store.query_across_partitions(MARKETING_SYNC, sql, {"@lease": LEASE_ID}))
 
     def backlog(self) -> SyncBacklog:
         sql = "SELECT c.at FROM c WHERE c.id != @lease"

@@ -274,6 +274,29 @@ def test_one_sync_run_at_a_time_and_a_thousand_addresses_per_request() -> None:
     assert (result.suppressed, result.remaining, world.groups.requests) == (2500, False, 3)
 
 
+def test_a_withdrawal_made_while_a_run_holds_the_lease_is_synced_by_the_next_run_it_wakes() -> None:
+    world = World()
+    first, _ = world.person(7)
+    second, second_email = world.person(8)
+    world.decide(first, {MARKETING_PURPOSE: False})
+    add = world.groups.add
+
+    def add_while_the_second_withdraws(group_id: int, emails: list[str]) -> None:
+        world.groups.add = add  # type: ignore[method-assign]
+        world.decide(second, {MARKETING_PURPOSE: False})  # its queue message wakes a run...
+        assert world.queue.take(MARKETING_SYNC_QUEUE) is not None
+        assert world.services.marketing_sync.run().remaining  # ...that finds the lease held and leaves
+        add(group_id, emails)
+
+    world.groups.add = add_while_the_second_withdraws  # type: ignore[method-assign]
+    assert world.queue.take(MARKETING_SYNC_QUEUE) is not None
+    world.services.marketing_sync.run()
+    assert second_email not in world.groups.groups[GROUP]
+    world.sync()  # the lease holder looked again after releasing it and woke this run
+    assert second_email in world.groups.groups[GROUP]
+    assert world.services.marketing_sync.backlog().pending == 0
+
+
 def test_without_a_marketing_group_nothing_is_synced_and_the_marks_wait() -> None:
     world = World(group_id=None)
     user, _ = world.person(5)
