@@ -21,7 +21,7 @@ from functions.consent.errors import (
     VisitorAlreadyLinked,
 )
 from functions.cookies.errors import CookiePurposesMissing
-from functions.fanout.events import InvalidEventSignature
+from functions.fanout.errors import InvalidEventSignature
 from functions.fanout.ports import BulkRejected, BulkThrottled
 from functions.incidents.errors import (
     LateFilingNeedsReasons,

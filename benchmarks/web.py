@@ -95,12 +95,11 @@ def request_figures(browser: Browser, api: str) -> None:
     page.wait_for_timeout(500)
     print(
         "(b) requests to the API on page load, besides the banner script (immutable, cached a year)"
-        " (goal: one GET of the visitor's choices, and the notice board)"
+        " (goal: one GET of the visitor's choices, whose answer carries the notice board)"
     )
     for visit, made in (("first visit", first), ("returning visit", calls)):
         api_calls = [c for c in made if "/web/js/" not in c]
         print(f"    {visit + ':':17} {len(api_calls)}  {api_calls}")
-    print('    (/notices/active: public, cacheable for a minute; data-notices="off" leaves it out)')
     context.close()
 
 

@@ -239,34 +239,29 @@
       var pending = load("pending");
       if (pending) { pending.version = pending.version || r.data.currentPolicyVersion; send(pending); }
       else if (r.data.reconsentRequired) firstLayer(r.data.reason === "policy-changed" ? t.changed : r.data.reason === "expired" ? t.expired : "");
-      notices();
+      notices(r.data.notices || []);
     }).catch(function () {
       state.reason = "offline";  /* the local copy is only a cache: without the server nothing optional runs */
       firstLayer(t.offline);
     });
   }
-  /* In-service notices (business transfer, policy change), where the notices API exists. */
-  function notices() {
-    if (d.readyState === "loading") return d.addEventListener("DOMContentLoaded", notices);
-    if (cfg.notices === "off" || w.sessionStorage.getItem("pb-no-notices")) return;
-    fetch(api + "/notices/active", { credentials: "omit" }).then(function (r) {
-      if (r.status === 404) { w.sessionStorage.setItem("pb-no-notices", "1"); return; }
-      return r.ok && r.json().then(function (data) {
-        var seen = load("seen") || [];
-        (data.notices || []).filter(function (n) { return seen.indexOf(n.id) < 0; }).slice(0, 1).forEach(function (n) {
-          styles();
-          var box = el("section", { class: "pb-notices", "aria-labelledby": "pb-n-" + n.id, lang: lang });
-          box.appendChild(el("h2", { id: "pb-n-" + n.id }, n.title || t.notices));
-          box.appendChild(el("p", null, n.text));
-          if (n.link) box.appendChild(el("a", { href: n.link }, t.more));
-          var b = el("button", { type: "button" }, t.dismiss);
-          b.onclick = function () { keep("seen", seen.concat(n.id)); box.remove(); };
-          box.appendChild(d.createElement("br"));
-          box.appendChild(b);
-          d.body.appendChild(box);
-        });
-      });
-    }).catch(function () { w.sessionStorage.setItem("pb-no-notices", "1"); /* none shown; not asked again this visit */ });
+  /* In-service notices (business transfer, policy change): the board travels in the one GET's answer. */
+  function notices(board) {
+    if (d.readyState === "loading") return d.addEventListener("DOMContentLoaded", function () { notices(board); });
+    if (cfg.notices === "off") return;
+    var seen = load("seen") || [];
+    board.filter(function (n) { return seen.indexOf(n.id) < 0; }).slice(0, 1).forEach(function (n) {
+      styles();
+      var box = el("section", { class: "pb-notices", "aria-labelledby": "pb-n-" + n.id, lang: lang });
+      box.appendChild(el("h2", { id: "pb-n-" + n.id }, n.title || t.notices));
+      box.appendChild(el("p", null, n.text));
+      if (n.link) box.appendChild(el("a", { href: n.link }, t.more));
+      var b = el("button", { type: "button" }, t.dismiss);
+      b.onclick = function () { keep("seen", seen.concat(n.id)); box.remove(); };
+      box.appendChild(d.createElement("br"));
+      box.appendChild(b);
+      d.body.appendChild(box);
+    });
   }
 
   var banner = w[name] = {

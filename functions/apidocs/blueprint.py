@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
+import function_index
 from bootstrap import services
 from core.http import RequestContext, json_response, resource, route_prefix
 from core.openapi import API, Endpoint
@@ -18,6 +19,7 @@ bp = func.Blueprint()
 
 @cache
 def openapi_document() -> str:
+    function_index.load_all()  # each capability registers its endpoints as it is imported
     public = urlsplit(services().settings.get("PUBLIC_API_URL"))
     return json.dumps(API.document(route_prefix(), app_version(), f"{public.scheme}://{public.netloc}"))
 

@@ -1,8 +1,9 @@
-"""The consent ledger's pure logic: events, their hash chain, the state they fold into, and proof.
+"""The consent ledger's pure logic: events, their hash chain and the state they fold into.
 
 Each subject (a signed-in user or an anonymous visitor) has an append-only chain of events. Every
 event holds the hash of the one before it, so a changed, missing or re-ordered event is detectable.
-The current state is a fold of the chain, stored beside it for one-read lookups.
+The current state is a fold of the chain, stored beside it for one-read lookups. Checking a chain
+is in chain.py.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -415,54 +416,3 @@ def _parsed(text: Any) -> datetime | None:
 
 
 STATE_DOCUMENT_ID = "state"
-
-
-@dataclass(frozen=True)
-class ChainProblem:
-    seq: int
-    problem: str  # "altered", "missing", "broken-link", "head-mismatch"
-
-
-@dataclass(frozen=True)
-class ChainVerification:
-    valid: bool
-    event_count: int
-    head_hash: str
-    problems: tuple[ChainProblem, ...]
-    checkpoint: tuple[int, str] | None = None  # (seq, hash): the events up to seq were removed by retention
-
-
-def verify_chain(
-    events: Iterable[ConsentEvent],
-    recorded_head: tuple[int, str] | None,
-    checkpoint: tuple[int, str] | None = None,
-) -> ChainVerification:
-    """Check every event's own hash, every link, and that nothing is missing up to the recorded head.
-
-    ``checkpoint`` (seq, hash): retention removed the events up to seq, whose last hash the state kept;
-    the chain is checked from there."""
-    problems: list[ChainProblem] = []
-    expected_seq = 1 if checkpoint is None else checkpoint[0] + 1
-    prev_hash = GENESIS_HASH if checkpoint is None else checkpoint[1]
-    count = 0
-    for event in sorted(events, key=lambda e: e.seq):
-        count += 1
-        while expected_seq < event.seq:
-            problems.append(ChainProblem(expected_seq, "missing"))
-            expected_seq += 1
-        if event.computed_hash() != event.hash or not event.commitments_match():
-            problems.append(ChainProblem(event.seq, "altered"))
-        if event.prev_hash != prev_hash:
-            problems.append(ChainProblem(event.seq, "broken-link"))
-        prev_hash = event.hash
-        expected_seq = event.seq + 1
-    if recorded_head is not None:
-        head_seq, head_hash = recorded_head
-        while expected_seq <= head_seq:
-            problems.append(ChainProblem(expected_seq, "missing"))
-            expected_seq += 1
-        if head_seq == expected_seq - 1 and head_seq > 0 and head_hash != prev_hash:
-            problems.append(ChainProblem(head_seq, "head-mismatch"))
-    return ChainVerification(
-        valid=not problems, event_count=count, head_hash=prev_hash, problems=tuple(problems), checkpoint=checkpoint
-    )

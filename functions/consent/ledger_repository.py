@@ -17,11 +17,11 @@ from datetime import datetime
 
 from core.containers import CONSENT_EVENTS, CONSENT_STATE
 from core.ports import DocumentChanged, DocumentConflict, DocumentStore
+from functions.consent.chain import ChainVerification, verify_chain
 from functions.consent.errors import ConsentBusy, IdempotencyKeyReused, TooManyDecisions
 from functions.consent.ledger import (
     MAX_DECISIONS_PER_WINDOW,
     STATE_DOCUMENT_ID,
-    ChainVerification,
     ConsentEvent,
     ConsentState,
     Decision,
@@ -29,7 +29,6 @@ from functions.consent.ledger import (
     EventKind,
     event_id,
     request_fingerprint,
-    verify_chain,
 )
 
 MAX_APPEND_ATTEMPTS = 200

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import get_args
 
 from functions.consent.catalog import Catalog
-from functions.consent.ledger import ChainVerification, ConsentEvent, ConsentState
+from functions.consent.chain import ChainVerification
+from functions.consent.ledger import ConsentEvent, ConsentState
 from functions.consent.models import (
     CatalogView,
     ChainProblemView,

@@ -13,6 +13,7 @@ from functions.consent.queries import caller_of, idempotency_key, visitor_subjec
 from functions.consent.views import proof_view
 from functions.cookies.models import CookieChoiceRequest, CookiePreferencesView, CookieReadQuery
 from functions.cookies.preferences import banner_decisions, gpc_withdrawal, preferences
+from functions.notices.views import active_view
 from functions.proof.models import ConsentReceiptView
 
 
@@ -52,6 +53,7 @@ def _render(
             reason=prefs.reason,
             gpc_honoured=prefs.gpc_honoured,
             receipt=receipt,
+            notices=[active_view(n) for n in svc.notice_board.active()],  # kept per instance: no read per call
         )
     )
 

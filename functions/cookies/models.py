@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from core.models import Body, View
 from functions.consent.models import Jurisdiction, PolicyVersionId
+from functions.notices.models import ActiveNoticeView
 from functions.proof.models import ConsentReceiptView
 
 
@@ -106,6 +107,7 @@ class CookiePreferencesView(View):
                     "reconsentRequired": False,
                     "reason": "current",
                     "gpcHonoured": False,
+                    "notices": [],
                 }
             ]
         },
@@ -127,4 +129,9 @@ class CookiePreferencesView(View):
         default=None,
         description="The signed receipt of the decision this call recorded (every save, and a read that recorded "
         "a GPC withdrawal); otherwise null.",
+    )
+    notices: list[ActiveNoticeView] = Field(
+        default_factory=list,
+        description="The notices in service for everyone, as GET /api/notices/active gives them: the banner "
+        "shows them without a second request.",
     )

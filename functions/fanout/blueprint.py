@@ -11,7 +11,8 @@ from bootstrap import services
 from core.http import RequestContext, model_response, resource
 from core.openapi import Endpoint
 from functions.fanout.dispatch import DispatchMessage
-from functions.fanout.events import DeliveryEvent, InvalidEventSignature, opt_out_from_message
+from functions.fanout.errors import InvalidEventSignature
+from functions.fanout.events import DeliveryEvent, opt_out_from_message
 from functions.fanout.lifecycle import DISPATCH_QUEUE, EVENTS_QUEUE
 from functions.fanout.models import EventsView
 

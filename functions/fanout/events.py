@@ -17,20 +17,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from core.errors import DomainError
 from core.ports import Clock, WorkQueue
 from core.pseudonyms import keyed_hash
 from functions.fanout.batch_record import Batch, Delivery
 from functions.fanout.batches import BatchRepository
 from functions.fanout.dispatch import FanOutConfig
+from functions.fanout.errors import InvalidEventSignature
 from functions.fanout.lifecycle import EVENTS_QUEUE, FINAL_DELIVERY, BatchStatus, DeliveryStatus
 from functions.fanout.ports import EventSignatures, OptOutEvent, OptOutListener
 
 log = logging.getLogger("privacy.fanout")
-
-
-class InvalidEventSignature(DomainError):
-    message = "The event batch is not signed by SendGrid's key, or its timestamp is outside the accepted window."
 
 
 EVENT_STATUS = {

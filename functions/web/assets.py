@@ -4,6 +4,10 @@ privacy page's script and style sheet, each under a versioned name, with its SRI
 ``web/releases.json`` records, for each file, every released version and the integrity of its bytes.
 A served file must match the integrity recorded for its version (a unit test checks it), so a change
 to a file without a new version, which long-cached copies would never pick up, cannot pass.
+
+The current version is built from the source; every older one is served from the bytes it was
+released with (``web/released/``), so a website that pinned its URL and SRI hash keeps working after
+an upgrade of the function app.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 RELEASES = WEB / "releases.json"
+RELEASED = WEB / "released"  # the built bytes of every version before the current one
 CSS_PLACEHOLDER = "CSS_TEXT"
 SCRIPT = "text/javascript"
 STYLE = "text/css"
@@ -32,13 +37,17 @@ class Asset:
 
     @property
     def file_name(self) -> str:
-        """The versioned name it is served under: banner-1.0.0.js."""
-        stem, _, extension = self.name.rpartition(".")
-        return f"{stem}-{self.version}.{extension}"
+        return versioned_name(self.name, self.version)
 
     @property
     def integrity(self) -> str:
         return "sha384-" + base64.b64encode(hashlib.sha384(self.body).digest()).decode()
+
+
+def versioned_name(name: str, version: str) -> str:
+    """The name a version is served under: banner-1.0.0.js."""
+    stem, _, extension = name.rpartition(".")
+    return f"{stem}-{version}.{extension}"
 
 
 def compact_css(css: str) -> str:
@@ -73,15 +82,19 @@ def releases() -> dict[str, dict[str, str]]:
 
 @cache
 def assets() -> dict[str, Asset]:
-    """Versioned file name → the asset, the current version of each file (the last one recorded)."""
+    """Versioned file name → the asset, for every released version of each file."""
     found = {}
     for name, versions in releases().items():
-        version = list(versions)[-1]
         media_type = STYLE if name.endswith(".css") else SCRIPT
-        asset = Asset(name, version, media_type, _build(name))
+        *older, latest = versions
+        for version in older:
+            file_name = versioned_name(name, version)
+            found[file_name] = Asset(name, version, media_type, (RELEASED / file_name).read_bytes())
+        asset = Asset(name, latest, media_type, _build(name))
         found[asset.file_name] = asset
     return found
 
 
 def current(name: str) -> Asset:
-    return next(asset for asset in assets().values() if asset.name == name)
+    """The version the README shows and new pages get: the last one recorded."""
+    return assets()[versioned_name(name, list(releases()[name])[-1])]

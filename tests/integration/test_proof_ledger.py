@@ -16,8 +16,9 @@ from adapters.keyfile_signing import KeyFileRootKey, rotate
 from bootstrap import Services
 from core.containers import CONSENT_EVENTS
 from core.jws import parse
+from functions.consent.chain import verify_chain
 from functions.consent.decisions import Caller, event_context
-from functions.consent.ledger import ConsentEvent, Decision, EventKind, Source, content_hash, verify_chain
+from functions.consent.ledger import ConsentEvent, Decision, EventKind, Source, content_hash
 from functions.consent.views import proof_view
 from functions.inventory.kinds.consent_ledger import ConsentLedgerLocation
 from functions.proof.keyset import KeySet

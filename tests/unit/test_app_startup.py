@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,10 +36,45 @@ def test_importing_the_app_connects_to_nothing_and_loads_no_third_party_client()
     assert result.stdout.strip() == "[]"
 
 
+def test_the_index_declares_every_function_of_every_blueprint_with_the_same_bindings() -> None:
+    import function_index
+    from tests.app_functions import indexed
+
+    assert function_index.INDEX.read_text(encoding="utf-8") == function_index.written(), (
+        "function_index.json differs from the blueprints: run `python -m function_index`"
+    )
+    declared = {str(f.get_function_name()): f for f in indexed()}
+    real: dict[str, Any] = {}
+    for module in function_index.BLUEPRINTS:
+        real |= {str(f.get_function_name()): f for f in function_index.blueprint_app(module).get_functions()}
+    assert set(declared) == set(real)
+    for name, function in real.items():  # what the host reads of each function: its bindings
+        assert declared[name].get_raw_bindings() == function.get_raw_bindings(), name
+        assert declared[name].get_user_function().__name__ == name
+
+
+def test_a_cold_start_imports_only_the_capability_it_is_started_for() -> None:
+    code = (
+        "import sys, function_app; from tests.app_functions import http_handler; "
+        "import azure.functions as func; "
+        "answer = http_handler('web_script')(func.HttpRequest('GET', 'http://localhost/api/web/js/banner-1.1.0.js', "
+        "headers={}, route_params={'file': 'banner-1.1.0.js'}, body=b'')); "
+        "assert answer.status_code == 200, answer.status_code; "
+        "print(sorted(m for m in sys.modules if m.startswith('functions.') and m.endswith(('.blueprint', '.models'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    loaded = result.stdout.strip().splitlines()[-1]
+    # The banner script's first call: the web capability's blueprint and models, no other capability's.
+    assert loaded == "['functions.web.blueprint', 'functions.web.models']", loaded
+
+
 def test_openapi_describes_every_http_route_with_every_method_it_answers() -> None:
+    import function_index
     from core.openapi import API
     from tests.app_functions import indexed
 
+    function_index.load_all()
     documented: dict[str, set[str]] = {}
     for path, method in API.operations:
         documented.setdefault(path, set()).add(method.upper())

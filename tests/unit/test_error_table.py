@@ -6,12 +6,14 @@ import json
 
 import azure.functions as func
 
-import function_app  # noqa: F401 - installs the table and imports every capability's errors
+import function_app  # noqa: F401 - installs the table
+import function_index
 from core.errors import DomainError
 from core.ports import MailNotSent
 from core.problem_types import PROBLEM_TYPES
 from tests.app_functions import http_handler
 
+function_index.load_all()  # every capability, and so every domain error class
 ABSTRACT = {DomainError, MailNotSent}
 
 

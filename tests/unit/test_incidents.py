@@ -18,7 +18,8 @@ from bootstrap import Services
 from core.containers import database_spec
 from core.settings import Settings
 from functions.fanout.dispatch import DispatchMessage
-from functions.fanout.events import DeliveryEvent, InvalidEventSignature
+from functions.fanout.errors import InvalidEventSignature
+from functions.fanout.events import DeliveryEvent
 from functions.fanout.lifecycle import DISPATCH_QUEUE, EVENTS_QUEUE, BatchStatus
 from functions.fanout.ports import BulkRejected, BulkThrottled
 from functions.incidents.errors import (

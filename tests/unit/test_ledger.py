@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from functions.consent.chain import verify_chain
 from functions.consent.ledger import (
     GENESIS_HASH,
     IDEMPOTENCY_WINDOW,
@@ -14,7 +15,6 @@ from functions.consent.ledger import (
     EventContext,
     EventKind,
     Source,
-    verify_chain,
 )
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

@@ -27,7 +27,8 @@ from functions.consent.errors import IdempotencyKeyReused
 from functions.consent.ledger import Decision, EventKind, Source
 from functions.consent.linking import link_visitor_to_user
 from functions.fanout.dispatch import DispatchMessage
-from functions.fanout.events import InvalidEventSignature, opt_out_from_message
+from functions.fanout.errors import InvalidEventSignature
+from functions.fanout.events import opt_out_from_message
 from functions.fanout.lifecycle import DISPATCH_QUEUE, EVENTS_QUEUE
 from functions.fanout.ports import OptOutEvent
 from functions.inventory.subject import Subject

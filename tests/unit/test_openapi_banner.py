@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import function_app  # noqa: F401 - registers every route and installs the error table
+import function_app  # noqa: F401 - installs the error table
+import function_index
 from core.http import CorsPolicy, _cors_headers, route_prefix
 from core.openapi import API
 
+function_index.load_all()  # every capability registers its routes
 DOCUMENT = API.document(route_prefix(), "test", "https://privacy.example")
 COOKIES = "/api/cookies/{visitorId}"
 

@@ -226,7 +226,7 @@ def sealed_proof(
 ) -> dict[str, Any]:
     """The proof answer for ``events``, with a seal over their head among other chains' heads;
     ``checkpoint``: retention removed the events before them."""
-    from functions.consent.ledger import verify_chain
+    from functions.consent.chain import verify_chain
 
     head = events[-1]
     leaves = [head_leaf(f"visitor:other{i:016d}", 1, "cd" * 32) for i in range(others)]

@@ -9,20 +9,22 @@ from datetime import timedelta
 from pathlib import Path
 
 from functions.cookies.visitor_cookie import VisitorCookie
-from functions.web.assets import assets, compact_css, compact_js, current, releases
+from functions.web.assets import assets, compact_css, compact_js, current, releases, versioned_name
 from functions.web.page import privacy_page
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_served_file_is_the_released_version_of_its_bytes() -> None:
-    served = {asset.name: asset for asset in assets().values()}
+def test_every_released_version_is_served_with_the_bytes_it_was_released_with() -> None:
+    served = assets()
     for name, versions in releases().items():
-        asset = served[name]
-        recorded = versions[asset.version]
-        assert recorded == asset.integrity, (
-            f"web/{name} changed: release it as a new version in web/releases.json with {asset.integrity}"
+        latest = current(name)
+        assert latest.version == list(versions)[-1]
+        assert versions[latest.version] == latest.integrity, (
+            f"web/{name} changed: release it as a new version in web/releases.json with {latest.integrity}"
         )
+        for version, integrity in versions.items():  # a page that pinned an older URL and hash keeps working
+            assert served[versioned_name(name, version)].integrity == integrity
         assert len(set(versions.values())) == len(versions), f"two versions of {name} with the same bytes"
 
 
