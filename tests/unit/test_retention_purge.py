@@ -13,7 +13,9 @@ from azure.functions.timer import TimerRequest
 
 from bootstrap import use_services
 from core.containers import CONSENT_EVENTS, CONSENT_STATE
+from core.errors import StillChanging
 from core.ports import Confirmation
+from core.pseudonyms import keyed_hash
 from core.settings import Settings, SettingsError
 from functions.consent.decisions import Caller
 from functions.consent.ledger import Decision, EventContext, EventKind, Source
@@ -22,6 +24,7 @@ from functions.inventory.locations import PurgeStep
 from functions.inventory.periods import stored_cutoff
 from functions.inventory.ports import ContactNotDeleted
 from functions.inventory.purging import FAILURE_STREAK, MAX_TRIES
+from functions.inventory.subject import Subject
 from functions.retention import blueprint
 from functions.retention.config import RetentionConfig
 from functions.retention.errors import RetentionRunFailed
@@ -31,7 +34,7 @@ from functions.retention.run_records import RuleCursor, RuleReport
 from functions.retention.staff import HoldTarget
 from tests.retention_cases import Seeded
 from tests.retention_checks import wrong
-from tests.unit.retention_world import SETTINGS, Account, RetentionWorld, retention_world
+from tests.unit.retention_world import PEPPER, SETTINGS, Account, RetentionWorld, retention_world
 
 
 @pytest.fixture
@@ -435,6 +438,32 @@ def test_a_contact_two_rules_want_gone_is_deleted_once_while_sendgrid_still_show
     assert not world.contact_exists(both.email)
 
 
+@pytest.mark.parametrize("settled", [False, True])
+def test_an_erasure_after_retention_deleted_the_contact_asks_sendgrid_for_no_second_deletion(
+    world: RetentionWorld, settled: bool
+) -> None:
+    account = world.account(withdrew_days_ago=40)
+    world.contacts.asynchronous = True  # as at SendGrid: the contact is found until the job ends
+    assert world.services.retention_run.run().outcome == "finished"
+    assert deletions_of(world, account) == [1]
+    if settled:
+        world.contacts.settle()
+    subject = Subject("dsr-1", keyed_hash(PEPPER, account.email), account.email, account.user)
+    outcome = world.services.locations["sendgrid-contact"].erase(subject, None)
+    assert deletions_of(world, account) == [1]  # retention's job stands for the erasure too
+    assert outcome.counts == {"contactsDeleted": 1, "suppressed": 1}
+    assert outcome.confirmations[0] == {
+        "system": "sendgrid",
+        "action": "contact.deleted",
+        "reference": "job-" + world.contact_ids[account.email],
+    }
+    assert account.email in world.contacts.suppressed
+    world.clock.advance(days=2)  # long after: a contact made again since is deleted by the next erasure
+    world.new_contact(account.email)
+    world.services.locations["sendgrid-contact"].erase(subject, None)
+    assert world.contacts.deletes.count(world.contact_ids[account.email]) == 1
+
+
 @pytest.mark.parametrize("rule", ["sendgrid-contact", "sendgrid-contact.closed-accounts"])
 def test_a_run_that_dies_right_after_a_deletion_is_taken_over_without_a_second_one(
     world: RetentionWorld, rule: str
@@ -546,6 +575,35 @@ def test_sendgrid_failing_mid_run_is_reported_and_retried_while_every_other_loca
     assert (soon.outcome, later.outcome) == ("finished", "finished")
     assert not world.contact_exists(failing.email)
     assert deletions_of(world, failing) == [1]
+
+
+def test_a_withdrawal_that_failed_and_could_not_even_be_noted_is_walked_again_by_the_next_run(
+    world: RetentionWorld,
+) -> None:
+    failing, fine = world.account(withdrew_days_ago=40), world.account(withdrew_days_ago=40)
+    ledger, loading, replacing = world.services.ledger, world.services.ledger.load, world.store.replace
+
+    def load(subject_id: str, *args: Any, **kwargs: Any) -> Any:
+        if subject_id == f"user:{failing.user}":
+            raise StillChanging()  # the store answers nothing for this one: its consent cannot be read
+        return loading(subject_id, *args, **kwargs)
+
+    def replace(container: str, document: dict[str, Any], etag: str) -> Any:
+        if container == "profiles" and document.get("userId") == failing.user:
+            raise StillChanging()  # nor can it be noted on the profile to be looked at again
+        return replacing(container, document, etag)
+
+    ledger.load = load  # type: ignore[method-assign]
+    world.store.replace = replace  # type: ignore[method-assign]
+    report = world.services.retention_run.run()
+    assert report.failures == {"sendgrid-contact": ["StillChanging"]}
+    assert (world.contact_exists(failing.email), world.contact_exists(fine.email)) == (True, False)
+    ledger.load = loading  # type: ignore[method-assign]
+    world.store.replace = replacing  # type: ignore[method-assign]
+    world.clock.advance(days=1)
+    assert world.services.retention_run.run().outcome == "finished"
+    assert not world.contact_exists(failing.email)  # its window was walked once more
+    assert deletions_of(world, failing, fine) == [1, 1]
 
 
 def test_a_cursor_that_still_lists_held_people_by_user_id_hands_them_over_to_their_profiles(

@@ -20,7 +20,6 @@ records."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -30,7 +29,7 @@ from typing import Any
 
 from core.containers import CONSENT_STATE, PROFILES
 from core.models import utc_text
-from core.ports import Document, DocumentChanged, InvalidContinuation, Versioned
+from core.ports import Confirmation, Document, DocumentChanged, InvalidContinuation, Versioned
 from functions.inventory.accounts import MAX_MARK_ATTEMPTS, closed_accounts, mark_done
 from functions.inventory.locations import (
     Chunk,
@@ -53,6 +52,7 @@ DELETION = "contactDeletion"  # on the profile: {askedAt, emailHash, doneAt, job
 REVISIT = "contactRevisitAt"  # on the profile: when the withdrawal rule looks at it again
 IN_FLIGHT_FOR = timedelta(hours=20)  # an unconfirmed deletion is left alone this long: until the next daily run
 LEGACY_DEFERRED = "deferred"  # bookmarks once listed held subjects by user id
+WALK_AGAIN = "again"  # in the bookmark: the window is walked once more when done
 
 
 class Deletion(Enum):
@@ -84,12 +84,31 @@ class SendGridLocation(StoredLocation):
             return Outcome(counts={"contactsDeleted": 0, "suppressed": 0})
         contacts = self.systems.contacts
         outcome = Outcome()
-        deleted = contacts.delete_contact(subject.email)
+        deleted = self._erase_contact(subject.email, subject.user_id)
         if deleted is not None:
-            outcome.confirmations.append(deleted.to_document())
+            outcome.confirmations.append(deleted)
         outcome.confirmations.append(contacts.suppress(subject.email).to_document())
         outcome.counts = {"contactsDeleted": int(deleted is not None), "suppressed": 1}
         return outcome
+
+    def _erase_contact(self, email: str, user_id: str | None) -> dict[str, Any] | None:
+        """The contact of the person's address, deleted once: where their profile has that address,
+        through its deletion mark, so a deletion retention asked for less than ``IN_FLIGHT_FOR`` ago
+        (SendGrid may still be at it, and would start a second job) is not asked for again."""
+        store, now = self.systems.store, self.systems.clock.now()
+        profile = store.read(PROFILES, user_id, user_id) if user_id else None
+        address = str(profile.body.get("email") or "") if profile else ""
+        if user_id is None or profile is None or address.strip().lower() != email.strip().lower():
+            deleted = self.systems.contacts.delete_contact(email)
+            return deleted.to_document() if deleted is not None else None
+        deletion = self._delete_once(profile, now - IN_FLIGHT_FOR, now, again_at=None)
+        if deletion is Deletion.NOTHING:
+            return None
+        # The job SendGrid gave this deletion, or the one asked for before it (none yet while in flight).
+        marked = store.read(PROFILES, user_id, user_id)
+        mark = marked.body.get(DELETION) if marked else None
+        job = mark.get("jobId") if isinstance(mark, dict) else None
+        return Confirmation("sendgrid", "contact.deleted", str(job or deletion.value)).to_document()
 
     # ---- retention -----------------------------------------------------------------------------
 
@@ -195,21 +214,28 @@ class SendGridLocation(StoredLocation):
                     continue
                 if not chunk.time_left():  # the page is walked again next time: the marks make repeats call nothing
                     return attempts.finish()
-                if not attempts.attempt(user_id, partial(self._walked, user_id, scope)):
+                if not attempts.attempt(user_id, partial(self._walked, user_id, scope, window)):
                     return attempts.finish()  # failing item after item: the page is walked again
             window["page"] = page.continuation
+            if page.continuation is None and window.get(WALK_AGAIN):  # someone in it was not noted: once more
+                step.bookmark = {k: v for k, v in window.items() if k in ("since", "until")}
+                return attempts.finish(done=True)
             if page.continuation is None:  # the window is done: the next one starts where it ended
                 step.bookmark = {"since": stored_cutoff(until)}
                 return attempts.finish(done=True)
         return attempts.finish()
 
-    def _walked(self, user_id: str, scope: PurgeScope) -> Result:
-        """A withdrawal the walk passes; if it fails, it is noted to be looked at again, as the walk moves on."""
+    def _walked(self, user_id: str, scope: PurgeScope, window: dict[str, Any]) -> Result:
+        """A withdrawal the walk passes; if it fails, it is noted to be looked at again, as the walk
+        moves on. If even the note fails (the store is down), nothing would bring the walk back to
+        them once the window is done: the window is then walked again by the next run."""
         try:
             return self._withdrawal(user_id, scope, walking=True)
         except Exception:
-            with contextlib.suppress(Exception):  # the item's own error is the one reported
+            try:
                 self._revisit(self.systems.store.read(PROFILES, user_id, user_id), _at_once(scope))
+            except Exception:  # the item's own error is the one reported
+                window[WALK_AGAIN] = True
             raise
 
     def _withdrawal(self, user_id: str, scope: PurgeScope, walking: bool = False) -> Result:
