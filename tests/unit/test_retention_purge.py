@@ -14,7 +14,7 @@ from azure.functions.timer import TimerRequest
 from bootstrap import use_services
 from core.containers import CONSENT_EVENTS, CONSENT_STATE
 from core.errors import StillChanging
-from core.ports import Confirmation
+from core.ports import Confirmation, Versioned
 from core.pseudonyms import keyed_hash
 from core.settings import Settings, SettingsError
 from functions.consent.decisions import Caller
@@ -588,13 +588,13 @@ def test_a_withdrawal_that_failed_and_could_not_even_be_noted_is_walked_again_by
             raise StillChanging()  # the store answers nothing for this one: its consent cannot be read
         return loading(subject_id, *args, **kwargs)
 
-    def replace(container: str, document: dict[str, Any], etag: str) -> Any:
-        if container == "profiles" and document.get("userId") == failing.user:
+    def replace_profile(container: str, body: dict[str, Any], etag: str) -> Versioned:
+        if container == "profiles" and body.get("userId") == failing.user:
             raise StillChanging()  # nor can it be noted on the profile to be looked at again
-        return replacing(container, document, etag)
+        return replacing(container, body, etag)
 
     ledger.load = load  # type: ignore[method-assign]
-    world.store.replace = replace  # type: ignore[method-assign]
+    world.store.replace = replace_profile  # type: ignore[method-assign]
     report = world.services.retention_run.run()
     assert report.failures == {"sendgrid-contact": ["StillChanging"]}
     assert (world.contact_exists(failing.email), world.contact_exists(fine.email)) == (True, False)
