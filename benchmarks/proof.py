@@ -70,6 +70,9 @@ class NoReceipts:
         return None
 
 
+FLAT_MEMORY = 1.25  # ten times the chains, at most this many times the memory
+
+
 def seed_changed_chains(client: Any, count: int) -> None:
     container = client.get_database_client(database_spec().database).get_container_client(CONSENT_STATE)
     run = secrets.token_hex(4)
@@ -87,6 +90,7 @@ def sealing_figures(stack: LocalStack) -> None:
     sealer = LedgerSealer(svc.documents, svc.seal_records, svc.seal_archive, svc.proof_signer, svc.clock, timedelta(0))
     time.sleep(1.1)
     sealer.seal()  # everything before this run is sealed; what follows is only the chains changed here
+    peaks = {}
     for count in (10_000, 100_000):
         started = time.perf_counter()
         seed_changed_chains(client, count)
@@ -99,6 +103,7 @@ def sealing_figures(stack: LocalStack) -> None:
         elapsed = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
+        peaks[count] = peak
         assert record is not None
         assert record.tree_size == count, record.tree_size
         print(
@@ -106,6 +111,9 @@ def sealing_figures(stack: LocalStack) -> None:
             f"({counter.document_requests / count * 1000:.1f} per 1,000 chains), peak Python memory "
             f"{peak / 1e6:.1f} MB  [seeding them took {seeded:.0f} s]"
         )
+    growth = peaks[100_000] / peaks[10_000]
+    shape = "flat: bounded by the upload's blocks" if growth <= FLAT_MEMORY else f"NOT flat: above {FLAT_MEMORY}"
+    print(f"    peak memory, 100,000 chains / 10,000: {growth:.2f} ({shape})")
 
 
 def save_figures(stack: LocalStack) -> None:

@@ -21,9 +21,8 @@ from playwright.sync_api import Browser, BrowserContext, Route, sync_playwright
 
 from devstack.services import StackPorts
 from devstack.stack import LocalStack
+from devstack.website import CHROMIUM_FLAGS, SITE, serve_site, site_page
 from functions.web.assets import current
-from tests.browser.conftest import CHROMIUM_FLAGS, SITE, serve_site
-from tests.browser.test_banner import site_page
 
 ROOT = Path(__file__).resolve().parents[1]
 VANILLA = ROOT / "node_modules" / "vanilla-cookieconsent" / "dist"

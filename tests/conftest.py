@@ -74,7 +74,7 @@ def browser() -> Iterator[Browser]:
     process while one runs."""
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import CHROMIUM_FLAGS
+    from devstack.website import CHROMIUM_FLAGS
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Chromium is needed for the browser tests: `make setup` installs it (Debian package chromium)"

@@ -1,9 +1,5 @@
-"""Headless Chromium (Debian's package, driven by Playwright) and a website on another origin.
-
-The website is http://localhost:3000, one of the origins the local settings allow (CORS): its pages
-are answered by the browser context itself (Playwright routes), so no server and no port is needed
-for it, while the banner and the API come from the local Functions host on 127.0.0.1.
-"""
+"""Headless Chromium (Debian's package, driven by Playwright), with axe-core and page-error checks;
+the website on another origin that the tests open is devstack/website.py (the web benchmark's too)."""
 
 from __future__ import annotations
 
@@ -12,23 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route
+from playwright.sync_api import Browser, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SITE = "http://localhost:3000"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    # The website's pages are answered by Playwright's routes, so Chromium knows no address for them
-    # and would treat the site as public and its calls to the loopback API as local-network access.
-    "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests",
-]
 
 
 @pytest.fixture
@@ -37,20 +20,6 @@ def page(browser: Browser) -> Iterator[Page]:
     opened = context.new_page()
     yield opened
     context.close()
-
-
-def serve_site(context: BrowserContext, pages: dict[str, str]) -> None:
-    """Answer the website's paths from ``pages`` (path → HTML); anything else on it is a 404."""
-
-    def answer(route: Route) -> None:
-        path = route.request.url.removeprefix(SITE).split("?")[0]
-        body = pages.get(path)
-        if body is None:
-            route.fulfill(status=404, body="not found")
-        else:
-            route.fulfill(status=200, body=body, content_type="text/html; charset=utf-8")
-
-    context.route(f"{SITE}/**", answer)
 
 
 def axe_violations(page: Page, selector: str | None = None) -> list[dict[str, Any]]:

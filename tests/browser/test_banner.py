@@ -15,29 +15,14 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, expect
 
 from devstack.devkeys import DevIdentityProvider
+from devstack.website import SITE, serve_site, site_page
 from functions.proof.offline import check_receipt
 from functions.proof.trust import PublishedKeys
-from functions.web.assets import current
-from tests.browser.conftest import SITE, axe_violations, collect_page_errors, serve_site
+from tests.browser.conftest import axe_violations, collect_page_errors
 
 pytestmark = pytest.mark.browser
 
 Shot = Callable[[Page, str], None]
-TAGS = """
-<script type="text/plain" data-category="analytics">window.ran = (window.ran || []).concat("analytics-1")</script>
-<script type="text/plain" data-category="marketing">window.ran = (window.ran || []).concat("marketing-1")</script>
-<script type="text/plain" data-category="analytics" src="/tag-2.js"></script>
-<script type="text/plain" data-category="analytics">window.ran = (window.ran || []).concat("analytics-3")</script>
-"""
-
-
-def site_page(api: str, attributes: str = "") -> str:
-    banner = current("banner.js")
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A shop</title>
-<script src="{api}/web/js/{banner.file_name}" integrity="{banner.integrity}" crossorigin="anonymous"
-        data-api="{api}" {attributes}></script>
-{TAGS}</head><body><main><h1>A shop</h1><p><a href="#" data-cookie-settings>Cookie settings</a></p>
-<button type="button" id="buy">Buy</button></main></body></html>"""
 
 
 @pytest.fixture
