@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from functions.inventory.ports import ArchiveStore, MarketingContacts, PaymentsGateway
     from functions.notices.allowed import AllowedSubjects
     from functions.notices.board import NoticeBoard
+    from functions.notices.board_cache import BoardCache
     from functions.notices.devices import Devices
     from functions.notices.disclosures import DisclosureRegister
     from functions.notices.marketing_sync import MarketingSync
@@ -602,8 +603,14 @@ class Services:
     def notice_board(self) -> NoticeBoard:
         from functions.notices.board import NoticeBoard
 
-        cache = float(self.settings.get_int("NOTICES_CACHE_SECONDS"))
-        return NoticeBoard(self.notice_repository, self.fan_out, self.clock, cache)
+        return NoticeBoard(self.notice_repository, self.active_notices, self.fan_out, self.clock)
+
+    @cached_property
+    def active_notices(self) -> BoardCache:
+        """The board the website reads on every page, without the rest of notices (no fan-out)."""
+        from functions.notices.board_cache import BoardCache
+
+        return BoardCache(self.notice_repository, float(self.settings.get_int("NOTICES_CACHE_SECONDS")))
 
     @cached_property
     def disclosures(self) -> DisclosureRegister:

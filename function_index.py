@@ -44,7 +44,7 @@ BLUEPRINTS = (
 )
 
 _loaded: dict[str, dict[str, Callable[..., Any]]] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # a blueprint that, importing, asked for another would not wait on itself
 
 
 def blueprint_functions(module: str) -> dict[str, Callable[..., Any]]:

@@ -3,9 +3,9 @@
 Creation is conditional (``If-None-Match: *``), so a second writer of the same name changes nothing.
 In Azure the container also has version-level immutability with a time-based retention policy
 (infra/modules/ledgerseals.bicep), so not even the app's identity could change what is written;
-locally Azurite keeps only the create-only rule. A blob goes up in blocks of 256 KiB, of which the
-SDK holds about two while it stages one, so memory stays flat whatever a blob's size: a seal of
-100,000 chains (3.2 MB of leaves) holds what a seal of 10,000 does.
+locally Azurite keeps only the create-only rule. A blob goes up in blocks of ``UPLOAD_BLOCK_BYTES``:
+chunks of exactly that size pass through the SDK without being copied or joined, so memory holds
+one block whatever a blob's size.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient, ContentSettings
 
 from core.settings import Settings
-
-BLOCK_BYTES = 256 * 1024  # Azure allows 50,000 blocks a blob: 12 GiB, 400 million leaves
+from functions.proof.ports import UPLOAD_BLOCK_BYTES
 
 
 def seal_blob_service(settings: Settings) -> BlobServiceClient:
     """The seals' account: its own endpoint in Azure (managed identity), the local Azurite otherwise."""
-    options: dict[str, Any] = {"max_single_put_size": BLOCK_BYTES, "max_block_size": BLOCK_BYTES}
+    options: dict[str, Any] = {"max_single_put_size": UPLOAD_BLOCK_BYTES, "max_block_size": UPLOAD_BLOCK_BYTES}
     endpoint = settings.get("PROOF_SEALS_BLOB_ENDPOINT")
     if endpoint:
         from azure.identity import DefaultAzureCredential

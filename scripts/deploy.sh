@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Deploys one environment of the privacy backend to Azure: infrastructure (infra/main.bicep with
-# infra/<env>.bicepparam), then the code (the Function App package), then a smoke test of /api/health.
+# infra/<env>.bicepparam), then the code (the Function App package), then a smoke test of /api/health and /api/openapi.json.
 #
 # What is deployed is always a git commit (HEAD by default), checked out into a temporary worktree:
 # uncommitted changes are never deployed, and every deployment is named after its commit, which is
@@ -237,6 +237,12 @@ for ((attempt = 1; attempt <= HEALTH_ATTEMPTS; attempt++)); do
     --max-time 30 "$health_url" 2>/dev/null || true)"
   if [[ "$status" == "200" ]]; then
     log "healthy: $(cat "$work_dir/health.json")"
+    # Each capability is imported on its functions' first call; the OpenAPI document imports them all.
+    openapi_url="https://${host_name}/api/openapi.json"
+    openapi_status="$(curl --silent --show-error --output /dev/null --write-out '%{http_code}' \
+      --max-time 60 "$openapi_url" 2>/dev/null || true)"
+    [[ "$openapi_status" == "200" ]] \
+      || die "GET $openapi_url answered ${openapi_status:-nothing}, not 200: a capability fails to import. Roll back with: $0 --env $env_name --resource-group $resource_group --rollback"
     log "done: $env_name runs commit $short_commit on $function_app"
     exit 0
   fi

@@ -239,7 +239,7 @@
       var pending = load("pending");
       if (pending) { pending.version = pending.version || r.data.currentPolicyVersion; send(pending); }
       else if (r.data.reconsentRequired) firstLayer(r.data.reason === "policy-changed" ? t.changed : r.data.reason === "expired" ? t.expired : "");
-      notices(r.data.notices || []);
+      try { notices(r.data.notices || []); } catch (e) { /* a notice that fails to show never hides the choices */ }
     }).catch(function () {
       state.reason = "offline";  /* the local copy is only a cache: without the server nothing optional runs */
       firstLayer(t.offline);

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import azure.functions as func
 
 from bootstrap import services
@@ -13,8 +15,10 @@ from functions.consent.queries import caller_of, idempotency_key, visitor_subjec
 from functions.consent.views import proof_view
 from functions.cookies.models import CookieChoiceRequest, CookiePreferencesView, CookieReadQuery
 from functions.cookies.preferences import banner_decisions, gpc_withdrawal, preferences
-from functions.notices.views import active_view
+from functions.notices.board_view import ActiveNoticeView, active_view
 from functions.proof.models import ConsentReceiptView
+
+log = logging.getLogger("privacy.cookies")
 
 
 def _gpc_header(ctx: RequestContext) -> bool:
@@ -32,8 +36,23 @@ def _visitor(ctx: RequestContext) -> str:
     return subject
 
 
+def _notice_board() -> list[ActiveNoticeView]:
+    """The board for the banner, best effort: a board that cannot be read shows no notice, and never
+    fails the read of the visitor's choices (nor hides them: the banner would go offline)."""
+    try:
+        return [active_view(n) for n in services().active_notices.active()]  # kept per instance
+    except Exception as error:
+        log.warning("cookie read without the notice board error=%s", type(error).__name__)
+        return []
+
+
 def _render(
-    ctx: RequestContext, state: ConsentState, catalog: Catalog, gpc: bool, receipt: ConsentReceiptView | None = None
+    ctx: RequestContext,
+    state: ConsentState,
+    catalog: Catalog,
+    gpc: bool,
+    receipt: ConsentReceiptView | None = None,
+    notices: list[ActiveNoticeView] | None = None,
 ) -> func.HttpResponse:
     svc = services()
     prefs = preferences(state, catalog, svc.cookie_max_age, svc.clock.now(), gpc)
@@ -53,7 +72,7 @@ def _render(
             reason=prefs.reason,
             gpc_honoured=prefs.gpc_honoured,
             receipt=receipt,
-            notices=[active_view(n) for n in svc.notice_board.active()],  # kept per instance: no read per call
+            notices=notices,
         )
     )
 
@@ -66,14 +85,14 @@ def read_preferences(ctx: RequestContext) -> func.HttpResponse:
     catalog = svc.catalog.current()
     withdrawal = gpc_withdrawal(loaded.state, catalog, gpc)
     if withdrawal is None:
-        return _render(ctx, loaded.state, catalog, gpc)
+        return _render(ctx, loaded.state, catalog, gpc, notices=_notice_board())
     # First sight of the signal after a marketing grant: the withdrawal becomes proof, once, with its receipt.
     context = event_context(Source.GPC, catalog.require_current_version(), caller_of(ctx, None), svc.clock.now())
     svc.consent_receipts.ready()
     recorded = svc.ledger.record(
         subject, EventKind.DECISION, withdrawal, context, f"gpc-after:{loaded.state.seq}", loaded=loaded
     )
-    return _render(ctx, recorded.state, catalog, gpc, svc.consent_receipts.issue(recorded.event))
+    return _render(ctx, recorded.state, catalog, gpc, svc.consent_receipts.issue(recorded.event), _notice_board())
 
 
 def save_preferences(ctx: RequestContext) -> func.HttpResponse:

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from core.models import Body, View
 from functions.consent.models import Jurisdiction, PolicyVersionId
-from functions.notices.models import ActiveNoticeView
+from functions.notices.board_view import ActiveNoticeView
 from functions.proof.models import ConsentReceiptView
 
 
@@ -130,8 +130,9 @@ class CookiePreferencesView(View):
         description="The signed receipt of the decision this call recorded (every save, and a read that recorded "
         "a GPC withdrawal); otherwise null.",
     )
-    notices: list[ActiveNoticeView] = Field(
-        default_factory=list,
-        description="The notices in service for everyone, as GET /api/notices/active gives them: the banner "
-        "shows them without a second request.",
+    notices: list[ActiveNoticeView] | None = Field(
+        default=None,
+        description="On a read, the notices in service for everyone, as GET /api/notices/active gives them, so "
+        "that the banner shows them without a second request (empty while the board cannot be read); null on "
+        "a save.",
     )

@@ -9,14 +9,13 @@ batches are fixed by the notice id too.
 from __future__ import annotations
 
 import json
-import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from core.ports import Clock
 from functions.fanout.dispatch import FanOut
+from functions.notices.board_cache import BoardCache
 from functions.notices.lifecycle import Audience, NoticeKind
 from functions.notices.mailing import KIND as MAILING_KIND
 from functions.notices.notice_record import ActiveNotice, ActiveNotices, MailingStatus, Notice, NoticeStatus, Receipt
@@ -52,13 +51,11 @@ class Published:
 
 
 class NoticeBoard:
-    def __init__(self, notices: NoticeRepository, fan_out: FanOut, clock: Clock, cache_seconds: float) -> None:
+    def __init__(self, notices: NoticeRepository, board: BoardCache, fan_out: FanOut, clock: Clock) -> None:
         self._notices = notices
+        self._board = board
         self._fan_out = fan_out
         self._clock = clock
-        self._cache_seconds = cache_seconds
-        self._cached: tuple[float, list[ActiveNotice]] | None = None
-        self._lock = threading.Lock()
 
     def publish(self, draft: Draft, actor: str) -> Published:
         now = self._clock.now()
@@ -106,14 +103,7 @@ class NoticeBoard:
 
     def active(self) -> list[ActiveNotice]:
         """Every notice in service for everyone: one point read, then kept a few seconds per instance."""
-        cached = self._cached
-        if cached is not None and time.monotonic() - cached[0] < self._cache_seconds:
-            return cached[1]
-        board = self._notices.board()
-        notices = board.notices if board else []
-        with self._lock:
-            self._cached = (time.monotonic(), notices)
-        return notices
+        return self._board.active()
 
     def mine(self, user_id: str) -> list[ActiveNotice]:
         """The person's notices not yet seen: those for everyone, and those meant for them alone."""
@@ -149,9 +139,7 @@ class NoticeBoard:
         def update(board: ActiveNotices) -> None:
             board.notices = change(board.notices)
 
-        board = self._notices.change_board(update)
-        with self._lock:
-            self._cached = (time.monotonic(), board.notices)
+        self._board.keep(self._notices.change_board(update).notices)
 
 
 def summary(notice: Notice) -> ActiveNotice:

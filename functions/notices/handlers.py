@@ -9,6 +9,7 @@ from core.http import RequestContext, model_response
 from functions.consent.ledger import Source
 from functions.consent.queries import idempotency_key, subject_from_path
 from functions.notices.board import Draft
+from functions.notices.board_view import active_view
 from functions.notices.errors import NoticeNotFound
 from functions.notices.lifecycle import OFFICER_ROLE, PUBLISHER_ROLE, Audience, NoticeKind
 from functions.notices.models import (
@@ -28,7 +29,7 @@ from functions.notices.models import (
 from functions.notices.notice_record import Notice
 from functions.notices.opt_outs import OptedOut
 from functions.notices.params import staff_principal, user_principal, uuid_param
-from functions.notices.views import active_view, notice_view
+from functions.notices.views import notice_view
 
 PUBLIC_CACHE = "public, max-age=60"  # the board changes rarely; a minute late is fine for a banner
 

@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from core.models import Body, HttpsLink, ShortText, Text, Title, UtcDateTime, View
 from functions.consent.models import PurposeId
+from functions.notices.board_view import ActiveNoticeView
 from functions.notices.ids import UUID
 from functions.notices.lifecycle import Audience, Instrument, NoticeKind, Outcome
 from functions.notices.notice_record import MailingStatus, NoticeStatus
@@ -43,15 +44,6 @@ class NoticeRequest(Body):
         if not (self.in_service or self.by_email):
             raise ValueError("a notice is shown in the service, mailed, or both")
         return self
-
-
-class ActiveNoticeView(View):
-    id: str
-    kind: NoticeKind
-    title: str
-    text: str
-    link: str | None
-    since: UtcDateTime
 
 
 class ActiveNoticesView(View):

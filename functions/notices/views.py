@@ -5,20 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from functions.notices.models import (
-    ActiveNoticeView,
     DisclosureView,
     NoticeView,
     ReportCellView,
     TransparencyReportView,
 )
-from functions.notices.notice_record import ActiveNotice, Disclosure, Notice
+from functions.notices.notice_record import Disclosure, Notice
 from functions.notices.transparency import SMALL_COUNT, transparency_report
-
-
-def active_view(notice: ActiveNotice) -> ActiveNoticeView:
-    return ActiveNoticeView(
-        id=notice.id, kind=notice.kind, title=notice.title, text=notice.text, link=notice.link, since=notice.since
-    )
 
 
 def notice_view(notice: Notice) -> NoticeView:

@@ -38,11 +38,16 @@ class RootKey(Protocol):
         ...
 
 
+# Chunks of this size are uploaded as one block each, as they come: memory holds one, whatever the blob's size.
+UPLOAD_BLOCK_BYTES = 256 * 1024  # Azure takes 50,000 blocks a blob: 12 GiB
+
+
 class AppendOnlyStore(Protocol):
     """Blobs that are written once and never changed or deleted (an immutable container in Azure)."""
 
     def add(self, name: str, chunks: Iterable[bytes], content_type: str) -> bool:
-        """Stores a new blob from its chunks; False, changing nothing, when that name exists already."""
+        """Stores a new blob from its chunks (best given in pieces of ``UPLOAD_BLOCK_BYTES``); False,
+        changing nothing, when that name exists already."""
         ...
 
     def read(self, name: str) -> bytes | None: ...

@@ -27,7 +27,7 @@ from core.jws import parse
 from core.merkle import MerkleAccumulator
 from core.ports import Clock, DocumentConflict, DocumentStore
 from functions.proof.heads import LEAF_FORMAT, head_leaf
-from functions.proof.ports import AppendOnlyStore
+from functions.proof.ports import UPLOAD_BLOCK_BYTES, AppendOnlyStore
 from functions.proof.seal_record import LEDGER, SealRecord, seal_blob_name, seal_id
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("privacy.proof")
 SEAL_TYPE = "consent-ledger-seal"
 SETTLE = timedelta(seconds=30)
-CHUNK_LEAVES = 1024
 
 
 class SealRecords:
@@ -141,13 +140,14 @@ class LedgerSealer:
         if first is not None:  # an empty window seals an empty tree, with no leaves to look up
 
             def chunks() -> Iterator[bytes]:
-                leaves = itertools.chain([first], heads)
-                while batch := list(itertools.islice(leaves, CHUNK_LEAVES)):
-                    for leaf in batch:
-                        accumulator.add(leaf)
-                    data = b"".join(batch)
-                    digest.update(data)
-                    yield data
+                block = bytearray()
+                for leaf in itertools.chain([first], heads):
+                    accumulator.add(leaf)
+                    block += leaf
+                    if len(block) >= UPLOAD_BLOCK_BYTES:  # 32-byte leaves fill a block exactly
+                        yield _flushed(block, digest)
+                if block:
+                    yield _flushed(block, digest)
 
             leaves_blob = f"leaves/{seal_id(number)}-{secrets.token_hex(8)}.bin"
             self._archive.add(leaves_blob, chunks(), "application/octet-stream")
@@ -171,3 +171,11 @@ class LedgerSealer:
         self._records.add(record)
         log.info("ledger sealed number=%d heads=%d", number, accumulator.size)
         return record
+
+
+def _flushed(block: bytearray, digest: hashlib._Hash) -> bytes:
+    """The block as bytes, counted in the digest; ``block`` is emptied for the next one."""
+    data = bytes(block)
+    digest.update(data)
+    block.clear()
+    return data

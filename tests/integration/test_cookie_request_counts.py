@@ -32,7 +32,7 @@ def test_reading_costs_one_point_read_and_saving_at_most_three(counted: tuple[Se
     vid = secrets.token_urlsafe(18)
     url = f"http://localhost/api/cookies/{vid}"
     version = svc.catalog.current().require_current_version().version  # warms the catalog cache
-    svc.notice_board.active()  # and the notice board's, which the read's answer carries
+    svc.active_notices.active()  # and the notice board's, which the read's answer carries
     body = {"categories": {"functional": True, "analytics": True, "marketing": False}, "policyVersion": version}
 
     def save() -> func.HttpResponse:

@@ -8,13 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _import_app(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SUBJECT_HASH_PEPPER"} | extra_env
     code = (
-        "import function_app, sys; "
+        "import function_app, function_index, sys; "
+        "function_index.load_all(); "  # every capability, as the functions' first calls import them
         "print(sorted(m for m in ('stripe', 'sendgrid', 'azure.storage.blob', 'cryptography') if m in sys.modules))"
     )
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -48,25 +51,43 @@ def test_the_index_declares_every_function_of_every_blueprint_with_the_same_bind
     for module in function_index.BLUEPRINTS:
         real |= {str(f.get_function_name()): f for f in function_index.blueprint_app(module).get_functions()}
     assert set(declared) == set(real)
-    for name, function in real.items():  # what the host reads of each function: its bindings
-        assert declared[name].get_raw_bindings() == function.get_raw_bindings(), name
+    for name, function in real.items():  # what the host reads of each function: its bindings and settings
+        assert declared[name].get_function_json() == function.get_function_json(), name
+        assert declared[name].get_settings_dict("retry_policy") == function.get_settings_dict("retry_policy"), name
         assert declared[name].get_user_function().__name__ == name
 
 
-def test_a_cold_start_imports_only_the_capability_it_is_started_for() -> None:
-    code = (
-        "import sys, function_app; from tests.app_functions import http_handler; "
-        "import azure.functions as func; "
+FIRST_CALLS = {
+    # The banner script: the web capability alone.
+    "web_script": (
         "answer = http_handler('web_script')(func.HttpRequest('GET', 'http://localhost/api/web/js/banner-1.1.0.js', "
-        "headers={}, route_params={'file': 'banner-1.1.0.js'}, body=b'')); "
-        "assert answer.status_code == 200, answer.status_code; "
+        "headers={}, route_params={'file': 'banner-1.1.0.js'}, body=b'')); assert answer.status_code == 200",
+        ["functions.web.blueprint", "functions.web.models"],
+    ),
+    # The banner's read: cookies, the ledger and receipts it answers with, the notice board it carries.
+    "cookie_preferences": (
+        "function_index.blueprint_functions('functions.cookies.blueprint'); import functions.notices.board_cache",
+        [
+            "functions.consent.models",
+            "functions.cookies.blueprint",
+            "functions.cookies.models",
+            "functions.proof.models",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("function", sorted(FIRST_CALLS))
+def test_a_cold_start_imports_only_the_capability_it_is_started_for(function: str) -> None:
+    call, expected = FIRST_CALLS[function]
+    code = (
+        "import sys, function_app, function_index; import azure.functions as func; "
+        f"from tests.app_functions import http_handler; {call}; "
         "print(sorted(m for m in sys.modules if m.startswith('functions.') and m.endswith(('.blueprint', '.models'))))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
-    loaded = result.stdout.strip().splitlines()[-1]
-    # The banner script's first call: the web capability's blueprint and models, no other capability's.
-    assert loaded == "['functions.web.blueprint', 'functions.web.models']", loaded
+    assert result.stdout.strip().splitlines()[-1] == str(expected)  # no other capability's blueprint or models
 
 
 def test_openapi_describes_every_http_route_with_every_method_it_answers() -> None:

@@ -406,7 +406,7 @@ def test_the_active_board_is_one_point_read_then_cached() -> None:
     draft = Draft(NoticeKind.POLICY_CHANGE, "Our policy changed", "Summary.", Audience.EVERYONE, by_email=False)
     notice = world.services.notice_board.publish(draft, "publisher-1").notice
     board = world.services.notice_board
-    board._cached = None  # a fresh instance
+    world.services.active_notices.forget()  # a fresh instance
     before = world.store.requests
     assert [n.id for n in board.active()] == [notice.id]
     for _ in range(10):

@@ -92,23 +92,23 @@ class SendGridLocation(StoredLocation):
         return outcome
 
     def _erase_contact(self, email: str, user_id: str | None) -> dict[str, Any] | None:
-        """The contact of the person's address, deleted once: where their profile has that address,
-        through its deletion mark, so a deletion retention asked for less than ``IN_FLIGHT_FOR`` ago
-        (SendGrid may still be at it, and would start a second job) is not asked for again."""
+        """The contact of the person's address, deleted. Where their profile has that address it goes
+        through the profile's deletion mark: a deletion SendGrid confirmed with a job less than
+        ``IN_FLIGHT_FOR`` ago (retention's) is still under way and stands for this one, since asking
+        again would start a second job. Anything else is asked for now: an erasure may not wait on
+        a deletion that was never confirmed, and the profile it was marked on goes next."""
         store, now = self.systems.store, self.systems.clock.now()
         profile = store.read(PROFILES, user_id, user_id) if user_id else None
         address = str(profile.body.get("email") or "") if profile else ""
         if user_id is None or profile is None or address.strip().lower() != email.strip().lower():
             deleted = self.systems.contacts.delete_contact(email)
             return deleted.to_document() if deleted is not None else None
-        deletion = self._delete_once(profile, now - IN_FLIGHT_FOR, now, again_at=None)
-        if deletion is Deletion.NOTHING:
-            return None
-        # The job SendGrid gave this deletion, or the one asked for before it (none yet while in flight).
-        marked = store.read(PROFILES, user_id, user_id)
-        mark = marked.body.get(DELETION) if marked else None
-        job = mark.get("jobId") if isinstance(mark, dict) else None
-        return Confirmation("sendgrid", "contact.deleted", str(job or deletion.value)).to_document()
+        mark = profile.body.get(DELETION)
+        under_way = _asked_since(profile.body, now - IN_FLIGHT_FOR) is not None
+        if under_way and isinstance(mark, dict) and mark.get("doneAt") and mark.get("jobId"):
+            return Confirmation("sendgrid", "contact.deleted", str(mark["jobId"])).to_document()
+        _, confirmation = self._delete_once(profile, now, now, again_at=None)  # marked as of now, then asked
+        return confirmation.to_document() if confirmation is not None else None
 
     # ---- retention -----------------------------------------------------------------------------
 
@@ -133,7 +133,7 @@ class SendGridLocation(StoredLocation):
             if found is None:
                 return False
             closed = moment(found.body.get(scope.rule.field or "closedAt"))
-            deletion = self._delete_once(found, closed, scope.now, again_at=None)
+            deletion, _ = self._delete_once(found, closed, scope.now, again_at=None)
             if deletion is Deletion.IN_FLIGHT:  # not done with it: the selection shows it again
                 return False
             return mark_done(store, user_id, scope.rule.id, scope.now) and deletion is Deletion.DELETED
@@ -256,7 +256,7 @@ class SendGridLocation(StoredLocation):
             return "skipped"
         # No decision left at all (its proof was retired): nothing is in force, any deletion counts.
         since = purpose.decided_at if purpose is not None else None
-        deletion = self._delete_once(found, since, scope.now, again_at=_at_once(scope))
+        deletion, _ = self._delete_once(found, since, scope.now, again_at=_at_once(scope))
         if deletion is Deletion.IN_FLIGHT:
             self._revisit(found, scope.now + IN_FLIGHT_FOR)
         elif deletion is not Deletion.DELETED:
@@ -267,7 +267,7 @@ class SendGridLocation(StoredLocation):
 
     def _delete_once(
         self, found: Versioned, since: datetime | None, now: datetime, again_at: datetime | None
-    ) -> Deletion:
+    ) -> tuple[Deletion, Confirmation | None]:
         """Deletes the contact of the profile's address unless a deletion was asked for since ``since``
         (when the rule's clock started: a deletion from before it, of a contact made again since,
         does not count). With ``again_at``, the withdrawal rule comes back to a deletion not
@@ -276,17 +276,17 @@ class SendGridLocation(StoredLocation):
         current: Versioned | None = found
         for _ in range(MAX_MARK_ATTEMPTS):
             if current is None:
-                return Deletion.NOTHING
+                return Deletion.NOTHING, None
             body = current.body
             email = body.get("email")
             if not isinstance(email, str) or not email.strip():
-                return Deletion.NOTHING
+                return Deletion.NOTHING, None
             asked = _asked_since(body, since)
             if asked is not None:
                 if body[DELETION].get("doneAt"):
-                    return Deletion.ASKED_BEFORE
+                    return Deletion.ASKED_BEFORE, None
                 if now < asked + IN_FLIGHT_FOR:
-                    return Deletion.IN_FLIGHT
+                    return Deletion.IN_FLIGHT, None
             mark = {"askedAt": utc_text(now), "emailHash": body.get("emailHash")}
             intent = {**body, DELETION: mark} | ({} if again_at is None else {REVISIT: utc_text(now + IN_FLIGHT_FOR)})
             try:
@@ -301,7 +301,7 @@ class SendGridLocation(StoredLocation):
                 raise
             done = {**mark, "doneAt": utc_text(now), "jobId": confirmation.reference if confirmation else None}
             self._change(marked, partial(_confirmed, mark, done))
-            return Deletion.DELETED if confirmation is not None else Deletion.NOTHING
+            return (Deletion.DELETED if confirmation is not None else Deletion.NOTHING), confirmation
         raise DocumentChanged(PROFILES)
 
     def _revisit(self, found: Versioned | None, at: datetime | None) -> None:
