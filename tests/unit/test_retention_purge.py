@@ -24,7 +24,7 @@ from functions.consent.linking import link_visitor_to_user
 from functions.inventory.locations import PurgeStep
 from functions.inventory.periods import stored_cutoff
 from functions.inventory.ports import ContactNotDeleted
-from functions.inventory.purging import FAILURE_STREAK, MAX_TRIES
+from functions.inventory.purging import FAILURE_STREAK, MAX_TRIES, PARKED_FOR
 from functions.inventory.subject import Subject
 from functions.retention import blueprint
 from functions.retention.config import RetentionConfig
@@ -593,8 +593,9 @@ def test_sendgrid_failing_mid_run_is_reported_and_retried_while_every_other_loca
     assert deletions_of(world, failing) == [1]
 
 
+@pytest.mark.parametrize("failing_runs", [1, MAX_TRIES + 1])
 def test_a_withdrawal_that_failed_and_could_not_even_be_noted_is_walked_again_by_the_next_run(
-    world: RetentionWorld,
+    world: RetentionWorld, failing_runs: int
 ) -> None:
     failing, fine = world.account(withdrew_days_ago=40), world.account(withdrew_days_ago=40)
     ledger, loading, replacing = world.services.ledger, world.services.ledger.load, world.store.replace
@@ -611,12 +612,16 @@ def test_a_withdrawal_that_failed_and_could_not_even_be_noted_is_walked_again_by
 
     ledger.load = load  # type: ignore[method-assign]
     world.store.replace = replace_profile  # type: ignore[method-assign]
-    report = world.services.retention_run.run()
-    assert report.failures == {"sendgrid-contact": ["StillChanging"]}
+    reports = []
+    for _ in range(failing_runs):  # past MAX_TRIES the item is parked: tried again only after PARKED_FOR
+        reports.append(world.services.retention_run.run())
+        world.clock.advance(days=1)
+    assert reports[0].failures == {"sendgrid-contact": ["StillChanging"]}
     assert (world.contact_exists(failing.email), world.contact_exists(fine.email)) == (True, False)
     ledger.load = loading  # type: ignore[method-assign]
     world.store.replace = replacing  # type: ignore[method-assign]
-    world.clock.advance(days=1)
+    if failing_runs > MAX_TRIES:
+        world.clock.advance(days=PARKED_FOR.days)
     assert world.services.retention_run.run().outcome == "finished"
     assert not world.contact_exists(failing.email)  # its window was walked once more
     assert deletions_of(world, failing, fine) == [1, 1]

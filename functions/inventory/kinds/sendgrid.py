@@ -53,6 +53,7 @@ REVISIT = "contactRevisitAt"  # on the profile: when the withdrawal rule looks a
 IN_FLIGHT_FOR = timedelta(hours=20)  # an unconfirmed deletion is left alone this long: until the next daily run
 LEGACY_DEFERRED = "deferred"  # bookmarks once listed held subjects by user id
 WALK_AGAIN = "again"  # in the bookmark: the window is walked once more when done
+WALKING_AGAIN = "rewalk"  # this walk of the window is such a second one
 
 
 class Deletion(Enum):
@@ -211,6 +212,8 @@ class SendGridLocation(StoredLocation):
             for item in page.items:
                 user_id = str(item["subjectId"]).removeprefix(USERS)
                 if attempts.passes_over(user_id):
+                    if window.get(WALKING_AGAIN):  # perhaps the one never noted, parked: not yet given up
+                        window[WALK_AGAIN] = True
                     continue
                 if not chunk.time_left():  # the page is walked again next time: the marks make repeats call nothing
                     return attempts.finish()
@@ -218,7 +221,7 @@ class SendGridLocation(StoredLocation):
                     return attempts.finish()  # failing item after item: the page is walked again
             window["page"] = page.continuation
             if page.continuation is None and window.get(WALK_AGAIN):  # someone in it was not noted: once more
-                step.bookmark = {k: v for k, v in window.items() if k in ("since", "until")}
+                step.bookmark = {**{k: v for k, v in window.items() if k in ("since", "until")}, WALKING_AGAIN: True}
                 return attempts.finish(done=True)
             if page.continuation is None:  # the window is done: the next one starts where it ended
                 step.bookmark = {"since": stored_cutoff(until)}
@@ -228,7 +231,9 @@ class SendGridLocation(StoredLocation):
     def _walked(self, user_id: str, scope: PurgeScope, window: dict[str, Any]) -> Result:
         """A withdrawal the walk passes; if it fails, it is noted to be looked at again, as the walk
         moves on. If even the note fails (the store is down), nothing would bring the walk back to
-        them once the window is done: the window is then walked again by the next run."""
+        them once the window is done: the window is then walked again by the next run, and again
+        while that walk passes over someone on record as failing (parked, it may be the one never
+        noted), so the window waits for them rather than losing them."""
         try:
             return self._withdrawal(user_id, scope, walking=True)
         except Exception:
