@@ -5,7 +5,7 @@ In Azure the container also has version-level immutability with a time-based ret
 (infra/modules/ledgerseals.bicep), so not even the app's identity could change what is written;
 locally Azurite keeps only the create-only rule. A blob goes up in blocks of ``UPLOAD_BLOCK_BYTES``:
 chunks of exactly that size pass through the SDK without being copied or joined, so memory holds
-one block whatever a blob's size.
+two blocks at most whatever a blob's size.
 """
 
 from __future__ import annotations
