@@ -21,6 +21,7 @@ from core.settings import Settings, SettingsError
 from functions.consent.decisions import Caller
 from functions.consent.ledger import Decision, EventContext, EventKind, Source
 from functions.consent.linking import link_visitor_to_user
+from functions.inventory.kinds.sendgrid import IN_FLIGHT_FOR
 from functions.inventory.locations import PurgeStep
 from functions.inventory.periods import stored_cutoff
 from functions.inventory.ports import ContactNotDeleted
@@ -458,6 +459,23 @@ def test_an_erasure_after_retention_deleted_the_contact_asks_sendgrid_for_no_sec
     world.new_contact(account.email)
     world.services.locations["sendgrid-contact"].erase(subject, None)
     assert world.contacts.deletes.count(world.contact_ids[account.email]) == 1
+
+
+@pytest.mark.parametrize("rule", ["sendgrid-contact", "sendgrid-contact.closed-accounts"])
+def test_a_deletion_marked_by_a_run_that_died_before_its_call_is_asked_for_once_its_time_in_flight_is_over(
+    world: RetentionWorld, rule: str
+) -> None:
+    account = world.account(withdrew_days_ago=40) if rule == "sendgrid-contact" else world.close_accounts(1)[0]
+    profile = world.store.read("profiles", account.user, account.user)
+    assert profile is not None
+    mark = {"askedAt": utc_text(world.clock.now()), "emailHash": profile.body["emailHash"]}  # then the host died
+    world.store.upsert("profiles", {**profile.body, "contactDeletion": mark})
+    assert world.services.retention_run.run().outcome == "finished"
+    assert deletions_of(world, account) == [0]  # in flight: SendGrid may be at it
+    world.clock.advance(hours=IN_FLIGHT_FOR.total_seconds() / 3600 + 1)
+    assert world.services.retention_run.run().outcome == "finished"
+    assert deletions_of(world, account) == [1]
+    assert not world.contact_exists(account.email)
 
 
 @pytest.mark.parametrize("mark", ["never-confirmed", "found-no-contact"])
