@@ -13,18 +13,15 @@ import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from core.canonical import canonical_json
+from functions.consent.retry_keys import KeyUse
 
 GENESIS_HASH = "0" * 64
 EVENT_ID_WIDTH = 12
-# A retry key is remembered for this long after its event, whatever comes after it. Within that
-# window one subject may record at most this many decisions: more is refused, never forgotten.
-IDEMPOTENCY_WINDOW = timedelta(hours=24)
-MAX_DECISIONS_PER_WINDOW = 1000
 
 
 class Source(StrEnum):
@@ -230,27 +227,6 @@ def request_fingerprint(
         "linkedSubject": linked_subject,
     }
     return hashlib.sha256(json.dumps(asked, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class KeyUse:
-    """An idempotency key seen: the event it recorded, what was asked, and when."""
-
-    seq: int
-    fingerprint: str | None  # None for keys stored before fingerprints were kept: they match any retry
-    recorded_at: datetime
-
-    def fresh(self, now: datetime) -> bool:
-        return now - self.recorded_at < IDEMPOTENCY_WINDOW
-
-    def to_document(self) -> dict[str, Any]:
-        return {"seq": self.seq, "fingerprint": self.fingerprint, "at": self.recorded_at.isoformat()}
-
-    @classmethod
-    def from_document(cls, value: Any) -> KeyUse:
-        if isinstance(value, int):  # the earlier form: the sequence number alone
-            return cls(value, None, datetime.fromtimestamp(0, UTC))
-        return cls(int(value["seq"]), value.get("fingerprint"), datetime.fromisoformat(value["at"]))
 
 
 @dataclass(frozen=True)

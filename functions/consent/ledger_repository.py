@@ -20,7 +20,6 @@ from core.ports import DocumentChanged, DocumentConflict, DocumentStore
 from functions.consent.chain import ChainVerification, verify_chain
 from functions.consent.errors import ConsentBusy, IdempotencyKeyReused, TooManyDecisions
 from functions.consent.ledger import (
-    MAX_DECISIONS_PER_WINDOW,
     STATE_DOCUMENT_ID,
     ConsentEvent,
     ConsentState,
@@ -30,6 +29,7 @@ from functions.consent.ledger import (
     event_id,
     request_fingerprint,
 )
+from functions.consent.retry_keys import MAX_DECISIONS_PER_WINDOW
 
 MAX_APPEND_ATTEMPTS = 200
 

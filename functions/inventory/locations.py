@@ -129,6 +129,17 @@ class Systems:
     cookie_max_age: timedelta = timedelta(days=395)  # a visitor's cookie decisions expire after this
 
 
+class NotInRequests:
+    """Export and erasure of a place of this service's own records that no data-subject request
+    reaches (kept as proof, or purged by retention alone): listed first among a kind's bases."""
+
+    def export(self, subject: Subject) -> Iterator[dict[str, Any]]:
+        return iter(())
+
+    def erase(self, subject: Subject, found: int | None) -> Outcome:
+        return Outcome()  # not a step of any request (find: none)
+
+
 class StoredLocation(ABC):
     kind: ClassVar[str]
     # True where items are counted before the first deletion, so counts stay right across a crash.

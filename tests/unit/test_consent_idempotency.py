@@ -8,15 +8,9 @@ import pytest
 
 from core.containers import CONSENT_EVENTS, database_spec
 from functions.consent.errors import IdempotencyKeyReused, TooManyDecisions
-from functions.consent.ledger import (
-    IDEMPOTENCY_WINDOW,
-    MAX_DECISIONS_PER_WINDOW,
-    Decision,
-    EventContext,
-    EventKind,
-    Source,
-)
+from functions.consent.ledger import Decision, EventContext, EventKind, Source
 from functions.consent.ledger_repository import ConsentLedger
+from functions.consent.retry_keys import IDEMPOTENCY_WINDOW, MAX_DECISIONS_PER_WINDOW
 from tests.fakes import InMemoryDocumentStore
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

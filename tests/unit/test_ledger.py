@@ -6,16 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from functions.consent.chain import verify_chain
-from functions.consent.ledger import (
-    GENESIS_HASH,
-    IDEMPOTENCY_WINDOW,
-    ConsentEvent,
-    ConsentState,
-    Decision,
-    EventContext,
-    EventKind,
-    Source,
-)
+from functions.consent.ledger import GENESIS_HASH, ConsentEvent, ConsentState, Decision, EventContext, EventKind, Source
+from functions.consent.retry_keys import IDEMPOTENCY_WINDOW
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

@@ -4,12 +4,11 @@ hold itself, a held request, any request of a held subject, a held subject's con
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from core.ports import Document
 from functions.inventory.locations import (
-    Outcome,
+    NotInRequests,
     Preview,
     PurgeScope,
     PurgeStep,
@@ -18,17 +17,10 @@ from functions.inventory.locations import (
     location_kind,
 )
 from functions.inventory.purging import Selection, preview_of, purge_remaining
-from functions.inventory.subject import Subject
 
 
 @location_kind("audit-trail")
-class AuditTrailLocation(StoredLocation):
-    def export(self, subject: Subject) -> Iterator[dict[str, Any]]:
-        return iter(())
-
-    def erase(self, subject: Subject, found: int | None) -> Outcome:
-        return Outcome()  # retained (GDPR Art. 5(2)); not a step of any request
-
+class AuditTrailLocation(NotInRequests, StoredLocation):  # retained (GDPR Art. 5(2)); not a step of any request
     def _selection(self, scope: PurgeScope) -> Selection:
         subject_requests = self.systems.request_records.held_by_subject(scope.holds)
         return Selection(

@@ -12,7 +12,6 @@ phase, GDPR Art. 33(4), for which staff record the addresses again). A held inci
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +20,7 @@ from core.ports import Document
 from functions.inventory.accounts import PURGED_AT, done_by, mark_item_done
 from functions.inventory.kinds.cosmos import clear_fields
 from functions.inventory.locations import (
-    Outcome,
+    NotInRequests,
     Preview,
     PurgeScope,
     PurgeStep,
@@ -31,17 +30,10 @@ from functions.inventory.locations import (
 )
 from functions.inventory.periods import stored_cutoff
 from functions.inventory.purging import moment
-from functions.inventory.subject import Subject
 
 
 @location_kind("incident-recipients")
-class IncidentRecipientsLocation(StoredLocation):
-    def export(self, subject: Subject) -> Iterator[dict[str, Any]]:
-        return iter(())
-
-    def erase(self, subject: Subject, found: int | None) -> Outcome:
-        return Outcome()  # not a step of any request (find: none)
-
+class IncidentRecipientsLocation(NotInRequests, StoredLocation):
     def _incidents(self, scope: PurgeScope, held: bool | None, limit: int | None = None) -> list[Document]:
         """Incidents past the rule's cutoff that it has not finished with, oldest first: those no hold
         covers (``held`` False), only held ones (True), or all (None)."""

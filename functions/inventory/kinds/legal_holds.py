@@ -3,12 +3,11 @@ or past their end date), then deleted. Never part of a data-subject request."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from core.ports import Document
 from functions.inventory.locations import (
-    Outcome,
+    NotInRequests,
     Preview,
     PurgeScope,
     PurgeStep,
@@ -17,17 +16,10 @@ from functions.inventory.locations import (
     location_kind,
 )
 from functions.inventory.purging import Selection, preview_of, purge_remaining
-from functions.inventory.subject import Subject
 
 
 @location_kind("legal-holds")
-class LegalHoldsLocation(StoredLocation):
-    def export(self, subject: Subject) -> Iterator[dict[str, Any]]:
-        return iter(())
-
-    def erase(self, subject: Subject, found: int | None) -> Outcome:
-        return Outcome()  # retained (GDPR Art. 17(3)(e)); not a step of any request
-
+class LegalHoldsLocation(NotInRequests, StoredLocation):  # retained (GDPR Art. 17(3)(e)); not a step of any request
     def _selection(self, scope: PurgeScope) -> Selection:
         return Selection(str(self.declaration.container), f"c.{scope.rule.field or 'endedAt'}", scope.cutoff)
 

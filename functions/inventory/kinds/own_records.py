@@ -9,29 +9,21 @@ only what a legal hold keeps of its records and which records are never due.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from core.containers import DISCLOSURES, INCIDENTS, NOTICES
 from core.ports import DocumentStore
 from functions.inventory.holds import HeldSet
 from functions.inventory.kinds.cosmos import CosmosLocation
-from functions.inventory.locations import Outcome, PurgeScope, location_kind
-from functions.inventory.subject import Subject
+from functions.inventory.locations import NotInRequests, PurgeScope, location_kind
 
 HeldClauses = tuple[tuple[str, ...], dict[str, Any]]
 
 
-class OwnRecordsLocation(CosmosLocation):
+class OwnRecordsLocation(NotInRequests, CosmosLocation):
     """Never part of a request: nothing to export, nothing a request erases."""
 
     counts_before_erasure = False
-
-    def export(self, subject: Subject) -> Iterator[dict[str, Any]]:
-        return iter(())
-
-    def erase(self, subject: Subject, found: int | None) -> Outcome:
-        return Outcome()  # not a step of any request (find: none)
 
     def _held(self, scope: PurgeScope) -> HeldClauses:
         return (), {}
